@@ -1,0 +1,5 @@
+DROP TABLE notifications;
+DROP TABLE payment_attempts;
+DROP TABLE orders;
+DROP TABLE sessions;
+DROP TABLE users;

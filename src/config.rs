@@ -1,0 +1,292 @@
+//! Configuration from environment variables (optionally loaded from `.env` by `main`).
+//!
+//! A missing or malformed value stops start-up with a message naming the variable. Secrets are
+//! held in `secrecy` types, so `Debug` never prints them.
+
+use crate::paytr::{MerchantCredentials, PAYTR_BASE_URL};
+use secrecy::SecretString;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A configuration variable that could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration variable {var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+fn err(var: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var,
+        message: message.into(),
+    }
+}
+
+/// Everything the storefront needs to start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub bind: SocketAddr,
+    /// Absolute base for the URLs PayTR sends shoppers and notifications to; by default the
+    /// address the server is bound to.
+    pub public_url: Option<String>,
+    pub database_url: String,
+    /// Where the SQLite database and sandbox state live by default.
+    pub data_dir: PathBuf,
+    pub session_key: Option<SecretString>,
+    pub paytr: PaytrSettings,
+    /// Peers whose `X-Forwarded-For` is believed for the shopper's IP.
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+/// How to talk to PayTR.
+#[derive(Debug, Clone)]
+pub struct PaytrSettings {
+    /// `None`: no credentials configured, so the storefront runs in sandbox mode.
+    pub credentials: Option<MerchantCredentials>,
+    pub base_url: String,
+    pub test_mode: bool,
+    pub debug_on: bool,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+}
+
+/// Whether payments go to the real PayTR or to the embedded sandbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Sandbox,
+    Live,
+}
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup`; empty values count as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let bind: SocketAddr = match get("BIND") {
+            Some(v) => v
+                .parse()
+                .map_err(|_| err("BIND", "must be an address and port such as 127.0.0.1:8080"))?,
+            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+        };
+        let public_url = match get("PUBLIC_URL") {
+            Some(v) => Some(
+                absolute_url("PUBLIC_URL", &v)?
+                    .trim_end_matches('/')
+                    .to_owned(),
+            ),
+            None => None,
+        };
+        let data_dir = PathBuf::from(get("DATA_DIR").unwrap_or_else(|| "data".into()));
+        let database_url =
+            get("DATABASE_URL").unwrap_or_else(|| "sqlite://data/paytr-checkout.db".into());
+        let session_key = match get("SESSION_KEY") {
+            Some(v) if v.len() < 32 => {
+                return Err(err(
+                    "SESSION_KEY",
+                    "must be at least 32 characters of random text",
+                ));
+            }
+            other => other.map(SecretString::from),
+        };
+        let trusted_proxies = match get("TRUSTED_PROXIES") {
+            Some(v) => v
+                .split(',')
+                .map(|ip| {
+                    ip.trim()
+                        .parse()
+                        .map_err(|_| err("TRUSTED_PROXIES", format!("{ip:?} is not an IP address")))
+                })
+                .collect::<Result<_, _>>()?,
+            None => Vec::new(),
+        };
+        Ok(Self {
+            bind,
+            public_url,
+            database_url,
+            data_dir,
+            session_key,
+            paytr: PaytrSettings::from_lookup(&get)?,
+            trusted_proxies,
+        })
+    }
+
+    pub fn mode(&self) -> Mode {
+        if self.paytr.credentials.is_some() {
+            Mode::Live
+        } else {
+            Mode::Sandbox
+        }
+    }
+}
+
+impl PaytrSettings {
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let id = get("PAYTR_MERCHANT_ID");
+        let key = get("PAYTR_MERCHANT_KEY");
+        let salt = get("PAYTR_MERCHANT_SALT");
+        let credentials = match (id, key, salt) {
+            (None, None, None) => None,
+            (Some(id), Some(key), Some(salt)) => {
+                if !id.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(err(
+                        "PAYTR_MERCHANT_ID",
+                        "must be the store number PayTR gave you (digits only)",
+                    ));
+                }
+                Some(MerchantCredentials::new(&id, &key, &salt))
+            }
+            (id, key, _) => {
+                let missing = if id.is_none() {
+                    "PAYTR_MERCHANT_ID"
+                } else if key.is_none() {
+                    "PAYTR_MERCHANT_KEY"
+                } else {
+                    "PAYTR_MERCHANT_SALT"
+                };
+                return Err(err(
+                    missing,
+                    "is missing: set all three of PAYTR_MERCHANT_ID, PAYTR_MERCHANT_KEY and PAYTR_MERCHANT_SALT, or none for sandbox mode",
+                ));
+            }
+        };
+        Ok(Self {
+            credentials,
+            base_url: match get("PAYTR_BASE_URL") {
+                Some(v) => absolute_url("PAYTR_BASE_URL", &v)?
+                    .trim_end_matches('/')
+                    .to_owned(),
+                None => PAYTR_BASE_URL.to_owned(),
+            },
+            test_mode: flag(get, "PAYTR_TEST_MODE", false)?,
+            debug_on: flag(get, "PAYTR_DEBUG_ON", false)?,
+            connect_timeout: millis(get, "PAYTR_CONNECT_TIMEOUT_MS", 3_000)?,
+            request_timeout: millis(get, "PAYTR_TIMEOUT_MS", 10_000)?,
+        })
+    }
+}
+
+fn absolute_url(var: &'static str, value: &str) -> Result<String, ConfigError> {
+    match url::Url::parse(value) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Ok(value.to_owned()),
+        _ => Err(err(
+            var,
+            "must be an absolute http(s) URL such as https://shop.example",
+        )),
+    }
+}
+
+fn flag(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match get(var).as_deref() {
+        None => Ok(default),
+        Some("1" | "true" | "yes") => Ok(true),
+        Some("0" | "false" | "no") => Ok(false),
+        Some(_) => Err(err(var, "must be 0 or 1")),
+    }
+}
+
+fn millis(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: u64,
+) -> Result<Duration, ConfigError> {
+    match get(var) {
+        None => Ok(Duration::from_millis(default)),
+        Some(v) => match v.parse::<u64>() {
+            Ok(ms) if (1..=600_000).contains(&ms) => Ok(Duration::from_millis(ms)),
+            _ => Err(err(
+                var,
+                "must be a number of milliseconds between 1 and 600000",
+            )),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn no_configuration_means_sandbox_mode_on_localhost() {
+        let s = settings(&[]).expect("defaults are valid");
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.public_url, None);
+        assert_eq!(s.database_url, "sqlite://data/paytr-checkout.db");
+        assert_eq!(s.mode(), Mode::Sandbox);
+        assert_eq!(s.paytr.base_url, "https://www.paytr.com");
+    }
+
+    #[test]
+    fn partial_credentials_name_the_missing_variable() {
+        let e = settings(&[("PAYTR_MERCHANT_ID", "123456"), ("PAYTR_MERCHANT_KEY", "k")])
+            .expect_err("salt missing");
+        assert_eq!(e.var, "PAYTR_MERCHANT_SALT");
+        let s = settings(&[
+            ("PAYTR_MERCHANT_ID", "123456"),
+            ("PAYTR_MERCHANT_KEY", "k"),
+            ("PAYTR_MERCHANT_SALT", "s"),
+        ])
+        .expect("complete credentials");
+        assert_eq!(s.mode(), Mode::Live);
+    }
+
+    #[test]
+    fn malformed_values_name_their_variable() {
+        for (var, value) in [
+            ("BIND", "nowhere"),
+            ("PUBLIC_URL", "shop.example"),
+            ("SESSION_KEY", "short"),
+            ("PAYTR_TEST_MODE", "maybe"),
+            ("PAYTR_TIMEOUT_MS", "0"),
+            ("PAYTR_BASE_URL", "ftp://x"),
+            ("TRUSTED_PROXIES", "10.0.0.1,proxy"),
+        ] {
+            assert_eq!(
+                settings(&[(var, value)]).map(|_| ()).map_err(|e| e.var),
+                Err(var),
+                "{var}={value}"
+            );
+        }
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let s = settings(&[
+            ("PAYTR_MERCHANT_ID", "123456"),
+            ("PAYTR_MERCHANT_KEY", "AbCdEfGhIjKlMnOp"),
+            ("PAYTR_MERCHANT_SALT", "QrStUvWxYz012345"),
+            ("SESSION_KEY", "0123456789abcdef0123456789abcdef-session"),
+        ])
+        .expect("valid");
+        let shown = format!("{s:?}");
+        for secret in [
+            "AbCdEfGhIjKlMnOp",
+            "QrStUvWxYz012345",
+            "0123456789abcdef0123456789abcdef-session",
+        ] {
+            assert!(!shown.contains(secret), "{secret} leaked");
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! Storage: one diesel [`DbConnection`] over SQLite and PostgreSQL, a pool, embedded
+//! migrations, and [`Db::run`] to do blocking diesel work off the async workers.
+//!
+//! The backend comes from the scheme of `DATABASE_URL`: `sqlite://path` (or `sqlite:path`)
+//! and `postgres://…` / `postgresql://…`.
+
+pub mod models;
+pub mod schema;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{self, ManageConnection, Pool};
+use diesel::{Connection, ConnectionError, PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use std::path::PathBuf;
+use std::time::Duration;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to whichever database is configured.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection),
+}
+
+/// Storage failures. The message is for logs; pages show their own words.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("DATABASE_URL {0:?} is not supported: use sqlite://path or postgres://user@host/db")]
+    UnsupportedUrl(String),
+    #[error("could not prepare the database folder {path}: {source}")]
+    Folder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("could not connect to the database: {0}")]
+    Connect(#[from] ConnectionError),
+    #[error("no database connection available: {0}")]
+    Pool(#[from] r2d2::PoolError),
+    #[error("database query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("database migration failed: {0}")]
+    Migration(String),
+    #[error("database task was cancelled")]
+    Cancelled,
+}
+
+/// Which database a `DATABASE_URL` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Self, DbError> {
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            if path.is_empty() {
+                return Err(DbError::UnsupportedUrl(url.to_owned()));
+            }
+            return Ok(Self::Sqlite(PathBuf::from(path)));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres(url.to_owned()));
+        }
+        Err(DbError::UnsupportedUrl(redact_url(url)))
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+
+    fn connect(&self) -> Result<DbConnection, ConnectionError> {
+        match self {
+            Self::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
+                // Payment state must survive a power cut: WAL with full fsync, and waits
+                // instead of "database is locked" when another connection writes.
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                     PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+            Self::Postgres(url) => PgConnection::establish(url).map(DbConnection::Postgres),
+        }
+    }
+
+    /// Creates the SQLite file's folder if needed.
+    fn prepare(&self) -> Result<(), DbError> {
+        if let Self::Sqlite(path) = self {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|source| DbError::Folder {
+                    path: dir.to_owned(),
+                    source,
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies every pending migration.
+    pub fn run_migrations(&self) -> Result<(), DbError> {
+        self.prepare()?;
+        let result = match self.connect()? {
+            DbConnection::Sqlite(mut c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(drop),
+            DbConnection::Postgres(mut c) => {
+                c.run_pending_migrations(POSTGRES_MIGRATIONS).map(drop)
+            }
+        };
+        result.map_err(|e| DbError::Migration(e.to_string()))
+    }
+
+    /// Reverts every applied migration (used by the round-trip test).
+    pub fn revert_migrations(&self) -> Result<(), DbError> {
+        let result = match self.connect()? {
+            DbConnection::Sqlite(mut c) => c.revert_all_migrations(SQLITE_MIGRATIONS).map(drop),
+            DbConnection::Postgres(mut c) => c.revert_all_migrations(POSTGRES_MIGRATIONS).map(drop),
+        };
+        result.map_err(|e| DbError::Migration(e.to_string()))
+    }
+
+    /// Opens a pool of `size` connections (the folder of a SQLite file is created).
+    pub fn pool(&self, size: u32) -> Result<Db, DbError> {
+        self.prepare()?;
+        let pool = Pool::builder()
+            .max_size(size)
+            .connection_timeout(Duration::from_secs(10))
+            .build(Manager {
+                backend: self.clone(),
+            })
+            .map_err(DbError::Pool)?;
+        Ok(Db { pool })
+    }
+}
+
+/// Opens connections for the pool, with the SQLite pragmas applied to each.
+#[derive(Debug)]
+struct Manager {
+    backend: Backend,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = ConnectionError;
+
+    fn connect(&self) -> Result<DbConnection, ConnectionError> {
+        self.backend.connect()
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectionError> {
+        conn.batch_execute("SELECT 1")
+            .map_err(ConnectionError::CouldntSetupConfiguration)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// The pool, cheap to clone. All diesel work goes through [`Db::run`].
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<Manager>,
+}
+
+impl Db {
+    /// Runs blocking diesel work on tokio's blocking threads, never on an async worker.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|_| DbError::Cancelled)?
+    }
+}
+
+/// Seconds since the Unix epoch, the one time format stored in every table.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+/// Hides a password in a URL before it reaches a message.
+fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,204 @@
+//! Rows and the queries on them: `insert`, `find_by_*`, guarded `update_*`.
+
+use super::schema::{notifications, orders, payment_attempts, users};
+use super::{DbConnection, DbError};
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub password_hash: String,
+    pub full_name: String,
+    pub phone: String,
+    pub address: String,
+    pub utoken_sealed: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub password_hash: &'a str,
+    pub full_name: &'a str,
+    pub created_at: i64,
+}
+
+impl NewUser<'_> {
+    pub fn insert(&self, conn: &mut DbConnection) -> Result<User, DbError> {
+        diesel::insert_into(users::table)
+            .values(self)
+            .execute(conn)?;
+        User::find_by_email(conn, self.email)?
+            .ok_or(DbError::Query(diesel::result::Error::NotFound))
+    }
+}
+
+impl User {
+    pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<User>, DbError> {
+        Ok(users::table
+            .filter(users::email.eq(email))
+            .select(User::as_select())
+            .first(conn)
+            .optional()?)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = orders)]
+pub struct Order {
+    pub id: i64,
+    pub public_id: String,
+    pub user_id: Option<i64>,
+    pub email: String,
+    pub full_name: String,
+    pub phone: String,
+    pub address: String,
+    pub total_kurus: i64,
+    pub currency: String,
+    pub basket_json: String,
+    pub status: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = orders)]
+pub struct NewOrder<'a> {
+    pub public_id: &'a str,
+    pub user_id: Option<i64>,
+    pub email: &'a str,
+    pub full_name: &'a str,
+    pub phone: &'a str,
+    pub address: &'a str,
+    pub total_kurus: i64,
+    pub currency: &'a str,
+    pub basket_json: &'a str,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl NewOrder<'_> {
+    pub fn insert(&self, conn: &mut DbConnection) -> Result<Order, DbError> {
+        diesel::insert_into(orders::table)
+            .values(self)
+            .execute(conn)?;
+        Order::find_by_public_id(conn, self.public_id)?
+            .ok_or(DbError::Query(diesel::result::Error::NotFound))
+    }
+}
+
+impl Order {
+    pub fn find_by_public_id(
+        conn: &mut DbConnection,
+        public_id: &str,
+    ) -> Result<Option<Order>, DbError> {
+        Ok(orders::table
+            .filter(orders::public_id.eq(public_id))
+            .select(Order::as_select())
+            .first(conn)
+            .optional()?)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = payment_attempts)]
+pub struct PaymentAttempt {
+    pub id: i64,
+    pub order_id: i64,
+    pub merchant_oid: String,
+    pub amount_kurus: i64,
+    pub currency: String,
+    pub user_ip: String,
+    pub store_card: bool,
+    pub status: String,
+    pub failed_reason_code: Option<String>,
+    pub failed_reason_msg: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = payment_attempts)]
+pub struct NewPaymentAttempt<'a> {
+    pub order_id: i64,
+    pub merchant_oid: &'a str,
+    pub amount_kurus: i64,
+    pub currency: &'a str,
+    pub user_ip: &'a str,
+    pub store_card: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl NewPaymentAttempt<'_> {
+    pub fn insert(&self, conn: &mut DbConnection) -> Result<PaymentAttempt, DbError> {
+        diesel::insert_into(payment_attempts::table)
+            .values(self)
+            .execute(conn)?;
+        PaymentAttempt::find_by_merchant_oid(conn, self.merchant_oid)?
+            .ok_or(DbError::Query(diesel::result::Error::NotFound))
+    }
+}
+
+impl PaymentAttempt {
+    pub fn find_by_merchant_oid(
+        conn: &mut DbConnection,
+        oid: &str,
+    ) -> Result<Option<PaymentAttempt>, DbError> {
+        Ok(payment_attempts::table
+            .filter(payment_attempts::merchant_oid.eq(oid))
+            .select(PaymentAttempt::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    /// Moves a pending attempt to `status`; returns false if it had already left `pending`.
+    pub fn update_status_if_pending(
+        conn: &mut DbConnection,
+        oid: &str,
+        status: &str,
+        now: i64,
+    ) -> Result<bool, DbError> {
+        let changed = diesel::update(
+            payment_attempts::table
+                .filter(payment_attempts::merchant_oid.eq(oid))
+                .filter(payment_attempts::status.eq("pending")),
+        )
+        .set((
+            payment_attempts::status.eq(status),
+            payment_attempts::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+        Ok(changed == 1)
+    }
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = notifications)]
+pub struct NewNotification<'a> {
+    pub merchant_oid: &'a str,
+    pub hash_valid: bool,
+    pub outcome: &'a str,
+    pub fields_json: &'a str,
+    pub received_at: i64,
+}
+
+impl NewNotification<'_> {
+    pub fn insert(&self, conn: &mut DbConnection) -> Result<(), DbError> {
+        diesel::insert_into(notifications::table)
+            .values(self)
+            .execute(conn)?;
+        Ok(())
+    }
+}
+
+/// Number of recorded notifications for `merchant_oid`.
+pub fn count_notifications(conn: &mut DbConnection, oid: &str) -> Result<i64, DbError> {
+    Ok(notifications::table
+        .filter(notifications::merchant_oid.eq(oid))
+        .count()
+        .get_result(conn)?)
+}

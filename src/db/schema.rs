@@ -1,0 +1,82 @@
+//! One portable schema for SQLite and PostgreSQL (kept by hand: ids are BIGINT on both).
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        email -> Text,
+        password_hash -> Text,
+        full_name -> Text,
+        phone -> Text,
+        address -> Text,
+        utoken_sealed -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    sessions (id_hash) {
+        id_hash -> Text,
+        user_id -> Nullable<BigInt>,
+        data -> Text,
+        created_at -> BigInt,
+        last_seen_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    orders (id) {
+        id -> BigInt,
+        public_id -> Text,
+        user_id -> Nullable<BigInt>,
+        email -> Text,
+        full_name -> Text,
+        phone -> Text,
+        address -> Text,
+        total_kurus -> BigInt,
+        currency -> Text,
+        basket_json -> Text,
+        status -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    payment_attempts (id) {
+        id -> BigInt,
+        order_id -> BigInt,
+        merchant_oid -> Text,
+        amount_kurus -> BigInt,
+        currency -> Text,
+        user_ip -> Text,
+        store_card -> Bool,
+        status -> Text,
+        failed_reason_code -> Nullable<Text>,
+        failed_reason_msg -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        merchant_oid -> Text,
+        hash_valid -> Bool,
+        outcome -> Text,
+        fields_json -> Text,
+        received_at -> BigInt,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(orders -> users (user_id));
+diesel::joinable!(payment_attempts -> orders (order_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    sessions,
+    orders,
+    payment_attempts,
+    notifications
+);

@@ -1,0 +1,205 @@
+//! The shopper's fields PayTR requires, with PayTR's length limits.
+
+use super::{ValidationError, bounded_text};
+use std::net::{IpAddr, Ipv4Addr};
+
+macro_rules! text_value {
+    ($(#[$doc:meta])* $name:ident, $field:literal, $max:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn parse(value: &str) -> Result<Self, ValidationError> {
+                bounded_text($field, value, $max).map(Self)
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+text_value!(
+    /// The shopper's full name, at most 60 characters.
+    UserName, "user_name", 60
+);
+text_value!(
+    /// The shopper's address, at most 400 characters.
+    UserAddress, "user_address", 400
+);
+
+/// An e-mail address: at most 100 characters, one `@`, a dot in the domain, no spaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(value: &str) -> Result<Self, ValidationError> {
+        let value = bounded_text("email", value, 100)?;
+        let shape_ok = value.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        });
+        if !shape_ok || !value.is_ascii() || value.contains(char::is_whitespace) {
+            return Err(ValidationError::new(
+                "email",
+                "must be an e-mail address such as name@example.com",
+            ));
+        }
+        Ok(Self(value))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A phone number: at most 20 characters of digits, spaces, `+`, `-`, `(` and `)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserPhone(String);
+
+impl UserPhone {
+    pub fn parse(value: &str) -> Result<Self, ValidationError> {
+        let value = bounded_text("user_phone", value, 20)?;
+        let allowed = |c: char| c.is_ascii_digit() || " +-()".contains(c);
+        if !value.chars().all(allowed) || value.chars().filter(char::is_ascii_digit).count() < 7 {
+            return Err(ValidationError::new(
+                "user_phone",
+                "must be a phone number such as 0555 111 22 33",
+            ));
+        }
+        Ok(Self(value))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An absolute http(s) URL of at most 400 characters (PayTR's limit for its return URLs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AbsoluteUrl(String);
+
+impl AbsoluteUrl {
+    pub fn parse(field: &'static str, value: &str) -> Result<Self, ValidationError> {
+        if value.len() > 400 {
+            return Err(ValidationError::new(
+                field,
+                "must be at most 400 characters",
+            ));
+        }
+        match url::Url::parse(value) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {
+                Ok(Self(value.to_owned()))
+            }
+            _ => Err(ValidationError::new(
+                field,
+                "must be a full URL starting with https:// or http://",
+            )),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The shopper's IPv4 address, as PayTR requires (`user_ip`, "ipv4", ≤ 39 characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserIp(Ipv4Addr);
+
+impl UserIp {
+    pub fn parse(value: &str) -> Result<Self, ValidationError> {
+        match value.trim().parse::<IpAddr>() {
+            Ok(ip) => Self::from_ip(ip),
+            Err(_) => Err(ValidationError::new(
+                "user_ip",
+                "must be an IPv4 address such as 85.34.78.112",
+            )),
+        }
+    }
+
+    /// IPv4-mapped IPv6 addresses (`::ffff:a.b.c.d`) are read as their IPv4 address.
+    pub fn from_ip(ip: IpAddr) -> Result<Self, ValidationError> {
+        match ip {
+            IpAddr::V4(v4) => Ok(Self(v4)),
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(Self).ok_or_else(|| {
+                ValidationError::new(
+                    "user_ip",
+                    "is an IPv6 address, but PayTR accepts only IPv4 addresses for user_ip",
+                )
+            }),
+        }
+    }
+
+    pub fn addr(self) -> Ipv4Addr {
+        self.0
+    }
+}
+
+impl std::fmt::Display for UserIp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_rules() {
+        assert!(Email::parse("buyer@example.com").is_ok());
+        let long = format!("{}@example.com", "a".repeat(89));
+        assert!(Email::parse(&long).is_err());
+        for bad in [
+            "buyer",
+            "@example.com",
+            "a@b",
+            "a b@example.com",
+            "a@@b.com",
+            "ç@ex.com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn user_fields_have_paytr_limits() {
+        assert!(UserName::parse(&"a".repeat(60)).is_ok());
+        assert!(UserName::parse(&"a".repeat(61)).is_err());
+        assert!(UserAddress::parse(&"a".repeat(400)).is_ok());
+        assert!(UserAddress::parse(&"a".repeat(401)).is_err());
+        assert!(UserPhone::parse("0555 111 22 33").is_ok());
+        assert!(UserPhone::parse("+90 (555) 111-22-33").is_ok());
+        assert!(UserPhone::parse(&"1".repeat(21)).is_err());
+        assert!(UserPhone::parse("call me").is_err());
+    }
+
+    #[test]
+    fn urls_must_be_absolute_and_short() {
+        assert!(AbsoluteUrl::parse("merchant_ok_url", "https://shop.example/ok").is_ok());
+        assert!(AbsoluteUrl::parse("merchant_ok_url", "/ok").is_err());
+        assert!(AbsoluteUrl::parse("merchant_ok_url", "ftp://shop.example/ok").is_err());
+        let long = format!("https://shop.example/{}", "a".repeat(400));
+        assert!(AbsoluteUrl::parse("merchant_ok_url", &long).is_err());
+    }
+
+    #[test]
+    fn user_ip_is_ipv4_and_explains_ipv6() {
+        assert_eq!(
+            UserIp::parse("85.34.78.112")
+                .map(|ip| ip.to_string())
+                .as_deref(),
+            Ok("85.34.78.112")
+        );
+        assert!(UserIp::parse("::ffff:85.34.78.112").is_ok());
+        let err = UserIp::parse("2001:db8::1").expect_err("IPv6 must be refused");
+        assert!(err.message.contains("IPv6"), "{}", err.message);
+        assert!(UserIp::parse("localhost").is_err());
+    }
+}

@@ -1,0 +1,13 @@
+//! paytr-checkout: a server-rendered storefront checkout on PayTR's Direct API, with card
+//! storage (CAPI), recurring charges and a local PayTR sandbox.
+//!
+//! `main.rs` only parses the command line; everything else lives here so tests can start the
+//! real application on port 0.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod paytr;
+pub mod routes;
+pub mod startup;

@@ -1,0 +1,36 @@
+//! PayTR's wire protocol: signatures, typed requests and answers, and an HTTP client.
+//!
+//! This module knows nothing of actix or the database. Every formula follows PayTR's
+//! documentation as summarised in the project's `PROTOCOL.md`:
+//! `sign(msg) = base64(HMAC-SHA256(key = merchant_key, msg))`, where requests append the salt
+//! last and the notification hash puts it in the middle.
+
+mod answers;
+mod basket;
+mod client;
+mod notification;
+mod requests;
+mod sign;
+mod token;
+
+pub use answers::{AnswerError, CardListAnswer, ChargeAnswer, DeleteAnswer, StoredCard};
+pub use basket::{Basket, BasketItem};
+pub use client::{ClientConfig, PaytrClient, PaytrError};
+pub use notification::{Notification, NotificationStatus};
+pub use requests::{
+    CardSource, FormFields, NEW_CARD_FIELDS, PaymentRequest, capi_delete_form, capi_list_form,
+};
+pub use sign::{
+    MerchantCredentials, capi_delete_token, capi_list_token, notification_hash, payment_token,
+    sign, verify, verify_token,
+};
+pub use token::Token;
+
+/// PayTR's production base URL.
+pub const PAYTR_BASE_URL: &str = "https://www.paytr.com";
+/// Path of the Direct API payment endpoint (also used for recurring charges).
+pub const PAYMENT_PATH: &str = "/odeme";
+/// Path of CAPI LIST.
+pub const CAPI_LIST_PATH: &str = "/odeme/capi/list";
+/// Path of CAPI DELETE.
+pub const CAPI_DELETE_PATH: &str = "/odeme/capi/delete";
