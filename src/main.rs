@@ -14,6 +14,8 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_env("LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let settings = match Settings::from_env() {
         Ok(settings) => settings,

@@ -94,6 +94,11 @@ impl Application {
         self.server.handle()
     }
 
+    /// The server future, for callers (tests) that drive it themselves without signal handling.
+    pub fn into_server(self) -> Server {
+        self.server
+    }
+
     /// Serves until SIGTERM or SIGINT, then stops gracefully: in-flight requests finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let handle = self.server.handle();

@@ -96,13 +96,13 @@ impl Backend {
 
     /// Creates the SQLite file's folder if needed.
     fn prepare(&self) -> Result<(), DbError> {
-        if let Self::Sqlite(path) = self {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|source| DbError::Folder {
-                    path: dir.to_owned(),
-                    source,
-                })?;
-            }
+        if let Self::Sqlite(path) = self
+            && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).map_err(|source| DbError::Folder {
+                path: dir.to_owned(),
+                source,
+            })?;
         }
         Ok(())
     }

@@ -1,0 +1,74 @@
+use crate::helpers::{spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn healthz_answers_plain_ok() {
+    let app = spawn_app().await;
+
+    let response = app.get("/healthz").await;
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/plain; charset=utf-8"
+    );
+    assert_eq!(response.text().await.expect("body"), "ok");
+}
+
+#[tokio::test]
+async fn home_page_in_sandbox_mode_shows_the_no_real_money_banner() {
+    let app = spawn_app().await;
+
+    let response = app.get("/").await;
+
+    assert_eq!(response.status(), 200);
+    let html = response.text().await.expect("body");
+    assert!(html.contains("<html lang=\"tr\">"), "{html}");
+    assert!(html.contains("class=\"sandbox-banner\""), "{html}");
+    assert!(html.contains("no real money"));
+}
+
+#[tokio::test]
+async fn home_page_with_paytr_credentials_has_no_sandbox_banner() {
+    let app = spawn_app_with(&[
+        ("PAYTR_MERCHANT_ID", "123456"),
+        ("PAYTR_MERCHANT_KEY", "AbCdEfGhIjKlMnOp"),
+        ("PAYTR_MERCHANT_SALT", "QrStUvWxYz012345"),
+    ])
+    .await;
+
+    let html = app.get("/").await.text().await.expect("body");
+
+    assert!(!html.contains("sandbox-banner"), "{html}");
+}
+
+#[tokio::test]
+async fn unknown_pages_answer_404_with_a_page() {
+    let app = spawn_app().await;
+
+    let response = app.get("/no/such/page").await;
+
+    assert_eq!(response.status(), 404);
+    assert!(
+        response
+            .text()
+            .await
+            .expect("body")
+            .contains("Sayfa bulunamadı")
+    );
+}
+
+#[tokio::test]
+async fn stylesheet_is_served() {
+    let app = spawn_app().await;
+
+    let response = app.get("/static/app.css").await;
+
+    assert_eq!(response.status(), 200);
+    assert!(
+        response
+            .text()
+            .await
+            .expect("body")
+            .contains(".sandbox-banner")
+    );
+}

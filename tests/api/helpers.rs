@@ -1,0 +1,85 @@
+//! Starting the real application for a test.
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use paytr_checkout::config::Settings;
+use paytr_checkout::startup::Application;
+use rand::Rng;
+use std::collections::HashMap;
+use tempfile::TempDir;
+
+/// A database of its own for one test: a SQLite file in a temporary folder, or a new
+/// PostgreSQL database on the server named by TEST_DATABASE_URL.
+pub struct TestDb {
+    pub url: String,
+    pub dir: TempDir,
+}
+
+impl TestDb {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let url = match std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
+            Some(server) => create_postgres_database(&server),
+            None => format!("sqlite://{}", dir.path().join("test.db").display()),
+        };
+        Self { url, dir }
+    }
+}
+
+fn create_postgres_database(server_url: &str) -> String {
+    let name = format!("test_{:016x}", rand::thread_rng().r#gen::<u64>());
+    let mut conn = PgConnection::establish(server_url)
+        .expect("TEST_DATABASE_URL must point at a running PostgreSQL");
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .expect("create test database");
+    let mut url = url::Url::parse(server_url).expect("TEST_DATABASE_URL is a URL");
+    url.set_path(&name);
+    url.to_string()
+}
+
+/// The running application.
+pub struct TestApp {
+    pub address: String,
+    pub db: TestDb,
+    pub http: reqwest::Client,
+}
+
+impl TestApp {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("request reaches the app")
+    }
+}
+
+/// Starts the application with default settings plus `vars`, on port 0, with a fresh database.
+pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
+    let db = TestDb::new();
+    let mut env: HashMap<String, String> = HashMap::from([
+        ("BIND".into(), "127.0.0.1:0".into()),
+        ("DATABASE_URL".into(), db.url.clone()),
+        ("DATA_DIR".into(), db.dir.path().display().to_string()),
+    ]);
+    env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let settings =
+        Settings::from_lookup(|name| env.get(name).cloned()).expect("test settings are valid");
+    let app = Application::build(settings)
+        .await
+        .expect("application starts");
+    let address = app.public_url().to_owned();
+    tokio::spawn(app.into_server());
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client");
+    TestApp { address, db, http }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}

@@ -1,0 +1,10 @@
+//! Black-box tests: the real application on port 0 with a fresh database per test
+//! (SQLite, or PostgreSQL when TEST_DATABASE_URL is set), and PayTR stand-ins on port 0.
+
+mod helpers;
+
+mod health;
+mod paytr_client;
+mod process;
+mod signatures;
+mod storage;

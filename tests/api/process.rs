@@ -1,0 +1,119 @@
+//! The binary itself: start-up errors and graceful shutdown.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn binary() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_paytr-checkout"))
+}
+
+#[test]
+fn the_binary_stops_with_a_clear_message_for_a_mysql_url() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = binary()
+        .arg("migrate")
+        .current_dir(dir.path())
+        .env("DATABASE_URL", "mysql://x")
+        .output()
+        .expect("binary runs");
+
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("\"mysql://x\" is not supported"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_binary_names_a_malformed_variable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = binary()
+        .current_dir(dir.path())
+        .env("BIND", "not-an-address")
+        .output()
+        .expect("binary runs");
+
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("BIND"));
+}
+
+#[test]
+fn migrate_creates_the_sqlite_folder_and_is_repeatable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for _ in 0..2 {
+        let status = binary()
+            .arg("migrate")
+            .current_dir(dir.path())
+            .env("DATABASE_URL", "sqlite://nested/folder/shop.db")
+            .env("LOG", "warn")
+            .status()
+            .expect("binary runs");
+        assert!(status.success());
+    }
+    assert!(dir.path().join("nested/folder/shop.db").exists());
+}
+
+#[test]
+fn serve_with_no_configuration_answers_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = binary()
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("BIND", "127.0.0.1:0")
+        .env("LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr"))
+        .lines()
+        .map_while(Result::ok);
+    let url = lines
+        .by_ref()
+        .take(50)
+        .find_map(|line| line.split("url=").nth(1).map(|u| u.trim().to_owned()));
+    let Some(url) = url else {
+        let _ = child.kill();
+        panic!("the server did not log its URL");
+    };
+    // Keep draining the log so the server never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+
+    let body = reqwest::blocking_get(&format!("{url}/healthz"));
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().expect("wait") {
+            break exit;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "server did not stop after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+
+    assert_eq!(body.as_deref(), Ok("ok"));
+    assert!(exit.success(), "graceful stop exits 0: {exit:?}");
+    assert!(
+        dir.path().join("data/paytr-checkout.db").exists(),
+        "default database in ./data"
+    );
+}
+
+mod reqwest {
+    /// A tiny blocking GET over a one-off runtime, to keep the test synchronous.
+    pub fn blocking_get(url: &str) -> Result<String, String> {
+        let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+        rt.block_on(async {
+            let response = ::reqwest::get(url).await.map_err(|e| e.to_string())?;
+            response.text().await.map_err(|e| e.to_string())
+        })
+    }
+}
