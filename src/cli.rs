@@ -1,6 +1,11 @@
 //! The command line: one binary, several subcommands.
 
-use clap::{Parser, Subcommand};
+use crate::paytr::MerchantCredentials;
+use crate::sandbox::knobs::{Fault, Knobs, Permission};
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -13,10 +18,108 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-#[derive(Debug, Clone, Copy, Subcommand, PartialEq, Eq)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Serve the storefront (the default). Without PayTR credentials it runs in sandbox mode.
     Serve,
     /// Apply the embedded database migrations to DATABASE_URL and exit.
     Migrate,
+    /// Serve the PayTR sandbox alone, for tests and for merchants' own integrations.
+    Sandbox(SandboxArgs),
+}
+
+/// The sandbox's settings; each flag can also come from its environment variable.
+#[derive(Debug, Clone, Args)]
+pub struct SandboxArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "SANDBOX_BIND", default_value = "127.0.0.1:8090")]
+    pub bind: SocketAddr,
+    /// Store number; with key and salt. Without all three, credentials are generated once
+    /// and kept in the data folder.
+    #[arg(long, env = "SANDBOX_MERCHANT_ID")]
+    pub merchant_id: Option<String>,
+    #[arg(long, env = "SANDBOX_MERCHANT_KEY", hide_env_values = true)]
+    pub merchant_key: Option<String>,
+    #[arg(long, env = "SANDBOX_MERCHANT_SALT", hide_env_values = true)]
+    pub merchant_salt: Option<String>,
+    /// The merchant's notification URL (PayTR panel: "Bildirim URL").
+    #[arg(long, env = "SANDBOX_NOTIFY_URL")]
+    pub notify_url: Option<String>,
+    /// Where stored cards, payments and deliveries are kept.
+    #[arg(long, env = "SANDBOX_DATA_DIR", default_value = "data/sandbox")]
+    pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub knobs: KnobArgs,
+}
+
+/// Knobs for rehearsing trouble (also changeable on the sandbox page).
+#[derive(Debug, Clone, Args)]
+pub struct KnobArgs {
+    /// Milliseconds added before answering CAPI and recurring calls.
+    #[arg(long, env = "SANDBOX_LATENCY_MS", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Fault injected into CAPI LIST/DELETE answers.
+    #[arg(long, env = "SANDBOX_CAPI_FAULT", value_enum, default_value_t = Fault::None)]
+    pub capi_fault: Fault,
+    /// Fault injected into recurring-charge answers.
+    #[arg(long, env = "SANDBOX_RECURRING_FAULT", value_enum, default_value_t = Fault::None)]
+    pub recurring_fault: Fault,
+    /// Permissions the store lacks, comma-separated.
+    #[arg(long, env = "SANDBOX_DENY", value_enum, value_delimiter = ',')]
+    pub deny: Vec<Permission>,
+    /// Deliver every notification twice.
+    #[arg(long, env = "SANDBOX_NOTIFY_TWICE")]
+    pub notify_twice: bool,
+    /// Milliseconds between delivery attempts until the answer is exactly OK.
+    #[arg(long, env = "SANDBOX_NOTIFY_INTERVAL_MS", default_value_t = 60_000)]
+    pub notify_interval_ms: u64,
+    /// Delivery attempts before giving up.
+    #[arg(long, env = "SANDBOX_NOTIFY_MAX_ATTEMPTS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub notify_max_attempts: u32,
+    /// Milliseconds a slow card's recurring charge stays in flight (wait_callback).
+    #[arg(long, env = "SANDBOX_WAIT_CALLBACK_MS", default_value_t = 5_000)]
+    pub wait_callback_ms: u64,
+}
+
+impl KnobArgs {
+    /// The knobs from the environment alone (used by `serve` in sandbox mode).
+    pub fn from_env() -> Result<Self, clap::Error> {
+        #[derive(Parser)]
+        struct Env {
+            #[command(flatten)]
+            knobs: KnobArgs,
+        }
+        Env::try_parse_from(["sandbox"]).map(|e| e.knobs)
+    }
+
+    pub fn knobs(&self) -> Knobs {
+        let mut knobs = Knobs {
+            latency: Duration::from_millis(self.latency_ms),
+            capi_fault: self.capi_fault,
+            recurring_fault: self.recurring_fault,
+            notify_twice: self.notify_twice,
+            notify_interval: Duration::from_millis(self.notify_interval_ms),
+            notify_max_attempts: self.notify_max_attempts,
+            wait_callback: Duration::from_millis(self.wait_callback_ms),
+            ..Knobs::default()
+        };
+        for permission in &self.deny {
+            knobs.permissions.deny(*permission);
+        }
+        knobs
+    }
+}
+
+impl SandboxArgs {
+    /// The given credentials, or `None` when none of the three is set.
+    pub fn credentials(&self) -> Result<Option<MerchantCredentials>, String> {
+        match (&self.merchant_id, &self.merchant_key, &self.merchant_salt) {
+            (None, None, None) => Ok(None),
+            (Some(id), Some(key), Some(salt)) => Ok(Some(MerchantCredentials::new(id, key, salt))),
+            _ => Err(
+                "give all three of --merchant-id, --merchant-key and --merchant-salt, or none"
+                    .into(),
+            ),
+        }
+    }
 }

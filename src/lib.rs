@@ -10,4 +10,5 @@ pub mod db;
 pub mod domain;
 pub mod paytr;
 pub mod routes;
+pub mod sandbox;
 pub mod startup;

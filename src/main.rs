@@ -1,7 +1,8 @@
 use clap::Parser;
-use paytr_checkout::cli::{Cli, Command};
+use paytr_checkout::cli::{Cli, Command, SandboxArgs};
 use paytr_checkout::config::Settings;
 use paytr_checkout::db::Backend;
+use paytr_checkout::sandbox::{SandboxConfig, SandboxServer, load_or_create_merchant};
 use paytr_checkout::startup::Application;
 use std::process::ExitCode;
 
@@ -17,6 +18,10 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Sandbox(args) = command {
+        return finish(actix_web::rt::System::new().block_on(sandbox(args)));
+    }
     let settings = match Settings::from_env() {
         Ok(settings) => settings,
         Err(e) => {
@@ -24,13 +29,16 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => actix_web::rt::System::new().block_on(serve(settings)),
+    finish(match command {
         Command::Migrate => Backend::from_url(&settings.database_url)
             .and_then(|backend| backend.run_migrations())
             .map(|()| tracing::info!("migrations are up to date"))
             .map_err(anyhow::Error::from),
-    };
+        _ => actix_web::rt::System::new().block_on(serve(settings)),
+    })
+}
+
+fn finish(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -45,5 +53,36 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     tracing::info!(url = %app.public_url(), "storefront listening");
     app.run_until_stopped().await?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+async fn sandbox(args: SandboxArgs) -> anyhow::Result<()> {
+    let credentials = match args.credentials().map_err(anyhow::Error::msg)? {
+        Some(credentials) => credentials,
+        None => load_or_create_merchant(&args.data_dir)?,
+    };
+    if let Some(url) = &args.notify_url {
+        paytr_checkout::domain::AbsoluteUrl::parse("--notify-url", url)
+            .map_err(anyhow::Error::from)?;
+    }
+    let server = SandboxServer::build(
+        SandboxConfig {
+            credentials,
+            notify_url: args.notify_url.clone(),
+            data_dir: args.data_dir.clone(),
+            prefix: String::new(),
+            knobs: args.knobs.knobs(),
+        },
+        args.bind,
+    )?;
+    server.sandbox.resume_deliveries();
+    tracing::info!(url = %server.url, merchant_id = %server.sandbox.credentials().merchant_id, "PayTR sandbox listening");
+    let server = server.into_server();
+    let handle = server.handle();
+    actix_web::rt::spawn(async move {
+        paytr_checkout::startup::wait_for_signal().await;
+        handle.stop(true).await;
+    });
+    server.await?;
     Ok(())
 }

@@ -1,8 +1,10 @@
 //! Building and running the HTTP server.
 
+use crate::cli::KnobArgs;
 use crate::config::{Mode, Settings};
 use crate::db::{Backend, Db};
 use crate::paytr::{ClientConfig, PaytrClient};
+use crate::sandbox::{Sandbox, SandboxConfig, load_or_create_merchant};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
@@ -15,7 +17,10 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The absolute base URL, with the real port when bound to port 0.
     pub public_url: String,
-    pub paytr: Option<PaytrClient>,
+    /// PayTR, or the embedded sandbox in sandbox mode.
+    pub paytr: PaytrClient,
+    /// The embedded sandbox, in sandbox mode.
+    pub sandbox: Option<Sandbox>,
 }
 
 impl AppState {
@@ -51,25 +56,38 @@ impl Application {
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{addr}"));
-        let paytr = match &settings.paytr.credentials {
-            Some(credentials) => Some(PaytrClient::new(ClientConfig {
-                base_url: settings.paytr.base_url.clone(),
-                credentials: credentials.clone(),
-                connect_timeout: settings.paytr.connect_timeout,
-                request_timeout: settings.paytr.request_timeout,
-            })?),
-            None => None,
+        let (credentials, base_url, sandbox) = match &settings.paytr.credentials {
+            Some(credentials) => (credentials.clone(), settings.paytr.base_url.clone(), None),
+            None => {
+                let sandbox = embedded_sandbox(&settings, &public_url)?;
+                sandbox.resume_deliveries();
+                (
+                    sandbox.credentials().clone(),
+                    format!("{public_url}{SANDBOX_PREFIX}"),
+                    Some(sandbox),
+                )
+            }
         };
+        let paytr = PaytrClient::new(ClientConfig {
+            base_url,
+            credentials,
+            connect_timeout: settings.paytr.connect_timeout,
+            request_timeout: settings.paytr.request_timeout,
+        })?;
         let state = web::Data::new(AppState {
             db,
             settings: Arc::new(settings),
             public_url: public_url.clone(),
             paytr,
+            sandbox: sandbox.clone(),
         });
         let server = HttpServer::new(move || {
-            App::new()
-                .app_data(state.clone())
-                .configure(crate::routes::configure)
+            App::new().app_data(state.clone()).configure(|cfg| {
+                crate::routes::configure(cfg);
+                if let Some(sandbox) = &sandbox {
+                    sandbox.configure(cfg);
+                }
+            })
         })
         .listen(listener)?
         .disable_signals()
@@ -111,7 +129,27 @@ impl Application {
     }
 }
 
-async fn wait_for_signal() {
+/// Where the embedded sandbox is mounted in sandbox mode.
+pub const SANDBOX_PREFIX: &str = "/sandbox";
+
+/// The sandbox `serve` mounts when no PayTR account is configured: its merchant is generated
+/// once in `DATA_DIR/sandbox`, and it notifies this storefront.
+fn embedded_sandbox(settings: &Settings, public_url: &str) -> anyhow::Result<Sandbox> {
+    let data_dir = settings.data_dir.join("sandbox");
+    let knobs = KnobArgs::from_env()
+        .map_err(|e| anyhow::anyhow!("sandbox knobs: {e}"))?
+        .knobs();
+    Sandbox::open(SandboxConfig {
+        credentials: load_or_create_merchant(&data_dir)?,
+        notify_url: Some(format!("{public_url}/paytr/notify")),
+        data_dir,
+        prefix: SANDBOX_PREFIX.to_owned(),
+        knobs,
+    })
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn wait_for_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -1,0 +1,105 @@
+//! Knobs for rehearsing trouble: latency, faults, missing permissions, duplicate notifications.
+
+use std::time::Duration;
+
+/// A fault injected into CAPI or recurring answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Fault {
+    #[default]
+    None,
+    /// Answer HTTP 500 without doing anything.
+    Http500,
+    /// Do the work, then hold the answer for a minute (the caller times out; for a charge the
+    /// outcome is unknown to it, and the notification still follows).
+    Timeout,
+    /// Do the work, then answer with broken JSON.
+    Malformed,
+}
+
+impl Fault {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Http500 => "http500",
+            Self::Timeout => "timeout",
+            Self::Malformed => "malformed",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::None, Self::Http500, Self::Timeout, Self::Malformed]
+            .into_iter()
+            .find(|f| f.code() == value)
+    }
+}
+
+/// What the merchant's store is allowed to do (PayTR grants each on request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Permissions {
+    pub direct_api: bool,
+    pub non_3d: bool,
+    pub recurring: bool,
+    pub store_card: bool,
+}
+
+impl Default for Permissions {
+    fn default() -> Self {
+        Self {
+            direct_api: true,
+            non_3d: true,
+            recurring: true,
+            store_card: true,
+        }
+    }
+}
+
+/// A permission that can be switched off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Permission {
+    DirectApi,
+    Non3d,
+    Recurring,
+    StoreCard,
+}
+
+impl Permissions {
+    pub fn deny(&mut self, permission: Permission) {
+        match permission {
+            Permission::DirectApi => self.direct_api = false,
+            Permission::Non3d => self.non_3d = false,
+            Permission::Recurring => self.recurring = false,
+            Permission::StoreCard => self.store_card = false,
+        }
+    }
+}
+
+/// Every knob, changeable at run time from the sandbox page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Knobs {
+    /// Added before answering CAPI LIST, CAPI DELETE and recurring charges.
+    pub latency: Duration,
+    pub capi_fault: Fault,
+    pub recurring_fault: Fault,
+    pub permissions: Permissions,
+    /// Deliver every notification a second time after the first `OK`.
+    pub notify_twice: bool,
+    pub notify_interval: Duration,
+    pub notify_max_attempts: u32,
+    /// How long a slow card's recurring charge stays in flight before it settles.
+    pub wait_callback: Duration,
+}
+
+impl Default for Knobs {
+    fn default() -> Self {
+        Self {
+            latency: Duration::ZERO,
+            capi_fault: Fault::None,
+            recurring_fault: Fault::None,
+            permissions: Permissions::default(),
+            notify_twice: false,
+            notify_interval: Duration::from_secs(60),
+            notify_max_attempts: 10,
+            wait_callback: Duration::from_secs(5),
+        }
+    }
+}
