@@ -25,7 +25,7 @@ pub enum Command {
     /// Apply the embedded database migrations to DATABASE_URL and exit.
     Migrate,
     /// Serve the PayTR sandbox alone, for tests and for merchants' own integrations.
-    Sandbox(SandboxArgs),
+    Sandbox(Box<SandboxArgs>),
 }
 
 /// The sandbox's settings; each flag can also come from its environment variable.

@@ -20,7 +20,7 @@ fn main() -> ExitCode {
         .init();
     let command = cli.command.unwrap_or(Command::Serve);
     if let Command::Sandbox(args) = command {
-        return finish(actix_web::rt::System::new().block_on(sandbox(args)));
+        return finish(actix_web::rt::System::new().block_on(sandbox(*args)));
     }
     let settings = match Settings::from_env() {
         Ok(settings) => settings,

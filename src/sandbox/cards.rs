@@ -185,7 +185,7 @@ pub fn luhn_valid(number: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Checks `month` (1–12) and two-digit `year` against today's (year, month).

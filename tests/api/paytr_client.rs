@@ -1,12 +1,8 @@
 //! The PayTR client against a local HTTP server standing in for PayTR.
 
-use paytr_checkout::domain::{
-    AbsoluteUrl, Currency, Email, InstallmentCount, Lang, MerchantOid, Money, PaymentType,
-    UserAddress, UserIp, UserName, UserPhone,
-};
 use paytr_checkout::paytr::{
-    AnswerError, Basket, BasketItem, ChargeAnswer, ClientConfig, MerchantCredentials,
-    PaymentRequest, PaytrClient, PaytrError, Token,
+    AnswerError, ChargeAnswer, ClientConfig, MerchantCredentials, PaymentRequest, PaytrClient,
+    PaytrError, Token,
 };
 use std::collections::HashMap;
 use std::time::Duration;
@@ -192,33 +188,10 @@ async fn delete_card_signs_ctoken_first_and_reports_paytr_refusal() {
 }
 
 fn recurring_request() -> PaymentRequest {
-    let amount = Money::from_kurus(3450).expect("amount");
     PaymentRequest {
-        merchant_oid: MerchantOid::parse("SUB20260201X9").expect("oid"),
-        user_ip: UserIp::parse("85.34.78.112").expect("ip"),
-        email: Email::parse("buyer@example.com").expect("email"),
-        amount,
-        currency: Currency::Tl,
-        installment_count: InstallmentCount::SINGLE,
-        payment_type: PaymentType::Card,
         test_mode: false,
-        non_3d: false,
-        lang: Lang::Tr,
-        user_name: UserName::parse("Ayse Yilmaz").expect("name"),
-        user_address: UserAddress::parse("Istanbul").expect("address"),
-        user_phone: UserPhone::parse("05551112233").expect("phone"),
-        basket: Basket::new(vec![BasketItem {
-            name: "Abonelik".into(),
-            unit_price: amount,
-            quantity: 1,
-        }])
-        .expect("basket"),
-        ok_url: AbsoluteUrl::parse("merchant_ok_url", "https://shop.example/ok").expect("url"),
-        fail_url: AbsoluteUrl::parse("merchant_fail_url", "https://shop.example/fail")
-            .expect("url"),
         debug_on: false,
-        sync_mode: false,
-        non3d_test_failed: false,
+        ..crate::helpers::sample_request("SUB20260201X9", 3450)
     }
 }
 
