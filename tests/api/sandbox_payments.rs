@@ -66,6 +66,7 @@ async fn changing_any_signed_field_or_the_credentials_is_refused_and_charges_not
         ("installment_count", "2"),
         ("currency", "USD"),
         ("test_mode", "0"),
+        ("non_3d", "0"),
     ];
     for (field, value) in tampered {
         let form: Vec<_> = good
