@@ -35,6 +35,12 @@ pub struct Settings {
     /// Where the SQLite database and sandbox state live by default.
     pub data_dir: PathBuf,
     pub session_key: Option<SecretString>,
+    /// Key that seals PayTR utokens at rest.
+    pub data_key: Option<SecretString>,
+    /// Whether the session cookie is `Secure` (`__Host-` prefixed); default: PUBLIC_URL is https.
+    pub cookie_secure: Option<bool>,
+    /// The catalogue file (the built-in catalogue when it does not exist).
+    pub catalog_path: PathBuf,
     pub paytr: PaytrSettings,
     /// Peers whose `X-Forwarded-For` is believed for the shopper's IP.
     pub trusted_proxies: Vec<IpAddr>,
@@ -98,6 +104,14 @@ impl Settings {
             }
             other => other.map(SecretString::from),
         };
+        let data_key = match get("DATA_KEY") {
+            Some(v) if v.len() < 32 => return Err(err("DATA_KEY", "must be at least 32 characters of random text")),
+            other => other.map(SecretString::from),
+        };
+        let cookie_secure = match get("COOKIE_SECURE") {
+            None => None,
+            Some(_) => Some(flag(&get, "COOKIE_SECURE", true)?),
+        };
         let trusted_proxies = match get("TRUSTED_PROXIES") {
             Some(v) => v
                 .split(',')
@@ -115,9 +129,17 @@ impl Settings {
             database_url,
             data_dir,
             session_key,
+            data_key,
+            cookie_secure,
+            catalog_path: PathBuf::from(get("CATALOG_PATH").unwrap_or_else(|| "catalog.json".into())),
             paytr: PaytrSettings::from_lookup(&get)?,
             trusted_proxies,
         })
+    }
+
+    /// Secure cookies when asked, else when the public URL is https.
+    pub fn secure_cookies(&self, public_url: &str) -> bool {
+        self.cookie_secure.unwrap_or_else(|| public_url.starts_with("https://"))
     }
 
     pub fn mode(&self) -> Mode {
@@ -258,6 +280,8 @@ mod tests {
             ("BIND", "nowhere"),
             ("PUBLIC_URL", "shop.example"),
             ("SESSION_KEY", "short"),
+            ("DATA_KEY", "short"),
+            ("COOKIE_SECURE", "maybe"),
             ("PAYTR_TEST_MODE", "maybe"),
             ("PAYTR_TIMEOUT_MS", "0"),
             ("PAYTR_BASE_URL", "ftp://x"),

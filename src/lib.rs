@@ -4,6 +4,9 @@
 //! `main.rs` only parses the command line; everything else lives here so tests can start the
 //! real application on port 0.
 
+pub mod accounts;
+pub mod catalog;
+pub mod checkout;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -11,4 +14,6 @@ pub mod domain;
 pub mod paytr;
 pub mod routes;
 pub mod sandbox;
+pub mod seal;
+pub mod sessions;
 pub mod startup;

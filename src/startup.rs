@@ -1,6 +1,25 @@
 //! Building and running the HTTP server.
 
+use crate::accounts::{RateLimiter, random_string};
+use crate::catalog::Catalog;
 use crate::cli::KnobArgs;
+use crate::seal::Sealer;
+use crate::sessions::DbSessionStore;
+use actix_session::SessionMiddleware;
+use actix_session::config::{BrowserSession, CookieContentSecurity, TtlExtensionPolicy};
+use actix_web::HttpResponse;
+use actix_web::body::BoxBody;
+use actix_web::cookie::time::Duration as CookieDuration;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
+use actix_web::middleware::DefaultHeaders;
+use secrecy::ExposeSecret;
+use sha2::{Digest, Sha512};
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 use crate::config::{Mode, Settings};
 use crate::db::{Backend, Db};
 use crate::paytr::{ClientConfig, PaytrClient};
@@ -21,6 +40,13 @@ pub struct AppState {
     pub paytr: PaytrClient,
     /// The embedded sandbox, in sandbox mode.
     pub sandbox: Option<Sandbox>,
+    /// `test_mode` sent to PayTR (always on in sandbox mode).
+    pub test_mode: bool,
+    pub catalog: Catalog,
+    pub sealer: Sealer,
+    pub login_limiter: RateLimiter,
+    pub register_limiter: RateLimiter,
+    pub payment_limiter: RateLimiter,
 }
 
 impl AppState {
@@ -74,20 +100,51 @@ impl Application {
             connect_timeout: settings.paytr.connect_timeout,
             request_timeout: settings.paytr.request_timeout,
         })?;
+        let catalog = Catalog::load(&settings.catalog_path)?;
+        let secrets = Secrets::load_or_create(&settings)?;
+        let secure = settings.secure_cookies(&public_url);
+        let csp = content_security_policy(&paytr.url(""));
+        let minutes = |m: u64| Duration::from_secs(m * 60);
         let state = web::Data::new(AppState {
-            db,
+            db: db.clone(),
+            test_mode: settings.paytr.test_mode || sandbox.is_some(),
             settings: Arc::new(settings),
             public_url: public_url.clone(),
             paytr,
             sandbox: sandbox.clone(),
+            catalog,
+            sealer: Sealer::new(&secrets.data_key),
+            login_limiter: RateLimiter::new(10, minutes(15)),
+            register_limiter: RateLimiter::new(10, minutes(60)),
+            payment_limiter: RateLimiter::new(30, minutes(15)),
         });
+        let session_key = Key::from(&Sha512::digest(secrets.session_key.as_bytes()));
+        let store = DbSessionStore::new(db);
         let server = HttpServer::new(move || {
-            App::new().app_data(state.clone()).configure(|cfg| {
-                crate::routes::configure(cfg);
-                if let Some(sandbox) = &sandbox {
-                    sandbox.configure(cfg);
-                }
-            })
+            let sessions = SessionMiddleware::builder(store.clone(), session_key.clone())
+                .cookie_name(if secure { "__Host-sid" } else { "sid" }.to_owned())
+                .cookie_secure(secure)
+                .cookie_http_only(true)
+                .cookie_same_site(SameSite::Lax)
+                .cookie_path("/".to_owned())
+                .cookie_content_security(CookieContentSecurity::Private)
+                .session_lifecycle(
+                    BrowserSession::default()
+                        .state_ttl(CookieDuration::seconds(crate::sessions::IDLE_TIMEOUT_SECS))
+                        .state_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
+                )
+                .build();
+            App::new()
+                .app_data(state.clone())
+                .wrap(sessions)
+                .wrap(security_headers(&csp))
+                .wrap_fn(refuse_card_data_in_urls)
+                .configure(|cfg| {
+                    crate::routes::configure(cfg);
+                    if let Some(sandbox) = &sandbox {
+                        sandbox.configure(cfg);
+                    }
+                })
         })
         .listen(listener)?
         .disable_signals()
@@ -127,6 +184,75 @@ impl Application {
         });
         self.server.await
     }
+}
+
+/// The secrets behind session cookies and sealed tokens: from the environment, or generated
+/// once and kept in `DATA_DIR/secrets.json` (fine for one instance; set both when several
+/// instances share a database).
+struct Secrets {
+    session_key: String,
+    data_key: String,
+}
+
+impl Secrets {
+    fn load_or_create(settings: &Settings) -> anyhow::Result<Self> {
+        #[derive(serde::Serialize, serde::Deserialize)]
+        struct File {
+            session_key: String,
+            data_key: String,
+        }
+        let path = settings.data_dir.join("secrets.json");
+        let file = match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).with_context(|| format!("{} is damaged", path.display()))?,
+            Err(_) => {
+                let file = File { session_key: random_string(64), data_key: random_string(64) };
+                std::fs::create_dir_all(&settings.data_dir)?;
+                crate::sandbox::write_private(&path, &serde_json::to_vec_pretty(&file)?)?;
+                file
+            }
+        };
+        Ok(Self {
+            session_key: settings.session_key.as_ref().map_or(file.session_key, |k| k.expose_secret().to_owned()),
+            data_key: settings.data_key.as_ref().map_or(file.data_key, |k| k.expose_secret().to_owned()),
+        })
+    }
+}
+
+/// CSP with no inline script; forms may post to us and to PayTR only.
+fn content_security_policy(paytr_base: &str) -> String {
+    let paytr_origin = url::Url::parse(paytr_base).map(|u| u.origin().ascii_serialization()).unwrap_or_default();
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         form-action 'self' {paytr_origin}; frame-ancestors 'none'; object-src 'none'; base-uri 'none'"
+    )
+}
+
+fn security_headers(csp: &str) -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add(("Content-Security-Policy", csp.to_owned()))
+        .add(("Referrer-Policy", "same-origin"))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+}
+
+/// Card data never travels to us, not even in a URL: such a request is refused unlogged.
+fn refuse_card_data_in_urls<S>(
+    req: ServiceRequest,
+    srv: &S,
+) -> LocalBoxFuture<'static, Result<ServiceResponse<BoxBody>, actix_web::Error>>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<BoxBody>, Error = actix_web::Error>,
+    S::Future: 'static,
+{
+    let carries_card = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .any(|(k, _)| crate::routes::ctx::CARD_FIELDS.contains(&k.as_ref()));
+    if carries_card {
+        let response = HttpResponse::BadRequest()
+            .content_type("text/plain; charset=utf-8")
+            .body("Kart bilgileri yalnızca PayTR'a gönderilir. / Card details are sent to PayTR only.");
+        return Box::pin(std::future::ready(Ok(req.into_response(response))));
+    }
+    Box::pin(srv.call(req))
 }
 
 /// Where the embedded sandbox is mounted in sandbox mode.

@@ -202,3 +202,62 @@ pub fn count_notifications(conn: &mut DbConnection, oid: &str) -> Result<i64, Db
         .count()
         .get_result(conn)?)
 }
+
+impl Order {
+    /// The shopper's orders, newest first.
+    pub fn list_for_user(conn: &mut DbConnection, user_id: i64) -> Result<Vec<Order>, DbError> {
+        Ok(orders::table
+            .filter(orders::user_id.eq(user_id))
+            .order(orders::id.desc())
+            .select(Order::as_select())
+            .load(conn)?)
+    }
+
+    pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<Order>, DbError> {
+        Ok(orders::table.find(id).select(Order::as_select()).first(conn).optional()?)
+    }
+
+    /// `paid` from any other state; returns false if it was already paid.
+    pub fn mark_paid(conn: &mut DbConnection, id: i64, now: i64) -> Result<bool, DbError> {
+        let changed = diesel::update(orders::table.find(id).filter(orders::status.ne("paid")))
+            .set((orders::status.eq("paid"), orders::updated_at.eq(now)))
+            .execute(conn)?;
+        Ok(changed == 1)
+    }
+
+    /// `failed` only from `pending`: a failure never overwrites `paid`.
+    pub fn mark_failed(conn: &mut DbConnection, id: i64, now: i64) -> Result<bool, DbError> {
+        let changed = diesel::update(orders::table.find(id).filter(orders::status.eq("pending")))
+            .set((orders::status.eq("failed"), orders::updated_at.eq(now)))
+            .execute(conn)?;
+        Ok(changed == 1)
+    }
+
+    /// Back to `pending` for a new attempt, unless it is paid.
+    pub fn reopen(conn: &mut DbConnection, id: i64, now: i64) -> Result<bool, DbError> {
+        let changed = diesel::update(orders::table.find(id).filter(orders::status.eq("failed")))
+            .set((orders::status.eq("pending"), orders::updated_at.eq(now)))
+            .execute(conn)?;
+        Ok(changed == 1)
+    }
+}
+
+impl PaymentAttempt {
+    /// The order's newest attempt.
+    pub fn latest_for_order(conn: &mut DbConnection, order_id: i64) -> Result<Option<PaymentAttempt>, DbError> {
+        Ok(payment_attempts::table
+            .filter(payment_attempts::order_id.eq(order_id))
+            .order(payment_attempts::id.desc())
+            .select(PaymentAttempt::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    /// Records PayTR's failure reason on a failed attempt.
+    pub fn set_failure(conn: &mut DbConnection, oid: &str, code: Option<&str>, msg: Option<&str>) -> Result<(), DbError> {
+        diesel::update(payment_attempts::table.filter(payment_attempts::merchant_oid.eq(oid)))
+            .set((payment_attempts::failed_reason_code.eq(code), payment_attempts::failed_reason_msg.eq(msg)))
+            .execute(conn)?;
+        Ok(())
+    }
+}

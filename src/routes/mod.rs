@@ -1,15 +1,38 @@
 //! Thin actix handlers and their page structs; [`configure`] lists every URL.
 
+mod account;
+mod checkout;
+pub mod ctx;
 mod health;
-mod home;
+pub mod i18n;
+mod notify;
 mod pages;
+mod shop;
 
 use actix_web::web;
 
 /// Every route of the storefront.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
-        .route("/", web::get().to(home::home_page))
         .route("/static/app.css", web::get().to(pages::stylesheet))
+        .route("/", web::get().to(shop::home_page))
+        .route("/products/{slug}", web::get().to(shop::product_page))
+        .route("/cart", web::get().to(shop::cart_page))
+        .route("/cart/add", web::post().to(shop::add_to_cart))
+        .route("/cart/update", web::post().to(shop::update_cart))
+        .route("/register", web::get().to(account::register_form))
+        .route("/register", web::post().to(account::register))
+        .route("/login", web::get().to(account::login_form))
+        .route("/login", web::post().to(account::login))
+        .route("/logout", web::post().to(account::logout))
+        .route("/account", web::get().to(account::account_page))
+        .route("/checkout", web::get().to(checkout::checkout_form))
+        .route("/checkout", web::post().to(checkout::submit_checkout))
+        .route("/orders/{id}", web::get().to(checkout::order_page))
+        .route("/orders/{id}/pay", web::get().to(checkout::pay_page))
+        .route("/orders/{id}/retry", web::post().to(checkout::retry))
+        .route("/orders/{id}/ok", web::route().to(checkout::returned_ok))
+        .route("/orders/{id}/fail", web::route().to(checkout::returned_fail))
+        .route("/paytr/notify", web::post().to(notify::paytr_notify))
         .default_service(web::to(pages::not_found));
 }

@@ -1,41 +1,92 @@
-//! What every page shares: the layout data, rendering, the stylesheet and the 404 page.
+//! What every page shares: the layout, rendering, error pages, the stylesheet.
 
-use crate::config::Mode;
-use crate::startup::AppState;
+use super::ctx::Ctx;
+use super::i18n;
+use crate::domain::Lang;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 
 /// Data the base layout needs on every page.
 pub struct Layout {
     pub title: String,
     pub sandbox: bool,
-    pub lang: &'static str,
+    pub lang: Lang,
+    pub user_name: Option<String>,
+    pub csrf: String,
+    pub cart_count: u32,
+    /// The current path, for the language links.
+    pub path: String,
 }
 
 impl Layout {
-    pub fn new(state: &AppState, title: impl Into<String>) -> Self {
+    pub fn new(ctx: &Ctx, title: &str) -> Self {
         Self {
-            title: title.into(),
-            sandbox: state.mode() == Mode::Sandbox,
-            lang: "tr",
+            title: i18n::t(ctx.lang, title).to_owned(),
+            sandbox: ctx.sandbox,
+            lang: ctx.lang,
+            user_name: ctx.user.as_ref().map(|u| u.full_name.clone()),
+            csrf: ctx.csrf.clone(),
+            cart_count: ctx.cart_count,
+            path: ctx.path.clone(),
         }
+    }
+
+    /// The text for `key` in the page's language.
+    pub fn t<'a>(&self, key: &'a str) -> &'a str {
+        i18n::t(self.lang, key)
+    }
+
+    pub fn lang_code(&self) -> &'static str {
+        self.lang.code()
     }
 }
 
-/// Renders a page; a template error is logged and shown as a plain apology, never as detail.
+/// Renders a page, never cached (pages may carry a CSRF token or a shopper's data). A template
+/// error is logged and shown as a plain apology, never as detail.
 pub fn render(status: StatusCode, page: &impl Template) -> HttpResponse {
     match page.render() {
         Ok(html) => HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
+            .insert_header(("Cache-Control", "no-store"))
             .body(html),
         Err(e) => {
             tracing::error!(error = %e, "template rendering failed");
-            HttpResponse::InternalServerError()
-                .content_type("text/plain; charset=utf-8")
-                .body("Bir hata oluştu. / Something went wrong.")
+            plain(StatusCode::INTERNAL_SERVER_ERROR, "Bir hata oluştu. / Something went wrong.")
         }
     }
+}
+
+pub fn plain(status: StatusCode, text: &str) -> HttpResponse {
+    HttpResponse::build(status).content_type("text/plain; charset=utf-8").body(text.to_owned())
+}
+
+pub fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header(("Location", to)).finish()
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub layout: Layout,
+    pub heading: String,
+    pub text: String,
+}
+
+/// A page with a heading and a sentence, in the shopper's language.
+pub fn message(ctx: &Ctx, status: StatusCode, heading: &str, text: &str) -> HttpResponse {
+    let page = MessagePage {
+        layout: Layout::new(ctx, heading),
+        heading: i18n::t(ctx.lang, heading).to_owned(),
+        text: i18n::t(ctx.lang, text).to_owned(),
+    };
+    render(status, &page)
+}
+
+/// The shopper-facing page for an internal failure; the cause goes to the log.
+pub fn server_error(ctx: &Ctx, cause: &dyn std::fmt::Display) -> HttpResponse {
+    tracing::error!(error = %cause, "request failed");
+    message(ctx, StatusCode::SERVICE_UNAVAILABLE, "server_error", "server_error")
 }
 
 const STYLESHEET: &str = include_str!("../../static/app.css");
@@ -47,15 +98,7 @@ pub async fn stylesheet() -> HttpResponse {
         .body(STYLESHEET)
 }
 
-#[derive(Template)]
-#[template(path = "not_found.html")]
-struct NotFoundPage {
-    layout: Layout,
-}
-
-pub async fn not_found(state: web::Data<AppState>) -> HttpResponse {
-    let page = NotFoundPage {
-        layout: Layout::new(&state, "Sayfa bulunamadı"),
-    };
-    render(StatusCode::NOT_FOUND, &page)
+pub async fn not_found(req: HttpRequest, session: actix_session::Session) -> HttpResponse {
+    let ctx = Ctx::load(&req, &session).await;
+    message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found")
 }

@@ -208,7 +208,7 @@ pub fn load_or_create_merchant(dir: &Path) -> anyhow::Result<MerchantCredentials
     Ok(creds)
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

@@ -24,7 +24,7 @@ async fn home_page_in_sandbox_mode_shows_the_no_real_money_banner() {
     let html = response.text().await.expect("body");
     assert!(html.contains("<html lang=\"tr\">"), "{html}");
     assert!(html.contains("class=\"sandbox-banner\""), "{html}");
-    assert!(html.contains("no real money"));
+    assert!(html.contains("gerçek para çekilmez"));
 }
 
 #[tokio::test]

@@ -1,0 +1,108 @@
+//! The catalogue: products and prices from a JSON file the merchant edits (`catalog.json`).
+//! Prices always come from here, never from the browser.
+
+use crate::domain::{Currency, Lang, Money};
+use anyhow::Context;
+use serde::Deserialize;
+use std::path::Path;
+
+/// The catalogue shipped with the binary, used when no file is found.
+const DEFAULT_CATALOG: &str = include_str!("../catalog.json");
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Text {
+    pub tr: String,
+    pub en: String,
+}
+
+impl Text {
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Tr => &self.tr,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct ProductFile {
+    slug: String,
+    name: Text,
+    description: Text,
+    price_kurus: i64,
+}
+
+#[derive(Debug, Deserialize)]
+struct CatalogFile {
+    currency: String,
+    products: Vec<ProductFile>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Product {
+    pub slug: String,
+    pub name: Text,
+    pub description: Text,
+    pub price: Money,
+}
+
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub currency: Currency,
+    products: Vec<Product>,
+}
+
+impl Catalog {
+    /// Reads `path` if it exists, else the built-in catalogue.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::parse(&text).with_context(|| format!("catalogue {}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::parse(DEFAULT_CATALOG),
+            Err(e) => Err(e).with_context(|| format!("could not read {}", path.display())),
+        }
+    }
+
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
+        let file: CatalogFile = serde_json::from_str(text).context("not valid catalogue JSON")?;
+        let currency = Currency::parse(&file.currency)?;
+        let mut products = Vec::new();
+        for p in file.products {
+            anyhow::ensure!(
+                !p.slug.is_empty() && p.slug.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'),
+                "product slug {:?} must be letters, digits and dashes",
+                p.slug
+            );
+            anyhow::ensure!(p.price_kurus > 0, "product {} needs a price above 0", p.slug);
+            anyhow::ensure!(products.iter().all(|q: &Product| q.slug != p.slug), "product {} is listed twice", p.slug);
+            products.push(Product { price: Money::from_kurus(p.price_kurus)?, slug: p.slug, name: p.name, description: p.description });
+        }
+        Ok(Self { currency, products })
+    }
+
+    pub fn products(&self) -> &[Product] {
+        &self.products
+    }
+
+    pub fn find(&self, slug: &str) -> Option<&Product> {
+        self.products.iter().find(|p| p.slug == slug)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_catalogue_is_valid() {
+        let catalog = Catalog::parse(DEFAULT_CATALOG).expect("valid");
+        assert!(catalog.products().len() >= 3);
+        assert_eq!(catalog.find("seramik-kupa").map(|p| p.price.kurus()), Some(18000));
+    }
+
+    #[test]
+    fn bad_catalogues_are_refused_with_a_reason() {
+        let bad = r#"{"currency":"TL","products":[{"slug":"a b","name":{"tr":"x","en":"x"},"description":{"tr":"","en":""},"price_kurus":1}]}"#;
+        assert!(Catalog::parse(bad).is_err());
+        assert!(Catalog::parse("{").is_err());
+    }
+}

@@ -1,0 +1,195 @@
+//! The checkout use cases: pricing a cart from the catalogue, placing an order with its first
+//! payment attempt, new attempts after a failure, and the PayTR request for an attempt.
+
+pub mod notify;
+
+use crate::accounts::random_string;
+use crate::catalog::{Catalog, Product};
+use crate::db::models::{NewOrder, NewPaymentAttempt, Order, PaymentAttempt};
+use crate::db::{DbConnection, DbError, unix_now};
+use crate::domain::{
+    AbsoluteUrl, Currency, Email, InstallmentCount, Lang, MerchantOid, Money, PaymentType, UserAddress, UserIp,
+    UserName, UserPhone, ValidationError,
+};
+use crate::paytr::{Basket, BasketItem, PaymentRequest};
+use diesel::Connection;
+use serde::{Deserialize, Serialize};
+
+/// One cart line as kept in the session: a product and a quantity (never a price).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartLine {
+    pub slug: String,
+    pub quantity: u32,
+}
+
+pub const MAX_QUANTITY: u32 = 99;
+
+/// A cart line priced from the catalogue.
+#[derive(Debug, Clone)]
+pub struct PricedLine {
+    pub product: Product,
+    pub quantity: u32,
+    pub total: Money,
+}
+
+/// Prices the cart from the catalogue, dropping lines whose product no longer exists.
+pub fn price_cart(catalog: &Catalog, cart: &[CartLine]) -> (Vec<PricedLine>, Money) {
+    let lines: Vec<PricedLine> = cart
+        .iter()
+        .filter_map(|line| {
+            let product = catalog.find(&line.slug)?.clone();
+            let quantity = line.quantity.clamp(1, MAX_QUANTITY);
+            let total = product.price.checked_mul(quantity)?;
+            Some(PricedLine { product, quantity, total })
+        })
+        .collect();
+    let total = lines.iter().try_fold(Money::default(), |sum, l| sum.checked_add(l.total)).unwrap_or_default();
+    (lines, total)
+}
+
+/// The billing step's fields, validated.
+#[derive(Debug, Clone)]
+pub struct Billing {
+    pub name: UserName,
+    pub email: Email,
+    pub phone: UserPhone,
+    pub address: UserAddress,
+}
+
+impl Billing {
+    pub fn parse(name: &str, email: &str, phone: &str, address: &str) -> Result<Self, Vec<ValidationError>> {
+        let mut errors = Vec::new();
+        let name = UserName::parse(name).map_err(|e| errors.push(e)).ok();
+        let email = Email::parse(email).map_err(|e| errors.push(e)).ok();
+        let phone = UserPhone::parse(phone).map_err(|e| errors.push(e)).ok();
+        let address = UserAddress::parse(address).map_err(|e| errors.push(e)).ok();
+        match (name, email, phone, address) {
+            (Some(name), Some(email), Some(phone), Some(address)) => Ok(Self { name, email, phone, address }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// A fresh merchant_oid: `PC` and 30 letters and digits, unique per payment attempt.
+pub fn new_merchant_oid() -> String {
+    format!("PC{}", random_string(30))
+}
+
+fn basket_json(lines: &[PricedLine], lang: Lang) -> Result<String, ValidationError> {
+    let items = lines
+        .iter()
+        .map(|l| BasketItem { name: l.product.name.get(lang).to_owned(), unit_price: l.product.price, quantity: l.quantity })
+        .collect();
+    Ok(Basket::new(items)?.to_json())
+}
+
+/// Creates the order and its first payment attempt in one transaction.
+pub fn place_order(
+    conn: &mut DbConnection,
+    user_id: Option<i64>,
+    billing: &Billing,
+    lines: &[PricedLine],
+    currency: Currency,
+    user_ip: UserIp,
+) -> Result<(Order, PaymentAttempt), CheckoutError> {
+    let total = lines.iter().try_fold(Money::default(), |s, l| s.checked_add(l.total));
+    let total = total.filter(|t| t.kurus() > 0).ok_or_else(|| ValidationError::new("cart", "is empty"))?;
+    let basket = basket_json(lines, Lang::Tr)?;
+    conn.transaction::<_, DbError, _>(|conn| {
+        let now = unix_now();
+        let public_id = random_string(24);
+        let order = NewOrder {
+            public_id: &public_id,
+            user_id,
+            email: billing.email.as_str(),
+            full_name: billing.name.as_str(),
+            phone: billing.phone.as_str(),
+            address: billing.address.as_str(),
+            total_kurus: total.kurus(),
+            currency: currency.code(),
+            basket_json: &basket,
+            created_at: now,
+            updated_at: now,
+        }
+        .insert(conn)?;
+        let attempt = new_attempt_row(conn, &order, user_ip, user_id.is_some())?;
+        Ok((order, attempt))
+    })
+    .map_err(CheckoutError::from)
+}
+
+/// Why an order could not be placed.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckoutError {
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+fn new_attempt_row(conn: &mut DbConnection, order: &Order, user_ip: UserIp, store_card: bool) -> Result<PaymentAttempt, DbError> {
+    let now = unix_now();
+    NewPaymentAttempt {
+        order_id: order.id,
+        merchant_oid: &new_merchant_oid(),
+        amount_kurus: order.total_kurus,
+        currency: &order.currency,
+        user_ip: &user_ip.to_string(),
+        store_card,
+        created_at: now,
+        updated_at: now,
+    }
+    .insert(conn)
+}
+
+/// A new attempt (new merchant_oid) for an order whose last attempt failed.
+pub fn retry_order(conn: &mut DbConnection, order: &Order, user_ip: UserIp) -> Result<Option<PaymentAttempt>, DbError> {
+    conn.transaction(|conn| {
+        if order.status == "paid" {
+            return Ok(None);
+        }
+        if let Some(latest) = PaymentAttempt::latest_for_order(conn, order.id)?
+            && latest.status == "pending"
+        {
+            return Ok(Some(latest));
+        }
+        Order::reopen(conn, order.id, unix_now())?;
+        new_attempt_row(conn, order, user_ip, order.user_id.is_some()).map(Some)
+    })
+}
+
+/// Everything a PayTR request needs besides the order and attempt.
+pub struct RequestContext<'a> {
+    pub public_url: &'a str,
+    pub lang: Lang,
+    pub test_mode: bool,
+    pub debug_on: bool,
+}
+
+/// The PayTR payment request for `attempt` of `order`.
+pub fn payment_request(order: &Order, attempt: &PaymentAttempt, ctx: &RequestContext<'_>) -> Result<PaymentRequest, ValidationError> {
+    let amount = Money::from_kurus(attempt.amount_kurus)?;
+    let basket = Basket::parse(&order.basket_json)?;
+    let url = |field, path: &str| AbsoluteUrl::parse(field, &format!("{}/orders/{}/{path}", ctx.public_url, order.public_id));
+    Ok(PaymentRequest {
+        merchant_oid: MerchantOid::parse(&attempt.merchant_oid)?,
+        user_ip: UserIp::parse(&attempt.user_ip)?,
+        email: Email::parse(&order.email)?,
+        amount,
+        currency: Currency::parse(&attempt.currency)?,
+        installment_count: InstallmentCount::SINGLE,
+        payment_type: PaymentType::Card,
+        test_mode: ctx.test_mode,
+        non_3d: false,
+        lang: ctx.lang,
+        user_name: UserName::parse(&order.full_name)?,
+        user_address: UserAddress::parse(&order.address)?,
+        user_phone: UserPhone::parse(&order.phone)?,
+        basket,
+        ok_url: url("merchant_ok_url", "ok")?,
+        fail_url: url("merchant_fail_url", "fail")?,
+        debug_on: ctx.debug_on,
+        sync_mode: false,
+        non3d_test_failed: false,
+    })
+}

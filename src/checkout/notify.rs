@@ -1,0 +1,132 @@
+//! PayTR's notification: the only truth about a payment.
+//!
+//! Every notification is recorded (a `utoken` only as a short hash). A valid one moves its
+//! attempt and order at most once; duplicates change nothing. The caller answers `OK` only
+//! after [`apply`] committed.
+
+use crate::accounts::store_utoken_if_none;
+use crate::db::models::{NewNotification, Order, PaymentAttempt};
+use crate::db::{DbConnection, DbError, unix_now};
+use crate::domain::Currency;
+use crate::paytr::{Notification, NotificationStatus};
+use crate::seal::Sealer;
+use diesel::Connection;
+
+/// What a notification did, as recorded in the `notifications` table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Paid,
+    Failed,
+    /// Already processed: nothing changed.
+    Duplicate,
+    /// Valid, but for a merchant_oid we never issued.
+    UnknownOrder,
+    /// `total_amount` below the attempt's amount: not paid.
+    Underpaid,
+    CurrencyMismatch,
+    UnknownStatus,
+    BadHash,
+    Malformed,
+}
+
+impl Outcome {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Paid => "paid",
+            Self::Failed => "failed",
+            Self::Duplicate => "duplicate",
+            Self::UnknownOrder => "unknown_order",
+            Self::Underpaid => "underpaid",
+            Self::CurrencyMismatch => "currency_mismatch",
+            Self::UnknownStatus => "unknown_status",
+            Self::BadHash => "bad_hash",
+            Self::Malformed => "malformed",
+        }
+    }
+}
+
+/// The posted fields as JSON, with any `utoken` replaced by its short hash.
+pub fn redacted_json(fields: &[(String, String)]) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = fields
+        .iter()
+        .map(|(k, v)| {
+            let v = if k == "utoken" { format!("#{}", crate::paytr::Token::new(v.clone()).hint()) } else { v.clone() };
+            (k.clone(), serde_json::Value::from(v))
+        })
+        .collect();
+    serde_json::Value::Object(map).to_string()
+}
+
+/// Records a notification that was refused before it could be applied.
+pub fn record_refused(conn: &mut DbConnection, oid: &str, outcome: Outcome, fields: &[(String, String)]) -> Result<(), DbError> {
+    NewNotification {
+        merchant_oid: oid,
+        hash_valid: false,
+        outcome: outcome.code(),
+        fields_json: &redacted_json(fields),
+        received_at: unix_now(),
+    }
+    .insert(conn)
+}
+
+/// Records and applies a notification whose hash checked out, in one transaction.
+pub fn apply(conn: &mut DbConnection, n: &Notification, fields: &[(String, String)], sealer: &Sealer) -> Result<Outcome, DbError> {
+    conn.transaction(|conn| {
+        let outcome = apply_inner(conn, n, sealer)?;
+        NewNotification {
+            merchant_oid: &n.merchant_oid,
+            hash_valid: true,
+            outcome: outcome.code(),
+            fields_json: &redacted_json(fields),
+            received_at: unix_now(),
+        }
+        .insert(conn)?;
+        Ok(outcome)
+    })
+}
+
+fn apply_inner(conn: &mut DbConnection, n: &Notification, sealer: &Sealer) -> Result<Outcome, DbError> {
+    let Some(attempt) = PaymentAttempt::find_by_merchant_oid(conn, &n.merchant_oid)? else {
+        return Ok(Outcome::UnknownOrder);
+    };
+    let now = unix_now();
+    match n.status() {
+        Some(NotificationStatus::Success) => {
+            if attempt.status != "pending" {
+                return Ok(Outcome::Duplicate);
+            }
+            let currency_ok = n
+                .currency
+                .as_deref()
+                .is_none_or(|c| Currency::parse(c).is_ok_and(|c| c.code() == attempt.currency));
+            if !currency_ok {
+                return Ok(Outcome::CurrencyMismatch);
+            }
+            if n.total_amount().is_none_or(|paid| paid.kurus() < attempt.amount_kurus) {
+                return Ok(Outcome::Underpaid);
+            }
+            if !PaymentAttempt::update_status_if_pending(conn, &n.merchant_oid, "paid", now)? {
+                return Ok(Outcome::Duplicate);
+            }
+            Order::mark_paid(conn, attempt.order_id, now)?;
+            if let (Some(utoken), Some(order)) = (&n.utoken, Order::find(conn, attempt.order_id)?)
+                && let Some(user_id) = order.user_id
+            {
+                store_utoken_if_none(conn, user_id, &sealer.seal(utoken.expose()))?;
+            }
+            Ok(Outcome::Paid)
+        }
+        Some(NotificationStatus::Failed) => {
+            if !PaymentAttempt::update_status_if_pending(conn, &n.merchant_oid, "failed", now)? {
+                return Ok(Outcome::Duplicate);
+            }
+            PaymentAttempt::set_failure(conn, &n.merchant_oid, n.failed_reason_code.as_deref(), n.failed_reason_msg.as_deref())?;
+            let latest = PaymentAttempt::latest_for_order(conn, attempt.order_id)?;
+            if latest.is_some_and(|l| l.id == attempt.id) {
+                Order::mark_failed(conn, attempt.order_id, now)?;
+            }
+            Ok(Outcome::Failed)
+        }
+        None => Ok(Outcome::UnknownStatus),
+    }
+}

@@ -1,0 +1,165 @@
+//! Registration, log in, log out and the account page.
+
+use super::ctx::{Ctx, PostForm, client_ip};
+use super::i18n::field_error;
+use super::pages::{Layout, redirect, render, server_error};
+use crate::accounts::{self, RegisterError, Registration, dummy_hash, verify_password};
+use crate::db::models::{Order, User};
+use crate::domain::Money;
+use crate::startup::AppState;
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use std::collections::HashMap;
+
+type Errors = HashMap<&'static str, &'static str>;
+
+#[derive(Template)]
+#[template(path = "register.html")]
+struct RegisterPage {
+    layout: Layout,
+    email: String,
+    full_name: String,
+    errors: Errors,
+    notice: Option<&'static str>,
+}
+
+pub async fn register_form(req: HttpRequest, session: Session) -> HttpResponse {
+    let ctx = Ctx::load(&req, &session).await;
+    let page = RegisterPage { layout: Layout::new(&ctx, "register"), email: String::new(), full_name: String::new(), errors: Errors::new(), notice: None };
+    render(StatusCode::OK, &page)
+}
+
+fn limited(state: &AppState, limiter: &accounts::RateLimiter, req: &HttpRequest, email: &str) -> bool {
+    let ip = client_ip(req, &state.settings.trusted_proxies).map(|ip| ip.to_string()).unwrap_or_default();
+    !limiter.check(&[&format!("ip:{ip}"), &format!("account:{}", email.trim().to_lowercase())])
+}
+
+pub async fn register(req: HttpRequest, session: Session, state: web::Data<AppState>, form: PostForm) -> HttpResponse {
+    let ctx = Ctx::load(&req, &session).await;
+    let (email, name, password) = (form.get("email"), form.get("full_name"), form.get("password"));
+    let rerender = |errors: Errors, notice: Option<&'static str>, status| {
+        let page = RegisterPage { layout: Layout::new(&ctx, "register"), email: email.to_owned(), full_name: name.to_owned(), errors, notice };
+        render(status, &page)
+    };
+    if limited(&state, &state.register_limiter, &req, email) {
+        return rerender(Errors::new(), Some("too_many"), StatusCode::TOO_MANY_REQUESTS);
+    }
+    let registration = match Registration::parse(email, name, password) {
+        Ok(r) => r,
+        Err(errors) => {
+            let errors = errors.iter().map(|e| (e.field, field_error(ctx.lang, e.field))).collect();
+            return rerender(errors, Some("fix_errors"), StatusCode::UNPROCESSABLE_ENTITY);
+        }
+    };
+    let hash = match web::block({
+        let password = registration.password.clone();
+        move || accounts::hash_password(&password)
+    })
+    .await
+    {
+        Ok(hash) => hash,
+        Err(e) => return server_error(&ctx, &e),
+    };
+    let created = state.db.run(move |conn| Ok(accounts::register(conn, &registration, &hash))).await;
+    match created {
+        Ok(Ok(user)) => sign_in(&session, &user),
+        Ok(Err(RegisterError::Taken)) => {
+            rerender(Errors::from([("email", "")]), Some("email_taken"), StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Ok(Err(RegisterError::Db(e))) | Err(e) => server_error(&ctx, &e),
+    }
+}
+
+/// A new session id on every log in, then the shopper's id in it.
+fn sign_in(session: &Session, user: &User) -> HttpResponse {
+    let cart = super::shop::session_cart(session);
+    let lang = session.get::<String>("lang").ok().flatten();
+    session.renew();
+    let _ = session.insert("user_id", user.id);
+    let _ = session.insert("cart", cart);
+    if let Some(lang) = lang {
+        let _ = session.insert("lang", lang);
+    }
+    let _ = session.insert("csrf", accounts::random_string(32));
+    redirect("/account")
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    layout: Layout,
+    email: String,
+    notice: Option<&'static str>,
+}
+
+pub async fn login_form(req: HttpRequest, session: Session) -> HttpResponse {
+    let ctx = Ctx::load(&req, &session).await;
+    render(StatusCode::OK, &LoginPage { layout: Layout::new(&ctx, "login"), email: String::new(), notice: None })
+}
+
+pub async fn login(req: HttpRequest, session: Session, state: web::Data<AppState>, form: PostForm) -> HttpResponse {
+    let ctx = Ctx::load(&req, &session).await;
+    let email = form.get("email").trim().to_lowercase();
+    let refuse = |notice, status| render(status, &LoginPage { layout: Layout::new(&ctx, "login"), email: email.clone(), notice: Some(notice) });
+    if limited(&state, &state.login_limiter, &req, &email) {
+        return refuse("too_many", StatusCode::TOO_MANY_REQUESTS);
+    }
+    let user = match state.db.run({
+        let email = email.clone();
+        move |conn| User::find_by_email(conn, &email)
+    })
+    .await
+    {
+        Ok(user) => user,
+        Err(e) => return server_error(&ctx, &e),
+    };
+    let password = form.get("password").to_owned();
+    let hash = user.as_ref().map_or_else(|| dummy_hash().to_owned(), |u| u.password_hash.clone());
+    let matches = web::block(move || verify_password(&password, &hash)).await.unwrap_or(false);
+    match user {
+        Some(user) if matches => sign_in(&session, &user),
+        _ => refuse("login_failed", StatusCode::UNAUTHORIZED),
+    }
+}
+
+pub async fn logout(session: Session, _form: PostForm) -> HttpResponse {
+    session.purge();
+    redirect("/")
+}
+
+pub struct OrderRow {
+    pub public_id: String,
+    pub total: String,
+    pub status: String,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    layout: Layout,
+    email: String,
+    orders: Vec<OrderRow>,
+}
+
+pub async fn account_page(req: HttpRequest, session: Session, state: web::Data<AppState>) -> HttpResponse {
+    let ctx = Ctx::load(&req, &session).await;
+    let Some(user) = ctx.user.clone() else {
+        return redirect("/login");
+    };
+    let orders = match state.db.run(move |conn| Order::list_for_user(conn, user.id)).await {
+        Ok(orders) => orders,
+        Err(e) => return server_error(&ctx, &e),
+    };
+    let orders = orders
+        .into_iter()
+        .map(|o| OrderRow {
+            total: format!("{} {}", Money::from_kurus(o.total_kurus).unwrap_or_default(), o.currency),
+            status: format!("status_{}", o.status),
+            public_id: o.public_id,
+        })
+        .collect();
+    let email = ctx.user.as_ref().map(|u| u.email.clone()).unwrap_or_default();
+    render(StatusCode::OK, &AccountPage { layout: Layout::new(&ctx, "account"), email, orders })
+}

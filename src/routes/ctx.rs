@@ -1,0 +1,164 @@
+//! Per-request context from the session (language, shopper, CSRF token, cart), the POST form
+//! extractor that enforces CSRF and refuses card data, and the shopper's IP.
+
+use crate::accounts::{find_user, random_string};
+use crate::checkout::CartLine;
+use crate::config::Mode;
+use crate::db::models::User;
+use crate::domain::{Lang, UserIp, ValidationError};
+use crate::startup::AppState;
+use actix_session::{Session, SessionExt};
+use actix_web::dev::Payload;
+use actix_web::error::InternalError;
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr};
+use std::pin::Pin;
+
+/// Field names of card data, which must only ever be posted to PayTR.
+pub const CARD_FIELDS: [&str; 5] = ["card_number", "cvv", "cc_owner", "expiry_month", "expiry_year"];
+
+pub struct Ctx {
+    pub lang: Lang,
+    pub user: Option<User>,
+    pub csrf: String,
+    pub cart_count: u32,
+    pub sandbox: bool,
+    pub path: String,
+}
+
+impl Ctx {
+    /// Reads the session; `?lang=en|tr` switches the language and remembers it.
+    pub async fn load(req: &HttpRequest, session: &Session) -> Self {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let query = web::Query::<HashMap<String, String>>::from_query(req.query_string()).ok();
+        let lang = match query.as_ref().and_then(|q| q.get("lang")).and_then(|l| Lang::parse(l).ok()) {
+            Some(lang) => {
+                let _ = session.insert("lang", lang.code());
+                lang
+            }
+            None => session
+                .get::<String>("lang")
+                .ok()
+                .flatten()
+                .and_then(|l| Lang::parse(&l).ok())
+                .unwrap_or_default(),
+        };
+        let cart: Vec<CartLine> = session.get("cart").ok().flatten().unwrap_or_default();
+        let user = match (session.get::<i64>("user_id").ok().flatten(), &state) {
+            (Some(id), Some(state)) => state.db.run(move |conn| find_user(conn, id)).await.ok().flatten(),
+            _ => None,
+        };
+        Self {
+            lang,
+            user,
+            csrf: csrf_token(session),
+            cart_count: cart.iter().map(|l| l.quantity).sum(),
+            sandbox: state.is_some_and(|s| s.mode() == Mode::Sandbox),
+            path: req.path().to_owned(),
+        }
+    }
+}
+
+/// The session's CSRF token, created on first use.
+pub fn csrf_token(session: &Session) -> String {
+    if let Ok(Some(token)) = session.get::<String>("csrf") {
+        return token;
+    }
+    let token = random_string(32);
+    let _ = session.insert("csrf", &token);
+    token
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn refuse(status: StatusCode, text: &'static str) -> actix_web::Error {
+    InternalError::from_response(text, HttpResponse::build(status).content_type("text/plain; charset=utf-8").body(text))
+        .into()
+}
+
+/// Parses a urlencoded body, refusing any card field (nothing of such a request is logged).
+pub fn parse_form_refusing_card_data(body: &[u8]) -> Result<HashMap<String, String>, actix_web::Error> {
+    let form: HashMap<String, String> = url::form_urlencoded::parse(body).into_owned().collect();
+    if CARD_FIELDS.iter().any(|f| form.contains_key(*f)) {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "Kart bilgileri yalnızca PayTR'a gönderilir. / Card details are sent to PayTR only, never to this shop.",
+        ));
+    }
+    Ok(form)
+}
+
+/// A form posted to us: CSRF-checked, with no card data.
+pub struct PostForm(pub HashMap<String, String>);
+
+impl PostForm {
+    pub fn get(&self, name: &str) -> &str {
+        self.0.get(name).map(String::as_str).unwrap_or_default()
+    }
+}
+
+impl FromRequest for PostForm {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = web::Bytes::from_request(req, payload);
+        let session = req.get_session();
+        Box::pin(async move {
+            let form = parse_form_refusing_card_data(&body.await?)?;
+            let expected = session.get::<String>("csrf").ok().flatten().unwrap_or_default();
+            let provided = form.get("csrf_token").map(String::as_str).unwrap_or_default();
+            if expected.is_empty() || !constant_time_eq(expected.as_bytes(), provided.as_bytes()) {
+                return Err(refuse(
+                    StatusCode::FORBIDDEN,
+                    "Form süresi doldu, lütfen sayfayı yenileyip tekrar deneyin. / The form expired: reload the page and try again.",
+                ));
+            }
+            Ok(Self(form))
+        })
+    }
+}
+
+/// The shopper's IPv4 address: the socket's peer, or the first `X-Forwarded-For` entry when
+/// the peer is a trusted proxy. Loopback IPv6 (local development) reads as 127.0.0.1.
+pub fn client_ip(req: &HttpRequest, trusted: &[IpAddr]) -> Result<UserIp, ValidationError> {
+    let peer = req.peer_addr().map(|a| a.ip()).unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .and_then(|v| v.trim().parse::<IpAddr>().ok());
+    let ip = match forwarded {
+        Some(ip) if trusted.contains(&peer) => ip,
+        _ => peer,
+    };
+    match ip {
+        IpAddr::V6(v6) if v6.is_loopback() => Ok(UserIp::from_ip(IpAddr::V4(Ipv4Addr::LOCALHOST))?),
+        other => UserIp::from_ip(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn card_fields_are_refused() {
+        assert!(parse_form_refusing_card_data(b"csrf_token=x&card_number=4355084355084358").is_err());
+        assert!(parse_form_refusing_card_data(b"csrf_token=x&cvv=000").is_err());
+        assert!(parse_form_refusing_card_data(b"csrf_token=x&email=a%40b.co").is_ok());
+    }
+
+    #[test]
+    fn constant_time_comparison() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+}

@@ -1,0 +1,48 @@
+//! `POST /paytr/notify`: PayTR's notification. Exempt from CSRF: its hash authenticates it.
+
+use crate::checkout::notify::{Outcome, apply, record_refused};
+use crate::paytr::{Notification, Token};
+use crate::startup::AppState;
+use actix_web::{HttpResponse, web};
+
+fn answer(status: u16, body: &'static str) -> HttpResponse {
+    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap_or_default())
+        .content_type("text/plain")
+        .body(body)
+}
+
+/// Answers exactly `OK` only after the notification is committed; a bad or missing hash is
+/// refused (400) and recorded; a storage failure answers non-`OK` so PayTR tries again.
+pub async fn paytr_notify(state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+    let fields: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let parsed = Notification::from_pairs(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let refused = match &parsed {
+        Err(_) => Some(Outcome::Malformed),
+        Ok(n) if !n.verify(state.paytr.credentials()) => Some(Outcome::BadHash),
+        Ok(_) => None,
+    };
+    let oid = parsed.as_ref().map(|n| n.merchant_oid.clone()).unwrap_or_default();
+    if let Some(outcome) = refused {
+        tracing::warn!(merchant_oid = %oid, outcome = outcome.code(), "notification refused");
+        let oid = oid.chars().take(64).collect::<String>();
+        if let Err(e) = state.db.run(move |conn| record_refused(conn, &oid, outcome, &fields)).await {
+            tracing::error!(error = %e, "could not record a refused notification");
+        }
+        return answer(400, "PAYTR notification failed: bad hash");
+    }
+    let Ok(notification) = parsed else {
+        return answer(400, "PAYTR notification failed");
+    };
+    let sealer = state.sealer.clone();
+    let utoken_hint = notification.utoken.as_ref().map(Token::hint);
+    match state.db.run(move |conn| apply(conn, &notification, &fields, &sealer)).await {
+        Ok(outcome) => {
+            tracing::info!(merchant_oid = %oid, outcome = outcome.code(), utoken = ?utoken_hint, "notification applied");
+            answer(200, "OK")
+        }
+        Err(e) => {
+            tracing::error!(merchant_oid = %oid, error = %e, "notification not stored; PayTR will retry");
+            answer(500, "ERROR")
+        }
+    }
+}
