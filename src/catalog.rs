@@ -68,13 +68,29 @@ impl Catalog {
         let mut products = Vec::new();
         for p in file.products {
             anyhow::ensure!(
-                !p.slug.is_empty() && p.slug.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'),
+                !p.slug.is_empty()
+                    && p.slug
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-'),
                 "product slug {:?} must be letters, digits and dashes",
                 p.slug
             );
-            anyhow::ensure!(p.price_kurus > 0, "product {} needs a price above 0", p.slug);
-            anyhow::ensure!(products.iter().all(|q: &Product| q.slug != p.slug), "product {} is listed twice", p.slug);
-            products.push(Product { price: Money::from_kurus(p.price_kurus)?, slug: p.slug, name: p.name, description: p.description });
+            anyhow::ensure!(
+                p.price_kurus > 0,
+                "product {} needs a price above 0",
+                p.slug
+            );
+            anyhow::ensure!(
+                products.iter().all(|q: &Product| q.slug != p.slug),
+                "product {} is listed twice",
+                p.slug
+            );
+            products.push(Product {
+                price: Money::from_kurus(p.price_kurus)?,
+                slug: p.slug,
+                name: p.name,
+                description: p.description,
+            });
         }
         Ok(Self { currency, products })
     }
@@ -96,7 +112,10 @@ mod tests {
     fn the_shipped_catalogue_is_valid() {
         let catalog = Catalog::parse(DEFAULT_CATALOG).expect("valid");
         assert!(catalog.products().len() >= 3);
-        assert_eq!(catalog.find("seramik-kupa").map(|p| p.price.kurus()), Some(18000));
+        assert_eq!(
+            catalog.find("seramik-kupa").map(|p| p.price.kurus()),
+            Some(18000)
+        );
     }
 
     #[test]

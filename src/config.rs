@@ -105,7 +105,12 @@ impl Settings {
             other => other.map(SecretString::from),
         };
         let data_key = match get("DATA_KEY") {
-            Some(v) if v.len() < 32 => return Err(err("DATA_KEY", "must be at least 32 characters of random text")),
+            Some(v) if v.len() < 32 => {
+                return Err(err(
+                    "DATA_KEY",
+                    "must be at least 32 characters of random text",
+                ));
+            }
             other => other.map(SecretString::from),
         };
         let cookie_secure = match get("COOKIE_SECURE") {
@@ -131,7 +136,9 @@ impl Settings {
             session_key,
             data_key,
             cookie_secure,
-            catalog_path: PathBuf::from(get("CATALOG_PATH").unwrap_or_else(|| "catalog.json".into())),
+            catalog_path: PathBuf::from(
+                get("CATALOG_PATH").unwrap_or_else(|| "catalog.json".into()),
+            ),
             paytr: PaytrSettings::from_lookup(&get)?,
             trusted_proxies,
         })
@@ -139,7 +146,8 @@ impl Settings {
 
     /// Secure cookies when asked, else when the public URL is https.
     pub fn secure_cookies(&self, public_url: &str) -> bool {
-        self.cookie_secure.unwrap_or_else(|| public_url.starts_with("https://"))
+        self.cookie_secure
+            .unwrap_or_else(|| public_url.starts_with("https://"))
     }
 
     pub fn mode(&self) -> Mode {

@@ -24,7 +24,9 @@ impl Sealer {
     /// The key is SHA-256 of the secret text, so any length of random text works.
     pub fn new(secret: &str) -> Self {
         let key = Sha256::digest(secret.as_bytes());
-        Self { cipher: XChaCha20Poly1305::new(&key) }
+        Self {
+            cipher: XChaCha20Poly1305::new(&key),
+        }
     }
 
     /// `v1.` + base64(nonce ‖ ciphertext).
@@ -32,7 +34,10 @@ impl Sealer {
         let mut nonce = [0u8; 24];
         rand::thread_rng().fill_bytes(&mut nonce);
         // Encryption with a valid key and nonce cannot fail.
-        let sealed = self.cipher.encrypt(XNonce::from_slice(&nonce), plain.as_bytes()).unwrap_or_default();
+        let sealed = self
+            .cipher
+            .encrypt(XNonce::from_slice(&nonce), plain.as_bytes())
+            .unwrap_or_default();
         let mut bytes = nonce.to_vec();
         bytes.extend(sealed);
         format!("v1.{}", STANDARD_NO_PAD.encode(bytes))
@@ -59,7 +64,11 @@ mod tests {
         let sealer = Sealer::new("a secret of the data key");
         let sealed = sealer.seal("UT3f9a0c1d2e");
         assert!(!sealed.contains("UT3f9a0c1d2e"));
-        assert_ne!(sealed, sealer.seal("UT3f9a0c1d2e"), "a fresh nonce each time");
+        assert_ne!(
+            sealed,
+            sealer.seal("UT3f9a0c1d2e"),
+            "a fresh nonce each time"
+        );
         assert_eq!(sealer.open(&sealed).as_deref(), Some("UT3f9a0c1d2e"));
         assert_eq!(Sealer::new("another key").open(&sealed), None);
         assert_eq!(sealer.open("v1.AAAA"), None);

@@ -31,7 +31,10 @@ impl DbSessionStore {
 }
 
 fn id_hash(key: &str) -> String {
-    Sha256::digest(key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(key.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn user_id(state: &State) -> Option<i64> {
@@ -55,8 +58,12 @@ impl SessionStore for DbSessionStore {
                     .first(conn)
                     .optional()?;
                 match row {
-                    Some((_, created, seen)) if now - seen > IDLE_TIMEOUT_SECS || now - created > ABSOLUTE_TIMEOUT_SECS => {
-                        diesel::delete(sessions::table.filter(sessions::id_hash.eq(&hash))).execute(conn)?;
+                    Some((_, created, seen))
+                        if now - seen > IDLE_TIMEOUT_SECS
+                            || now - created > ABSOLUTE_TIMEOUT_SECS =>
+                    {
+                        diesel::delete(sessions::table.filter(sessions::id_hash.eq(&hash)))
+                            .execute(conn)?;
                         Ok(None)
                     }
                     other => Ok(other.map(|(data, _, _)| data)),
@@ -64,13 +71,18 @@ impl SessionStore for DbSessionStore {
             })
             .await
             .map_err(|e| LoadError::Other(e.into()))?;
-        row.map(|data| serde_json::from_str(&data).map_err(|e| LoadError::Deserialization(e.into())))
-            .transpose()
+        row.map(|data| {
+            serde_json::from_str(&data).map_err(|e| LoadError::Deserialization(e.into()))
+        })
+        .transpose()
     }
 
     async fn save(&self, state: State, _ttl: &Duration) -> Result<SessionKey, SaveError> {
         let key = new_key();
-        let (hash, data) = (id_hash(&key), serde_json::to_string(&state).map_err(|e| SaveError::Serialization(e.into()))?);
+        let (hash, data) = (
+            id_hash(&key),
+            serde_json::to_string(&state).map_err(|e| SaveError::Serialization(e.into()))?,
+        );
         let uid = user_id(&state);
         self.db
             .run(move |conn| {
@@ -92,16 +104,28 @@ impl SessionStore for DbSessionStore {
         SessionKey::try_from(key).map_err(|e| SaveError::Other(e.into()))
     }
 
-    async fn update(&self, key: SessionKey, state: State, ttl: &Duration) -> Result<SessionKey, UpdateError> {
+    async fn update(
+        &self,
+        key: SessionKey,
+        state: State,
+        ttl: &Duration,
+    ) -> Result<SessionKey, UpdateError> {
         let hash = id_hash(key.as_ref());
-        let data = serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
+        let data =
+            serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
         let uid = user_id(&state);
         let updated = self
             .db
             .run(move |conn| {
-                Ok(diesel::update(sessions::table.filter(sessions::id_hash.eq(hash)))
-                    .set((sessions::data.eq(data), sessions::user_id.eq(uid), sessions::last_seen_at.eq(unix_now())))
-                    .execute(conn)?)
+                Ok(
+                    diesel::update(sessions::table.filter(sessions::id_hash.eq(hash)))
+                        .set((
+                            sessions::data.eq(data),
+                            sessions::user_id.eq(uid),
+                            sessions::last_seen_at.eq(unix_now()),
+                        ))
+                        .execute(conn)?,
+                )
             })
             .await
             .map_err(|e| UpdateError::Other(e.into()))?;
@@ -109,7 +133,9 @@ impl SessionStore for DbSessionStore {
             Ok(key)
         } else {
             // The session expired or was ended meanwhile: start a fresh one.
-            self.save(state, ttl).await.map_err(|e| UpdateError::Other(anyhow::anyhow!(e.to_string())))
+            self.save(state, ttl)
+                .await
+                .map_err(|e| UpdateError::Other(anyhow::anyhow!(e.to_string())))
         }
     }
 
@@ -120,7 +146,9 @@ impl SessionStore for DbSessionStore {
                 let now = unix_now();
                 // Touch at most once a minute: reads stay cheap, idle expiry stays accurate.
                 diesel::update(
-                    sessions::table.filter(sessions::id_hash.eq(hash)).filter(sessions::last_seen_at.lt(now - 60)),
+                    sessions::table
+                        .filter(sessions::id_hash.eq(hash))
+                        .filter(sessions::last_seen_at.lt(now - 60)),
                 )
                 .set(sessions::last_seen_at.eq(now))
                 .execute(conn)?;

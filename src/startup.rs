@@ -60,6 +60,7 @@ pub struct Application {
     port: u16,
     public_url: String,
     server: Server,
+    sandbox: Option<Sandbox>,
 }
 
 impl Application {
@@ -101,6 +102,7 @@ impl Application {
             request_timeout: settings.paytr.request_timeout,
         })?;
         let catalog = Catalog::load(&settings.catalog_path)?;
+        let state_sandbox = sandbox.clone();
         let secrets = Secrets::load_or_create(&settings)?;
         let secure = settings.secure_cookies(&public_url);
         let csp = content_security_policy(&paytr.url(""));
@@ -154,6 +156,7 @@ impl Application {
             port: addr.port(),
             public_url,
             server,
+            sandbox: state_sandbox,
         })
     }
 
@@ -163,6 +166,11 @@ impl Application {
 
     pub fn public_url(&self) -> &str {
         &self.public_url
+    }
+
+    /// The embedded sandbox, in sandbox mode.
+    pub fn sandbox(&self) -> Option<&Sandbox> {
+        self.sandbox.as_ref()
     }
 
     pub fn handle(&self) -> ServerHandle {
@@ -203,24 +211,36 @@ impl Secrets {
         }
         let path = settings.data_dir.join("secrets.json");
         let file = match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).with_context(|| format!("{} is damaged", path.display()))?,
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .with_context(|| format!("{} is damaged", path.display()))?,
             Err(_) => {
-                let file = File { session_key: random_string(64), data_key: random_string(64) };
+                let file = File {
+                    session_key: random_string(64),
+                    data_key: random_string(64),
+                };
                 std::fs::create_dir_all(&settings.data_dir)?;
                 crate::sandbox::write_private(&path, &serde_json::to_vec_pretty(&file)?)?;
                 file
             }
         };
         Ok(Self {
-            session_key: settings.session_key.as_ref().map_or(file.session_key, |k| k.expose_secret().to_owned()),
-            data_key: settings.data_key.as_ref().map_or(file.data_key, |k| k.expose_secret().to_owned()),
+            session_key: settings
+                .session_key
+                .as_ref()
+                .map_or(file.session_key, |k| k.expose_secret().to_owned()),
+            data_key: settings
+                .data_key
+                .as_ref()
+                .map_or(file.data_key, |k| k.expose_secret().to_owned()),
         })
     }
 }
 
 /// CSP with no inline script; forms may post to us and to PayTR only.
 fn content_security_policy(paytr_base: &str) -> String {
-    let paytr_origin = url::Url::parse(paytr_base).map(|u| u.origin().ascii_serialization()).unwrap_or_default();
+    let paytr_origin = url::Url::parse(paytr_base)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default();
     format!(
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
          form-action 'self' {paytr_origin}; frame-ancestors 'none'; object-src 'none'; base-uri 'none'"

@@ -13,7 +13,11 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(limit: u32, window: Duration) -> Self {
-        Self { limit, window, hits: Mutex::new(HashMap::new()) }
+        Self {
+            limit,
+            window,
+            hits: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Counts one event for each key; false if any key is over its limit.
@@ -45,8 +49,17 @@ mod tests {
         let limiter = RateLimiter::new(2, Duration::from_secs(60));
         assert!(limiter.check(&["ip:1", "acct:a"]));
         assert!(limiter.check(&["ip:1", "acct:a"]));
-        assert!(!limiter.check(&["ip:1", "acct:b"]), "the IP is over its budget");
-        assert!(limiter.check(&["ip:2", "acct:b"]), "acct:b used 2 of 2 (one refused try counts)");
-        assert!(!limiter.check(&["ip:3", "acct:a"]), "the account is over its budget");
+        assert!(
+            !limiter.check(&["ip:1", "acct:b"]),
+            "the IP is over its budget"
+        );
+        assert!(
+            limiter.check(&["ip:2", "acct:b"]),
+            "acct:b used 2 of 2 (one refused try counts)"
+        );
+        assert!(
+            !limiter.check(&["ip:3", "acct:a"]),
+            "the account is over its budget"
+        );
     }
 }

@@ -8,8 +8,8 @@ use crate::catalog::{Catalog, Product};
 use crate::db::models::{NewOrder, NewPaymentAttempt, Order, PaymentAttempt};
 use crate::db::{DbConnection, DbError, unix_now};
 use crate::domain::{
-    AbsoluteUrl, Currency, Email, InstallmentCount, Lang, MerchantOid, Money, PaymentType, UserAddress, UserIp,
-    UserName, UserPhone, ValidationError,
+    AbsoluteUrl, Currency, Email, InstallmentCount, Lang, MerchantOid, Money, PaymentType,
+    UserAddress, UserIp, UserName, UserPhone, ValidationError,
 };
 use crate::paytr::{Basket, BasketItem, PaymentRequest};
 use diesel::Connection;
@@ -40,10 +40,17 @@ pub fn price_cart(catalog: &Catalog, cart: &[CartLine]) -> (Vec<PricedLine>, Mon
             let product = catalog.find(&line.slug)?.clone();
             let quantity = line.quantity.clamp(1, MAX_QUANTITY);
             let total = product.price.checked_mul(quantity)?;
-            Some(PricedLine { product, quantity, total })
+            Some(PricedLine {
+                product,
+                quantity,
+                total,
+            })
         })
         .collect();
-    let total = lines.iter().try_fold(Money::default(), |sum, l| sum.checked_add(l.total)).unwrap_or_default();
+    let total = lines
+        .iter()
+        .try_fold(Money::default(), |sum, l| sum.checked_add(l.total))
+        .unwrap_or_default();
     (lines, total)
 }
 
@@ -57,14 +64,24 @@ pub struct Billing {
 }
 
 impl Billing {
-    pub fn parse(name: &str, email: &str, phone: &str, address: &str) -> Result<Self, Vec<ValidationError>> {
+    pub fn parse(
+        name: &str,
+        email: &str,
+        phone: &str,
+        address: &str,
+    ) -> Result<Self, Vec<ValidationError>> {
         let mut errors = Vec::new();
         let name = UserName::parse(name).map_err(|e| errors.push(e)).ok();
         let email = Email::parse(email).map_err(|e| errors.push(e)).ok();
         let phone = UserPhone::parse(phone).map_err(|e| errors.push(e)).ok();
         let address = UserAddress::parse(address).map_err(|e| errors.push(e)).ok();
         match (name, email, phone, address) {
-            (Some(name), Some(email), Some(phone), Some(address)) => Ok(Self { name, email, phone, address }),
+            (Some(name), Some(email), Some(phone), Some(address)) => Ok(Self {
+                name,
+                email,
+                phone,
+                address,
+            }),
             _ => Err(errors),
         }
     }
@@ -78,7 +95,11 @@ pub fn new_merchant_oid() -> String {
 fn basket_json(lines: &[PricedLine], lang: Lang) -> Result<String, ValidationError> {
     let items = lines
         .iter()
-        .map(|l| BasketItem { name: l.product.name.get(lang).to_owned(), unit_price: l.product.price, quantity: l.quantity })
+        .map(|l| BasketItem {
+            name: l.product.name.get(lang).to_owned(),
+            unit_price: l.product.price,
+            quantity: l.quantity,
+        })
         .collect();
     Ok(Basket::new(items)?.to_json())
 }
@@ -92,8 +113,12 @@ pub fn place_order(
     currency: Currency,
     user_ip: UserIp,
 ) -> Result<(Order, PaymentAttempt), CheckoutError> {
-    let total = lines.iter().try_fold(Money::default(), |s, l| s.checked_add(l.total));
-    let total = total.filter(|t| t.kurus() > 0).ok_or_else(|| ValidationError::new("cart", "is empty"))?;
+    let total = lines
+        .iter()
+        .try_fold(Money::default(), |s, l| s.checked_add(l.total));
+    let total = total
+        .filter(|t| t.kurus() > 0)
+        .ok_or_else(|| ValidationError::new("cart", "is empty"))?;
     let basket = basket_json(lines, Lang::Tr)?;
     conn.transaction::<_, DbError, _>(|conn| {
         let now = unix_now();
@@ -127,7 +152,12 @@ pub enum CheckoutError {
     Db(#[from] DbError),
 }
 
-fn new_attempt_row(conn: &mut DbConnection, order: &Order, user_ip: UserIp, store_card: bool) -> Result<PaymentAttempt, DbError> {
+fn new_attempt_row(
+    conn: &mut DbConnection,
+    order: &Order,
+    user_ip: UserIp,
+    store_card: bool,
+) -> Result<PaymentAttempt, DbError> {
     let now = unix_now();
     NewPaymentAttempt {
         order_id: order.id,
@@ -143,7 +173,11 @@ fn new_attempt_row(conn: &mut DbConnection, order: &Order, user_ip: UserIp, stor
 }
 
 /// A new attempt (new merchant_oid) for an order whose last attempt failed.
-pub fn retry_order(conn: &mut DbConnection, order: &Order, user_ip: UserIp) -> Result<Option<PaymentAttempt>, DbError> {
+pub fn retry_order(
+    conn: &mut DbConnection,
+    order: &Order,
+    user_ip: UserIp,
+) -> Result<Option<PaymentAttempt>, DbError> {
     conn.transaction(|conn| {
         if order.status == "paid" {
             return Ok(None);
@@ -167,10 +201,19 @@ pub struct RequestContext<'a> {
 }
 
 /// The PayTR payment request for `attempt` of `order`.
-pub fn payment_request(order: &Order, attempt: &PaymentAttempt, ctx: &RequestContext<'_>) -> Result<PaymentRequest, ValidationError> {
+pub fn payment_request(
+    order: &Order,
+    attempt: &PaymentAttempt,
+    ctx: &RequestContext<'_>,
+) -> Result<PaymentRequest, ValidationError> {
     let amount = Money::from_kurus(attempt.amount_kurus)?;
     let basket = Basket::parse(&order.basket_json)?;
-    let url = |field, path: &str| AbsoluteUrl::parse(field, &format!("{}/orders/{}/{path}", ctx.public_url, order.public_id));
+    let url = |field, path: &str| {
+        AbsoluteUrl::parse(
+            field,
+            &format!("{}/orders/{}/{path}", ctx.public_url, order.public_id),
+        )
+    };
     Ok(PaymentRequest {
         merchant_oid: MerchantOid::parse(&attempt.merchant_oid)?,
         user_ip: UserIp::parse(&attempt.user_ip)?,

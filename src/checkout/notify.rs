@@ -50,7 +50,11 @@ pub fn redacted_json(fields: &[(String, String)]) -> String {
     let map: serde_json::Map<String, serde_json::Value> = fields
         .iter()
         .map(|(k, v)| {
-            let v = if k == "utoken" { format!("#{}", crate::paytr::Token::new(v.clone()).hint()) } else { v.clone() };
+            let v = if k == "utoken" {
+                format!("#{}", crate::paytr::Token::new(v.clone()).hint())
+            } else {
+                v.clone()
+            };
             (k.clone(), serde_json::Value::from(v))
         })
         .collect();
@@ -58,7 +62,12 @@ pub fn redacted_json(fields: &[(String, String)]) -> String {
 }
 
 /// Records a notification that was refused before it could be applied.
-pub fn record_refused(conn: &mut DbConnection, oid: &str, outcome: Outcome, fields: &[(String, String)]) -> Result<(), DbError> {
+pub fn record_refused(
+    conn: &mut DbConnection,
+    oid: &str,
+    outcome: Outcome,
+    fields: &[(String, String)],
+) -> Result<(), DbError> {
     NewNotification {
         merchant_oid: oid,
         hash_valid: false,
@@ -70,7 +79,12 @@ pub fn record_refused(conn: &mut DbConnection, oid: &str, outcome: Outcome, fiel
 }
 
 /// Records and applies a notification whose hash checked out, in one transaction.
-pub fn apply(conn: &mut DbConnection, n: &Notification, fields: &[(String, String)], sealer: &Sealer) -> Result<Outcome, DbError> {
+pub fn apply(
+    conn: &mut DbConnection,
+    n: &Notification,
+    fields: &[(String, String)],
+    sealer: &Sealer,
+) -> Result<Outcome, DbError> {
     conn.transaction(|conn| {
         let outcome = apply_inner(conn, n, sealer)?;
         NewNotification {
@@ -85,7 +99,11 @@ pub fn apply(conn: &mut DbConnection, n: &Notification, fields: &[(String, Strin
     })
 }
 
-fn apply_inner(conn: &mut DbConnection, n: &Notification, sealer: &Sealer) -> Result<Outcome, DbError> {
+fn apply_inner(
+    conn: &mut DbConnection,
+    n: &Notification,
+    sealer: &Sealer,
+) -> Result<Outcome, DbError> {
     let Some(attempt) = PaymentAttempt::find_by_merchant_oid(conn, &n.merchant_oid)? else {
         return Ok(Outcome::UnknownOrder);
     };
@@ -102,7 +120,9 @@ fn apply_inner(conn: &mut DbConnection, n: &Notification, sealer: &Sealer) -> Re
             if !currency_ok {
                 return Ok(Outcome::CurrencyMismatch);
             }
-            if n.total_amount().is_none_or(|paid| paid.kurus() < attempt.amount_kurus) {
+            if n.total_amount()
+                .is_none_or(|paid| paid.kurus() < attempt.amount_kurus)
+            {
                 return Ok(Outcome::Underpaid);
             }
             if !PaymentAttempt::update_status_if_pending(conn, &n.merchant_oid, "paid", now)? {
@@ -120,7 +140,12 @@ fn apply_inner(conn: &mut DbConnection, n: &Notification, sealer: &Sealer) -> Re
             if !PaymentAttempt::update_status_if_pending(conn, &n.merchant_oid, "failed", now)? {
                 return Ok(Outcome::Duplicate);
             }
-            PaymentAttempt::set_failure(conn, &n.merchant_oid, n.failed_reason_code.as_deref(), n.failed_reason_msg.as_deref())?;
+            PaymentAttempt::set_failure(
+                conn,
+                &n.merchant_oid,
+                n.failed_reason_code.as_deref(),
+                n.failed_reason_msg.as_deref(),
+            )?;
             let latest = PaymentAttempt::latest_for_order(conn, attempt.order_id)?;
             if latest.is_some_and(|l| l.id == attempt.id) {
                 Order::mark_failed(conn, attempt.order_id, now)?;

@@ -214,7 +214,11 @@ impl Order {
     }
 
     pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<Order>, DbError> {
-        Ok(orders::table.find(id).select(Order::as_select()).first(conn).optional()?)
+        Ok(orders::table
+            .find(id)
+            .select(Order::as_select())
+            .first(conn)
+            .optional()?)
     }
 
     /// `paid` from any other state; returns false if it was already paid.
@@ -244,7 +248,10 @@ impl Order {
 
 impl PaymentAttempt {
     /// The order's newest attempt.
-    pub fn latest_for_order(conn: &mut DbConnection, order_id: i64) -> Result<Option<PaymentAttempt>, DbError> {
+    pub fn latest_for_order(
+        conn: &mut DbConnection,
+        order_id: i64,
+    ) -> Result<Option<PaymentAttempt>, DbError> {
         Ok(payment_attempts::table
             .filter(payment_attempts::order_id.eq(order_id))
             .order(payment_attempts::id.desc())
@@ -254,10 +261,27 @@ impl PaymentAttempt {
     }
 
     /// Records PayTR's failure reason on a failed attempt.
-    pub fn set_failure(conn: &mut DbConnection, oid: &str, code: Option<&str>, msg: Option<&str>) -> Result<(), DbError> {
+    pub fn set_failure(
+        conn: &mut DbConnection,
+        oid: &str,
+        code: Option<&str>,
+        msg: Option<&str>,
+    ) -> Result<(), DbError> {
         diesel::update(payment_attempts::table.filter(payment_attempts::merchant_oid.eq(oid)))
-            .set((payment_attempts::failed_reason_code.eq(code), payment_attempts::failed_reason_msg.eq(msg)))
+            .set((
+                payment_attempts::failed_reason_code.eq(code),
+                payment_attempts::failed_reason_msg.eq(msg),
+            ))
             .execute(conn)?;
         Ok(())
     }
+}
+
+/// The recorded outcomes of the notifications for `merchant_oid`, oldest first.
+pub fn notification_outcomes(conn: &mut DbConnection, oid: &str) -> Result<Vec<String>, DbError> {
+    Ok(notifications::table
+        .filter(notifications::merchant_oid.eq(oid))
+        .order(notifications::id.asc())
+        .select(notifications::outcome)
+        .load(conn)?)
 }

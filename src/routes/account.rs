@@ -27,29 +27,67 @@ struct RegisterPage {
 
 pub async fn register_form(req: HttpRequest, session: Session) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
-    let page = RegisterPage { layout: Layout::new(&ctx, "register"), email: String::new(), full_name: String::new(), errors: Errors::new(), notice: None };
+    let page = RegisterPage {
+        layout: Layout::new(&ctx, "register"),
+        email: String::new(),
+        full_name: String::new(),
+        errors: Errors::new(),
+        notice: None,
+    };
     render(StatusCode::OK, &page)
 }
 
-fn limited(state: &AppState, limiter: &accounts::RateLimiter, req: &HttpRequest, email: &str) -> bool {
-    let ip = client_ip(req, &state.settings.trusted_proxies).map(|ip| ip.to_string()).unwrap_or_default();
-    !limiter.check(&[&format!("ip:{ip}"), &format!("account:{}", email.trim().to_lowercase())])
+fn limited(
+    state: &AppState,
+    limiter: &accounts::RateLimiter,
+    req: &HttpRequest,
+    email: &str,
+) -> bool {
+    let ip = client_ip(req, &state.settings.trusted_proxies)
+        .map(|ip| ip.to_string())
+        .unwrap_or_default();
+    !limiter.check(&[
+        &format!("ip:{ip}"),
+        &format!("account:{}", email.trim().to_lowercase()),
+    ])
 }
 
-pub async fn register(req: HttpRequest, session: Session, state: web::Data<AppState>, form: PostForm) -> HttpResponse {
+pub async fn register(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    form: PostForm,
+) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
-    let (email, name, password) = (form.get("email"), form.get("full_name"), form.get("password"));
+    let (email, name, password) = (
+        form.get("email"),
+        form.get("full_name"),
+        form.get("password"),
+    );
     let rerender = |errors: Errors, notice: Option<&'static str>, status| {
-        let page = RegisterPage { layout: Layout::new(&ctx, "register"), email: email.to_owned(), full_name: name.to_owned(), errors, notice };
+        let page = RegisterPage {
+            layout: Layout::new(&ctx, "register"),
+            email: email.to_owned(),
+            full_name: name.to_owned(),
+            errors,
+            notice,
+        };
         render(status, &page)
     };
     if limited(&state, &state.register_limiter, &req, email) {
-        return rerender(Errors::new(), Some("too_many"), StatusCode::TOO_MANY_REQUESTS);
+        return rerender(
+            Errors::new(),
+            Some("too_many"),
+            StatusCode::TOO_MANY_REQUESTS,
+        );
     }
     let registration = match Registration::parse(email, name, password) {
         Ok(r) => r,
         Err(errors) => {
-            let errors = errors.iter().map(|e| (e.field, field_error(ctx.lang, e.field))).collect();
+            let errors = errors
+                .iter()
+                .map(|e| (e.field, field_error(ctx.lang, e.field)))
+                .collect();
             return rerender(errors, Some("fix_errors"), StatusCode::UNPROCESSABLE_ENTITY);
         }
     };
@@ -62,12 +100,17 @@ pub async fn register(req: HttpRequest, session: Session, state: web::Data<AppSt
         Ok(hash) => hash,
         Err(e) => return server_error(&ctx, &e),
     };
-    let created = state.db.run(move |conn| Ok(accounts::register(conn, &registration, &hash))).await;
+    let created = state
+        .db
+        .run(move |conn| Ok(accounts::register(conn, &registration, &hash)))
+        .await;
     match created {
         Ok(Ok(user)) => sign_in(&session, &user),
-        Ok(Err(RegisterError::Taken)) => {
-            rerender(Errors::from([("email", "")]), Some("email_taken"), StatusCode::UNPROCESSABLE_ENTITY)
-        }
+        Ok(Err(RegisterError::Taken)) => rerender(
+            Errors::from([("email", "")]),
+            Some("email_taken"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
         Ok(Err(RegisterError::Db(e))) | Err(e) => server_error(&ctx, &e),
     }
 }
@@ -96,28 +139,55 @@ struct LoginPage {
 
 pub async fn login_form(req: HttpRequest, session: Session) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
-    render(StatusCode::OK, &LoginPage { layout: Layout::new(&ctx, "login"), email: String::new(), notice: None })
+    render(
+        StatusCode::OK,
+        &LoginPage {
+            layout: Layout::new(&ctx, "login"),
+            email: String::new(),
+            notice: None,
+        },
+    )
 }
 
-pub async fn login(req: HttpRequest, session: Session, state: web::Data<AppState>, form: PostForm) -> HttpResponse {
+pub async fn login(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    form: PostForm,
+) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
     let email = form.get("email").trim().to_lowercase();
-    let refuse = |notice, status| render(status, &LoginPage { layout: Layout::new(&ctx, "login"), email: email.clone(), notice: Some(notice) });
+    let refuse = |notice, status| {
+        render(
+            status,
+            &LoginPage {
+                layout: Layout::new(&ctx, "login"),
+                email: email.clone(),
+                notice: Some(notice),
+            },
+        )
+    };
     if limited(&state, &state.login_limiter, &req, &email) {
         return refuse("too_many", StatusCode::TOO_MANY_REQUESTS);
     }
-    let user = match state.db.run({
-        let email = email.clone();
-        move |conn| User::find_by_email(conn, &email)
-    })
-    .await
+    let user = match state
+        .db
+        .run({
+            let email = email.clone();
+            move |conn| User::find_by_email(conn, &email)
+        })
+        .await
     {
         Ok(user) => user,
         Err(e) => return server_error(&ctx, &e),
     };
     let password = form.get("password").to_owned();
-    let hash = user.as_ref().map_or_else(|| dummy_hash().to_owned(), |u| u.password_hash.clone());
-    let matches = web::block(move || verify_password(&password, &hash)).await.unwrap_or(false);
+    let hash = user
+        .as_ref()
+        .map_or_else(|| dummy_hash().to_owned(), |u| u.password_hash.clone());
+    let matches = web::block(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false);
     match user {
         Some(user) if matches => sign_in(&session, &user),
         _ => refuse("login_failed", StatusCode::UNAUTHORIZED),
@@ -143,23 +213,46 @@ struct AccountPage {
     orders: Vec<OrderRow>,
 }
 
-pub async fn account_page(req: HttpRequest, session: Session, state: web::Data<AppState>) -> HttpResponse {
+pub async fn account_page(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
     let Some(user) = ctx.user.clone() else {
         return redirect("/login");
     };
-    let orders = match state.db.run(move |conn| Order::list_for_user(conn, user.id)).await {
+    let orders = match state
+        .db
+        .run(move |conn| Order::list_for_user(conn, user.id))
+        .await
+    {
         Ok(orders) => orders,
         Err(e) => return server_error(&ctx, &e),
     };
     let orders = orders
         .into_iter()
         .map(|o| OrderRow {
-            total: format!("{} {}", Money::from_kurus(o.total_kurus).unwrap_or_default(), o.currency),
+            total: format!(
+                "{} {}",
+                Money::from_kurus(o.total_kurus).unwrap_or_default(),
+                o.currency
+            ),
             status: format!("status_{}", o.status),
             public_id: o.public_id,
         })
         .collect();
-    let email = ctx.user.as_ref().map(|u| u.email.clone()).unwrap_or_default();
-    render(StatusCode::OK, &AccountPage { layout: Layout::new(&ctx, "account"), email, orders })
+    let email = ctx
+        .user
+        .as_ref()
+        .map(|u| u.email.clone())
+        .unwrap_or_default();
+    render(
+        StatusCode::OK,
+        &AccountPage {
+            layout: Layout::new(&ctx, "account"),
+            email,
+            orders,
+        },
+    )
 }

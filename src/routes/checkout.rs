@@ -5,7 +5,9 @@ use super::ctx::{Ctx, PostForm, client_ip, parse_form_refusing_card_data};
 use super::i18n::field_error;
 use super::pages::{Layout, message, redirect, render, server_error};
 use super::shop::{CartRow, cart_rows, session_cart};
-use crate::checkout::{Billing, RequestContext, payment_request, place_order, price_cart, retry_order};
+use crate::checkout::{
+    Billing, RequestContext, payment_request, place_order, price_cart, retry_order,
+};
 use crate::db::models::{Order, PaymentAttempt};
 use crate::domain::Money;
 use crate::paytr::{Basket, CardSource, PAYMENT_PATH, Token};
@@ -37,13 +39,24 @@ struct CheckoutPage {
     guest: bool,
 }
 
-fn checkout_page(ctx: &Ctx, state: &AppState, session: &Session, values: BillingValues, errors: HashMap<&'static str, &'static str>, notice: Option<&'static str>) -> HttpResponse {
+fn checkout_page(
+    ctx: &Ctx,
+    state: &AppState,
+    session: &Session,
+    values: BillingValues,
+    errors: HashMap<&'static str, &'static str>,
+    notice: Option<&'static str>,
+) -> HttpResponse {
     let (lines, total) = price_cart(&state.catalog, &session_cart(session));
     if lines.is_empty() {
         return redirect("/cart");
     }
     let currency = state.catalog.currency.code();
-    let status = if errors.is_empty() && notice.is_none() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() && notice.is_none() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let page = CheckoutPage {
         layout: Layout::new(ctx, "billing"),
         rows: cart_rows(&lines, ctx.lang, currency),
@@ -56,7 +69,11 @@ fn checkout_page(ctx: &Ctx, state: &AppState, session: &Session, values: Billing
     render(status, &page)
 }
 
-pub async fn checkout_form(req: HttpRequest, session: Session, state: web::Data<AppState>) -> HttpResponse {
+pub async fn checkout_form(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
     let mut values: BillingValues = session.get("billing").ok().flatten().unwrap_or_default();
     if let Some(user) = &ctx.user {
@@ -70,7 +87,12 @@ pub async fn checkout_form(req: HttpRequest, session: Session, state: web::Data<
     checkout_page(&ctx, &state, &session, values, HashMap::new(), None)
 }
 
-pub async fn submit_checkout(req: HttpRequest, session: Session, state: web::Data<AppState>, form: PostForm) -> HttpResponse {
+pub async fn submit_checkout(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    form: PostForm,
+) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
     let values = BillingValues {
         full_name: form.get("full_name").to_owned(),
@@ -78,10 +100,18 @@ pub async fn submit_checkout(req: HttpRequest, session: Session, state: web::Dat
         phone: form.get("phone").to_owned(),
         address: form.get("address").to_owned(),
     };
-    let billing = match Billing::parse(&values.full_name, &values.email, &values.phone, &values.address) {
+    let billing = match Billing::parse(
+        &values.full_name,
+        &values.email,
+        &values.phone,
+        &values.address,
+    ) {
         Ok(billing) => billing,
         Err(errors) => {
-            let errors = errors.iter().map(|e| (e.field, field_error(ctx.lang, e.field))).collect();
+            let errors = errors
+                .iter()
+                .map(|e| (e.field, field_error(ctx.lang, e.field)))
+                .collect();
             return checkout_page(&ctx, &state, &session, values, errors, Some("fix_errors"));
         }
     };
@@ -90,14 +120,25 @@ pub async fn submit_checkout(req: HttpRequest, session: Session, state: web::Dat
         Err(e) => return server_error(&ctx, &e),
     };
     if !state.payment_limiter.check(&[&format!("ip:{ip}")]) {
-        return checkout_page(&ctx, &state, &session, values, HashMap::new(), Some("too_many"));
+        return checkout_page(
+            &ctx,
+            &state,
+            &session,
+            values,
+            HashMap::new(),
+            Some("too_many"),
+        );
     }
     let (lines, _) = price_cart(&state.catalog, &session_cart(&session));
     if lines.is_empty() {
         return redirect("/cart");
     }
     let (user_id, currency) = (ctx.user.as_ref().map(|u| u.id), state.catalog.currency);
-    match state.db.run(move |conn| Ok(place_order(conn, user_id, &billing, &lines, currency, ip))).await {
+    match state
+        .db
+        .run(move |conn| Ok(place_order(conn, user_id, &billing, &lines, currency, ip)))
+        .await
+    {
         Ok(Ok((order, attempt))) => {
             tracing::info!(order = %order.public_id, merchant_oid = %attempt.merchant_oid, "order placed");
             let _ = session.insert("billing", &values);
@@ -109,7 +150,10 @@ pub async fn submit_checkout(req: HttpRequest, session: Session, state: web::Dat
     }
 }
 
-async fn load_order(state: &AppState, public_id: String) -> Result<Option<(Order, Option<PaymentAttempt>)>, crate::db::DbError> {
+async fn load_order(
+    state: &AppState,
+    public_id: String,
+) -> Result<Option<(Order, Option<PaymentAttempt>)>, crate::db::DbError> {
     state
         .db
         .run(move |conn| {
@@ -133,7 +177,12 @@ struct PayPage {
     offer_save: bool,
 }
 
-pub async fn pay_page(req: HttpRequest, session: Session, state: web::Data<AppState>, id: web::Path<String>) -> HttpResponse {
+pub async fn pay_page(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
     let (order, attempt) = match load_order(&state, id.into_inner()).await {
         Ok(Some((order, Some(attempt)))) => (order, attempt),
@@ -155,31 +204,56 @@ pub async fn pay_page(req: HttpRequest, session: Session, state: web::Data<AppSt
     };
     // Only the order's own signed-in shopper may save a card; their utoken groups the cards.
     let owner = ctx.user.as_ref().filter(|u| Some(u.id) == order.user_id);
-    let utoken = owner.and_then(|u| u.utoken_sealed.as_deref()).and_then(|s| state.sealer.open(s)).map(Token::new);
-    let card = CardSource::NewCard { store_card: owner.is_some(), utoken };
+    let utoken = owner
+        .and_then(|u| u.utoken_sealed.as_deref())
+        .and_then(|s| state.sealer.open(s))
+        .map(Token::new);
+    let card = CardSource::NewCard {
+        store_card: owner.is_some(),
+        utoken,
+    };
     let form = match request.form(state.paytr.credentials(), &card) {
         Ok(form) => form,
         Err(e) => return server_error(&ctx, &e),
     };
     let page = PayPage {
         layout: Layout::new(&ctx, "payment"),
-        total: format!("{} {}", Money::from_kurus(order.total_kurus).unwrap_or_default(), order.currency),
+        total: format!(
+            "{} {}",
+            Money::from_kurus(order.total_kurus).unwrap_or_default(),
+            order.currency
+        ),
         order_id: order.public_id,
         action: state.paytr.url(PAYMENT_PATH),
-        hidden: form.iter().filter(|(name, _)| *name != "store_card").map(|(n, v)| (n, v.to_owned())).collect(),
+        hidden: form
+            .iter()
+            .filter(|(name, _)| *name != "store_card")
+            .map(|(n, v)| (n, v.to_owned()))
+            .collect(),
         offer_save: owner.is_some(),
     };
     render(StatusCode::OK, &page)
 }
 
-pub async fn retry(req: HttpRequest, session: Session, state: web::Data<AppState>, id: web::Path<String>, _form: PostForm) -> HttpResponse {
+pub async fn retry(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    _form: PostForm,
+) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
     let ip = match client_ip(&req, &state.settings.trusted_proxies) {
         Ok(ip) => ip,
         Err(e) => return server_error(&ctx, &e),
     };
     if !state.payment_limiter.check(&[&format!("ip:{ip}")]) {
-        return message(&ctx, StatusCode::TOO_MANY_REQUESTS, "payment_failed", "too_many");
+        return message(
+            &ctx,
+            StatusCode::TOO_MANY_REQUESTS,
+            "payment_failed",
+            "too_many",
+        );
     }
     let public_id = id.into_inner();
     let result = state
@@ -217,7 +291,13 @@ struct OrderPage {
     fail_message: Option<String>,
 }
 
-async fn order_view(req: &HttpRequest, session: &Session, state: &AppState, public_id: String, returning: Return) -> HttpResponse {
+async fn order_view(
+    req: &HttpRequest,
+    session: &Session,
+    state: &AppState,
+    public_id: String,
+    returning: Return,
+) -> HttpResponse {
     let ctx = Ctx::load(req, session).await;
     let (order, attempt) = match load_order(state, public_id).await {
         Ok(Some(found)) => found,
@@ -228,7 +308,11 @@ async fn order_view(req: &HttpRequest, session: &Session, state: &AppState, publ
         .map(|b| {
             b.items()
                 .iter()
-                .map(|i| LineView { name: i.name.clone(), quantity: i.quantity, price: format!("{} {}", i.unit_price, order.currency) })
+                .map(|i| LineView {
+                    name: i.name.clone(),
+                    quantity: i.quantity,
+                    price: format!("{} {}", i.unit_price, order.currency),
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -237,17 +321,30 @@ async fn order_view(req: &HttpRequest, session: &Session, state: &AppState, publ
         Return::Failed(msg) => Some(msg.clone()).filter(|m| !m.is_empty()),
         _ => None,
     }
-    .or_else(|| attempt.as_ref().filter(|a| a.status == "failed").and_then(|a| a.failed_reason_msg.clone()));
+    .or_else(|| {
+        attempt
+            .as_ref()
+            .filter(|a| a.status == "failed")
+            .and_then(|a| a.failed_reason_msg.clone())
+    });
     let page = OrderPage {
         layout: Layout::new(&ctx, "order"),
         status: format!("status_{}", order.status),
-        total: format!("{} {}", Money::from_kurus(order.total_kurus).unwrap_or_default(), order.currency),
+        total: format!(
+            "{} {}",
+            Money::from_kurus(order.total_kurus).unwrap_or_default(),
+            order.currency
+        ),
         order_id: order.public_id,
         lines,
         // After PayTR's OK redirect the page waits for the notification: it never marks the
         // order paid itself.
         confirming: pending && matches!(returning, Return::Ok),
-        fail_message: if order.status == "paid" { None } else { fail_message },
+        fail_message: if order.status == "paid" {
+            None
+        } else {
+            fail_message
+        },
     };
     render(StatusCode::OK, &page)
 }
@@ -258,12 +355,23 @@ enum Return {
     Failed(String),
 }
 
-pub async fn order_page(req: HttpRequest, session: Session, state: web::Data<AppState>, id: web::Path<String>) -> HttpResponse {
+pub async fn order_page(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> HttpResponse {
     order_view(&req, &session, &state, id.into_inner(), Return::None).await
 }
 
 /// `merchant_ok_url` (GET or POST, no data): "received, confirming…" until the notification.
-pub async fn returned_ok(req: HttpRequest, session: Session, state: web::Data<AppState>, id: web::Path<String>, body: web::Bytes) -> HttpResponse {
+pub async fn returned_ok(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
     if let Err(e) = parse_form_refusing_card_data(&body) {
         return e.error_response();
     }
@@ -271,13 +379,25 @@ pub async fn returned_ok(req: HttpRequest, session: Session, state: web::Data<Ap
 }
 
 /// `merchant_fail_url` (GET or POST with `fail_message`): PayTR's reason, escaped, and a retry.
-pub async fn returned_fail(req: HttpRequest, session: Session, state: web::Data<AppState>, id: web::Path<String>, body: web::Bytes) -> HttpResponse {
+pub async fn returned_fail(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
     let form = match parse_form_refusing_card_data(&body) {
         Ok(form) => form,
         Err(e) => return e.error_response(),
     };
-    let query = web::Query::<HashMap<String, String>>::from_query(req.query_string()).map(|q| q.into_inner()).unwrap_or_default();
-    let msg = form.get("fail_message").or_else(|| query.get("fail_message")).cloned().unwrap_or_default();
+    let query = web::Query::<HashMap<String, String>>::from_query(req.query_string())
+        .map(|q| q.into_inner())
+        .unwrap_or_default();
+    let msg = form
+        .get("fail_message")
+        .or_else(|| query.get("fail_message"))
+        .cloned()
+        .unwrap_or_default();
     let msg: String = msg.chars().take(300).collect();
     order_view(&req, &session, &state, id.into_inner(), Return::Failed(msg)).await
 }

@@ -18,7 +18,13 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::pin::Pin;
 
 /// Field names of card data, which must only ever be posted to PayTR.
-pub const CARD_FIELDS: [&str; 5] = ["card_number", "cvv", "cc_owner", "expiry_month", "expiry_year"];
+pub const CARD_FIELDS: [&str; 5] = [
+    "card_number",
+    "cvv",
+    "cc_owner",
+    "expiry_month",
+    "expiry_year",
+];
 
 pub struct Ctx {
     pub lang: Lang,
@@ -34,7 +40,11 @@ impl Ctx {
     pub async fn load(req: &HttpRequest, session: &Session) -> Self {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let query = web::Query::<HashMap<String, String>>::from_query(req.query_string()).ok();
-        let lang = match query.as_ref().and_then(|q| q.get("lang")).and_then(|l| Lang::parse(l).ok()) {
+        let lang = match query
+            .as_ref()
+            .and_then(|q| q.get("lang"))
+            .and_then(|l| Lang::parse(l).ok())
+        {
             Some(lang) => {
                 let _ = session.insert("lang", lang.code());
                 lang
@@ -48,7 +58,12 @@ impl Ctx {
         };
         let cart: Vec<CartLine> = session.get("cart").ok().flatten().unwrap_or_default();
         let user = match (session.get::<i64>("user_id").ok().flatten(), &state) {
-            (Some(id), Some(state)) => state.db.run(move |conn| find_user(conn, id)).await.ok().flatten(),
+            (Some(id), Some(state)) => state
+                .db
+                .run(move |conn| find_user(conn, id))
+                .await
+                .ok()
+                .flatten(),
             _ => None,
         };
         Self {
@@ -77,12 +92,19 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 fn refuse(status: StatusCode, text: &'static str) -> actix_web::Error {
-    InternalError::from_response(text, HttpResponse::build(status).content_type("text/plain; charset=utf-8").body(text))
-        .into()
+    InternalError::from_response(
+        text,
+        HttpResponse::build(status)
+            .content_type("text/plain; charset=utf-8")
+            .body(text),
+    )
+    .into()
 }
 
 /// Parses a urlencoded body, refusing any card field (nothing of such a request is logged).
-pub fn parse_form_refusing_card_data(body: &[u8]) -> Result<HashMap<String, String>, actix_web::Error> {
+pub fn parse_form_refusing_card_data(
+    body: &[u8],
+) -> Result<HashMap<String, String>, actix_web::Error> {
     let form: HashMap<String, String> = url::form_urlencoded::parse(body).into_owned().collect();
     if CARD_FIELDS.iter().any(|f| form.contains_key(*f)) {
         return Err(refuse(
@@ -111,8 +133,15 @@ impl FromRequest for PostForm {
         let session = req.get_session();
         Box::pin(async move {
             let form = parse_form_refusing_card_data(&body.await?)?;
-            let expected = session.get::<String>("csrf").ok().flatten().unwrap_or_default();
-            let provided = form.get("csrf_token").map(String::as_str).unwrap_or_default();
+            let expected = session
+                .get::<String>("csrf")
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            let provided = form
+                .get("csrf_token")
+                .map(String::as_str)
+                .unwrap_or_default();
             if expected.is_empty() || !constant_time_eq(expected.as_bytes(), provided.as_bytes()) {
                 return Err(refuse(
                     StatusCode::FORBIDDEN,
@@ -127,7 +156,10 @@ impl FromRequest for PostForm {
 /// The shopper's IPv4 address: the socket's peer, or the first `X-Forwarded-For` entry when
 /// the peer is a trusted proxy. Loopback IPv6 (local development) reads as 127.0.0.1.
 pub fn client_ip(req: &HttpRequest, trusted: &[IpAddr]) -> Result<UserIp, ValidationError> {
-    let peer = req.peer_addr().map(|a| a.ip()).unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let peer = req
+        .peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
     let forwarded = req
         .headers()
         .get("x-forwarded-for")
@@ -150,7 +182,9 @@ mod tests {
 
     #[test]
     fn card_fields_are_refused() {
-        assert!(parse_form_refusing_card_data(b"csrf_token=x&card_number=4355084355084358").is_err());
+        assert!(
+            parse_form_refusing_card_data(b"csrf_token=x&card_number=4355084355084358").is_err()
+        );
         assert!(parse_form_refusing_card_data(b"csrf_token=x&cvv=000").is_err());
         assert!(parse_form_refusing_card_data(b"csrf_token=x&email=a%40b.co").is_ok());
     }

@@ -32,7 +32,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/orders/{id}/pay", web::get().to(checkout::pay_page))
         .route("/orders/{id}/retry", web::post().to(checkout::retry))
         .route("/orders/{id}/ok", web::route().to(checkout::returned_ok))
-        .route("/orders/{id}/fail", web::route().to(checkout::returned_fail))
+        .route(
+            "/orders/{id}/fail",
+            web::route().to(checkout::returned_fail),
+        )
         .route("/paytr/notify", web::post().to(notify::paytr_notify))
         .default_service(web::to(pages::not_found));
 }

@@ -21,11 +21,18 @@ pub async fn paytr_notify(state: web::Data<AppState>, body: web::Bytes) -> HttpR
         Ok(n) if !n.verify(state.paytr.credentials()) => Some(Outcome::BadHash),
         Ok(_) => None,
     };
-    let oid = parsed.as_ref().map(|n| n.merchant_oid.clone()).unwrap_or_default();
+    let oid = parsed
+        .as_ref()
+        .map(|n| n.merchant_oid.clone())
+        .unwrap_or_default();
     if let Some(outcome) = refused {
         tracing::warn!(merchant_oid = %oid, outcome = outcome.code(), "notification refused");
         let oid = oid.chars().take(64).collect::<String>();
-        if let Err(e) = state.db.run(move |conn| record_refused(conn, &oid, outcome, &fields)).await {
+        if let Err(e) = state
+            .db
+            .run(move |conn| record_refused(conn, &oid, outcome, &fields))
+            .await
+        {
             tracing::error!(error = %e, "could not record a refused notification");
         }
         return answer(400, "PAYTR notification failed: bad hash");
@@ -35,7 +42,11 @@ pub async fn paytr_notify(state: web::Data<AppState>, body: web::Bytes) -> HttpR
     };
     let sealer = state.sealer.clone();
     let utoken_hint = notification.utoken.as_ref().map(Token::hint);
-    match state.db.run(move |conn| apply(conn, &notification, &fields, &sealer)).await {
+    match state
+        .db
+        .run(move |conn| apply(conn, &notification, &fields, &sealer))
+        .await
+    {
         Ok(outcome) => {
             tracing::info!(merchant_oid = %oid, outcome = outcome.code(), utoken = ?utoken_hint, "notification applied");
             answer(200, "OK")

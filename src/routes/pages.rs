@@ -52,17 +52,24 @@ pub fn render(status: StatusCode, page: &impl Template) -> HttpResponse {
             .body(html),
         Err(e) => {
             tracing::error!(error = %e, "template rendering failed");
-            plain(StatusCode::INTERNAL_SERVER_ERROR, "Bir hata oluştu. / Something went wrong.")
+            plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Bir hata oluştu. / Something went wrong.",
+            )
         }
     }
 }
 
 pub fn plain(status: StatusCode, text: &str) -> HttpResponse {
-    HttpResponse::build(status).content_type("text/plain; charset=utf-8").body(text.to_owned())
+    HttpResponse::build(status)
+        .content_type("text/plain; charset=utf-8")
+        .body(text.to_owned())
 }
 
 pub fn redirect(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header(("Location", to)).finish()
+    HttpResponse::SeeOther()
+        .insert_header(("Location", to))
+        .finish()
 }
 
 #[derive(Template)]
@@ -86,7 +93,12 @@ pub fn message(ctx: &Ctx, status: StatusCode, heading: &str, text: &str) -> Http
 /// The shopper-facing page for an internal failure; the cause goes to the log.
 pub fn server_error(ctx: &Ctx, cause: &dyn std::fmt::Display) -> HttpResponse {
     tracing::error!(error = %cause, "request failed");
-    message(ctx, StatusCode::SERVICE_UNAVAILABLE, "server_error", "server_error")
+    message(
+        ctx,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "server_error",
+        "server_error",
+    )
 }
 
 const STYLESHEET: &str = include_str!("../../static/app.css");

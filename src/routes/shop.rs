@@ -36,11 +36,26 @@ struct HomePage {
     products: Vec<ProductView>,
 }
 
-pub async fn home_page(req: HttpRequest, session: Session, state: web::Data<AppState>) -> HttpResponse {
+pub async fn home_page(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
     let currency = state.catalog.currency.code();
-    let products = state.catalog.products().iter().map(|p| ProductView::new(p, ctx.lang, currency)).collect();
-    render(StatusCode::OK, &HomePage { layout: Layout::new(&ctx, "shop"), products })
+    let products = state
+        .catalog
+        .products()
+        .iter()
+        .map(|p| ProductView::new(p, ctx.lang, currency))
+        .collect();
+    render(
+        StatusCode::OK,
+        &HomePage {
+            layout: Layout::new(&ctx, "shop"),
+            products,
+        },
+    )
 }
 
 #[derive(Template)]
@@ -61,7 +76,13 @@ pub async fn product_page(
         return message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found");
     };
     let view = ProductView::new(product, ctx.lang, state.catalog.currency.code());
-    render(StatusCode::OK, &ProductPage { layout: Layout::new(&ctx, &view.name), product: view })
+    render(
+        StatusCode::OK,
+        &ProductPage {
+            layout: Layout::new(&ctx, &view.name),
+            product: view,
+        },
+    )
 }
 
 pub struct CartRow {
@@ -95,7 +116,11 @@ pub fn session_cart(session: &Session) -> Vec<CartLine> {
     session.get("cart").ok().flatten().unwrap_or_default()
 }
 
-pub async fn cart_page(req: HttpRequest, session: Session, state: web::Data<AppState>) -> HttpResponse {
+pub async fn cart_page(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
     let (lines, total) = price_cart(&state.catalog, &session_cart(&session));
     let currency = state.catalog.currency.code();
@@ -108,21 +133,36 @@ pub async fn cart_page(req: HttpRequest, session: Session, state: web::Data<AppS
 }
 
 fn quantity(value: &str) -> Option<u32> {
-    value.trim().parse::<u32>().ok().filter(|q| *q <= MAX_QUANTITY)
+    value
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|q| *q <= MAX_QUANTITY)
 }
 
 /// `POST /cart/add`: `slug`, optional `quantity` (default 1).
-pub async fn add_to_cart(session: Session, state: web::Data<AppState>, form: PostForm) -> HttpResponse {
+pub async fn add_to_cart(
+    session: Session,
+    state: web::Data<AppState>,
+    form: PostForm,
+) -> HttpResponse {
     let slug = form.get("slug");
     let Some(product) = state.catalog.find(slug) else {
         return redirect("/");
     };
-    let add = if form.get("quantity").is_empty() { Some(1) } else { quantity(form.get("quantity")) };
+    let add = if form.get("quantity").is_empty() {
+        Some(1)
+    } else {
+        quantity(form.get("quantity"))
+    };
     let mut cart = session_cart(&session);
     if let Some(add) = add.filter(|q| *q > 0) {
         match cart.iter_mut().find(|l| l.slug == product.slug) {
             Some(line) => line.quantity = (line.quantity + add).min(MAX_QUANTITY),
-            None => cart.push(CartLine { slug: product.slug.clone(), quantity: add }),
+            None => cart.push(CartLine {
+                slug: product.slug.clone(),
+                quantity: add,
+            }),
         }
         let _ = session.insert("cart", &cart);
     }
@@ -133,7 +173,11 @@ pub async fn add_to_cart(session: Session, state: web::Data<AppState>, form: Pos
 pub async fn update_cart(session: Session, form: PostForm) -> HttpResponse {
     let mut cart = session_cart(&session);
     for line in &mut cart {
-        if let Some(q) = form.0.get(&format!("quantity:{}", line.slug)).and_then(|v| quantity(v)) {
+        if let Some(q) = form
+            .0
+            .get(&format!("quantity:{}", line.slug))
+            .and_then(|v| quantity(v))
+        {
             line.quantity = q;
         }
     }

@@ -50,9 +50,30 @@ pub struct TestApp {
     pub address: String,
     pub db: TestDb,
     pub http: reqwest::Client,
+    pub sandbox: Option<paytr_checkout::sandbox::Sandbox>,
 }
 
 impl TestApp {
+    /// The utokens the embedded sandbox created.
+    pub fn sandbox_utokens(&self) -> Vec<String> {
+        let sandbox = self.sandbox.as_ref().expect("sandbox mode");
+        let mut utokens: Vec<String> =
+            sandbox.read(|s| s.cards.iter().map(|c| c.utoken.clone()).collect());
+        utokens.dedup();
+        utokens
+    }
+
+    /// How many cards the embedded sandbox holds for `utoken`.
+    pub fn sandbox_cards_of(&self, utoken: &paytr_checkout::paytr::Token) -> usize {
+        let sandbox = self.sandbox.as_ref().expect("sandbox mode");
+        sandbox.read(|s| {
+            s.cards
+                .iter()
+                .filter(|c| c.utoken == utoken.expose())
+                .count()
+        })
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http
             .get(format!("{}{path}", self.address))
@@ -77,12 +98,18 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
         .await
         .expect("application starts");
     let address = app.public_url().to_owned();
+    let sandbox = app.sandbox().cloned();
     tokio::spawn(app.into_server());
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("http client");
-    TestApp { address, db, http }
+    TestApp {
+        address,
+        db,
+        http,
+        sandbox,
+    }
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -128,6 +155,21 @@ pub async fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> 
             return value;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// Polls the async `check` every 50 ms for up to 15 s.
+pub async fn eventually_async<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    for _ in 0..300 {
+        if let Some(value) = check().await {
+            return value;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("timed out waiting for {what}");
 }

@@ -3,12 +3,15 @@
 
 mod helpers;
 
+mod checkout_flow;
 mod health;
+mod notify;
 mod paytr_client;
 mod process;
 mod sandbox_cards;
 mod sandbox_harness;
 mod sandbox_payments;
 mod sandbox_recurring;
+mod shopper;
 mod signatures;
 mod storage;
