@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod accounts;
 mod checkout_flow;
 mod health;
 mod notify;
