@@ -7,7 +7,11 @@ use diesel::RunQueryDsl;
 use paytr_checkout::db::Backend;
 
 async fn signed_in(shopper: &mut Shopper) -> bool {
-    shopper.get("/account").await.html.contains("id=\"nav-account\"")
+    shopper
+        .get("/account")
+        .await
+        .html
+        .contains("id=\"nav-account\"")
 }
 
 #[tokio::test]
@@ -31,7 +35,12 @@ async fn registration_errors_are_shown_beside_the_fields() {
     let mut shopper = Shopper::new(&app.address);
     shopper.get("/register").await;
 
-    let page = shopper.post("/register", &[("full_name", ""), ("email", "nope"), ("password", "short")]).await;
+    let page = shopper
+        .post(
+            "/register",
+            &[("full_name", ""), ("email", "nope"), ("password", "short")],
+        )
+        .await;
 
     assert_eq!(page.status, 422);
     for id in ["full_name-error", "email-error", "password-error"] {
@@ -47,30 +56,72 @@ async fn logging_in_issues_a_new_session_and_logging_out_ends_it_on_the_server()
     shopper.register("login@example.com").await;
     shopper.post("/logout", &[]).await;
     assert!(!signed_in(&mut shopper).await);
-    let raw = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-    let login_page = raw.get(format!("{}/login", app.address)).send().await.expect("login page");
+    let raw = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let login_page = raw
+        .get(format!("{}/login", app.address))
+        .send()
+        .await
+        .expect("login page");
     let anonymous_cookie = cookie(&login_page).expect("a session for the CSRF token");
     let html = login_page.text().await.expect("html");
-    let csrf = crate::shopper::attr(&html[html.find("name=\"csrf_token\"").unwrap_or(0)..], "value").expect("token");
+    let csrf = crate::shopper::attr(
+        &html[html.find("name=\"csrf_token\"").unwrap_or(0)..],
+        "value",
+    )
+    .expect("token");
 
     let logged_in = raw
         .post(format!("{}/login", app.address))
         .header("cookie", &anonymous_cookie)
-        .form(&[("csrf_token", csrf.as_str()), ("email", "login@example.com"), ("password", "a long enough password")])
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("email", "login@example.com"),
+            ("password", "a long enough password"),
+        ])
         .send()
         .await
         .expect("login");
     let session = cookie(&logged_in).expect("a new session cookie on login");
     assert_ne!(session, anonymous_cookie, "the session id changes on login");
-    let account = raw.get(format!("{}/account", app.address)).header("cookie", &session).send().await.expect("account");
+    let account = raw
+        .get(format!("{}/account", app.address))
+        .header("cookie", &session)
+        .send()
+        .await
+        .expect("account");
     assert_eq!(account.status(), 200, "signed in with the new cookie");
     let html = account.text().await.expect("html");
-    let csrf = crate::shopper::attr(&html[html.find("name=\"csrf_token\"").unwrap_or(0)..], "value").expect("token");
-    raw.post(format!("{}/logout", app.address)).header("cookie", &session).form(&[("csrf_token", csrf)]).send().await.expect("logout");
-    let replay = raw.get(format!("{}/account", app.address)).header("cookie", &session).send().await.expect("account");
+    let csrf = crate::shopper::attr(
+        &html[html.find("name=\"csrf_token\"").unwrap_or(0)..],
+        "value",
+    )
+    .expect("token");
+    raw.post(format!("{}/logout", app.address))
+        .header("cookie", &session)
+        .form(&[("csrf_token", csrf)])
+        .send()
+        .await
+        .expect("logout");
+    let replay = raw
+        .get(format!("{}/account", app.address))
+        .header("cookie", &session)
+        .send()
+        .await
+        .expect("account");
 
-    assert_eq!(replay.status(), 303, "the old cookie no longer works after logout");
-    assert_eq!(count_sessions(&app).await, 0, "logout deleted the server-side session");
+    assert_eq!(
+        replay.status(),
+        303,
+        "the old cookie no longer works after logout"
+    );
+    assert_eq!(
+        count_sessions(&app).await,
+        0,
+        "logout deleted the server-side session"
+    );
 }
 
 fn cookie(response: &reqwest::Response) -> Option<String> {
@@ -90,9 +141,16 @@ async fn count_sessions(app: &TestApp) -> i64 {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
-    let pool = Backend::from_url(&app.db.url).expect("url").pool(1).expect("pool");
+    let pool = Backend::from_url(&app.db.url)
+        .expect("url")
+        .pool(1)
+        .expect("pool");
     pool.run(|conn| {
-        Ok(diesel::sql_query("SELECT COUNT(*) AS n FROM sessions WHERE user_id IS NOT NULL").get_result::<Count>(conn)?.n)
+        Ok(
+            diesel::sql_query("SELECT COUNT(*) AS n FROM sessions WHERE user_id IS NOT NULL")
+                .get_result::<Count>(conn)?
+                .n,
+        )
     })
     .await
     .expect("count")
@@ -104,13 +162,24 @@ async fn an_idle_session_expires_on_the_server() {
     let mut shopper = Shopper::new(&app.address);
     shopper.register("idle@example.com").await;
     assert!(signed_in(&mut shopper).await);
-    let pool = Backend::from_url(&app.db.url).expect("url").pool(1).expect("pool");
+    let pool = Backend::from_url(&app.db.url)
+        .expect("url")
+        .pool(1)
+        .expect("pool");
 
-    pool.run(|conn| Ok(diesel::sql_query("UPDATE sessions SET last_seen_at = last_seen_at - 1801").execute(conn)?))
-        .await
-        .expect("age the session");
+    pool.run(|conn| {
+        Ok(
+            diesel::sql_query("UPDATE sessions SET last_seen_at = last_seen_at - 1801")
+                .execute(conn)?,
+        )
+    })
+    .await
+    .expect("age the session");
 
-    assert!(!signed_in(&mut shopper).await, "30 minutes idle ends the session");
+    assert!(
+        !signed_in(&mut shopper).await,
+        "30 minutes idle ends the session"
+    );
 }
 
 #[tokio::test]
@@ -118,11 +187,19 @@ async fn a_session_ends_after_twelve_hours_even_when_active() {
     let app = spawn_app().await;
     let mut shopper = Shopper::new(&app.address);
     shopper.register("long@example.com").await;
-    let pool = Backend::from_url(&app.db.url).expect("url").pool(1).expect("pool");
+    let pool = Backend::from_url(&app.db.url)
+        .expect("url")
+        .pool(1)
+        .expect("pool");
 
-    pool.run(|conn| Ok(diesel::sql_query("UPDATE sessions SET created_at = created_at - 43201").execute(conn)?))
-        .await
-        .expect("age the session");
+    pool.run(|conn| {
+        Ok(
+            diesel::sql_query("UPDATE sessions SET created_at = created_at - 43201")
+                .execute(conn)?,
+        )
+    })
+    .await
+    .expect("age the session");
 
     assert!(!signed_in(&mut shopper).await);
 }
@@ -137,14 +214,36 @@ async fn repeated_failed_logins_are_rate_limited() {
 
     for _ in 0..11 {
         shopper.get("/login").await;
-        statuses.push(shopper.post("/login", &[("email", "target@example.com"), ("password", "wrong password!!")]).await.status);
+        statuses.push(
+            shopper
+                .post(
+                    "/login",
+                    &[
+                        ("email", "target@example.com"),
+                        ("password", "wrong password!!"),
+                    ],
+                )
+                .await
+                .status,
+        );
     }
 
     assert!(statuses[..10].iter().all(|s| *s == 401), "{statuses:?}");
     assert_eq!(statuses[10], 429);
     shopper.get("/login").await;
-    let right = shopper.post("/login", &[("email", "target@example.com"), ("password", "a long enough password")]).await;
-    assert_eq!(right.status, 429, "even the right password waits out the window");
+    let right = shopper
+        .post(
+            "/login",
+            &[
+                ("email", "target@example.com"),
+                ("password", "a long enough password"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        right.status, 429,
+        "even the right password waits out the window"
+    );
 }
 
 #[tokio::test]
@@ -155,10 +254,29 @@ async fn a_wrong_password_and_an_unknown_email_get_the_same_answer() {
     shopper.post("/logout", &[]).await;
 
     shopper.get("/login").await;
-    let wrong = shopper.post("/login", &[("email", "known@example.com"), ("password", "not the password")]).await;
+    let wrong = shopper
+        .post(
+            "/login",
+            &[
+                ("email", "known@example.com"),
+                ("password", "not the password"),
+            ],
+        )
+        .await;
     shopper.get("/login").await;
-    let unknown = shopper.post("/login", &[("email", "nobody@example.com"), ("password", "not the password")]).await;
+    let unknown = shopper
+        .post(
+            "/login",
+            &[
+                ("email", "nobody@example.com"),
+                ("password", "not the password"),
+            ],
+        )
+        .await;
 
     assert_eq!((wrong.status, unknown.status), (401, 401));
-    assert!(wrong.html.contains("E-posta veya şifre hatalı.") && unknown.html.contains("E-posta veya şifre hatalı."));
+    assert!(
+        wrong.html.contains("E-posta veya şifre hatalı.")
+            && unknown.html.contains("E-posta veya şifre hatalı.")
+    );
 }

@@ -1,0 +1,214 @@
+//! The shopper's journeys in headless Chromium, driven over WebDriver (chromedriver).
+//!
+//! Needs Debian's `chromium` and `chromium-driver`. With `CI=true` a missing browser fails the
+//! run; elsewhere these tests say so on stderr and return. A failing journey saves a
+//! screenshot under `target/browser-failures/`.
+
+use crate::helpers::{TestApp, spawn_app};
+use fantoccini::{Client, ClientBuilder, Locator};
+use paytr_checkout::db::Backend;
+use paytr_checkout::db::models::User;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+struct Browser {
+    client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// Starts chromedriver and a headless Chromium; `None` (with a note) when they are missing
+/// outside CI.
+async fn browser() -> Option<Browser> {
+    if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but {CHROMIUM} or {CHROMEDRIVER} is missing: apt-get install chromium chromium-driver"
+        );
+        eprintln!("browser test not run: install chromium and chromium-driver to run it");
+        return None;
+    }
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let driver = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let profile = tempfile::tempdir().expect("profile dir");
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage",
+                "--window-size=412,915", format!("--user-data-dir={}", profile.path().display()),
+            ]
+        }),
+    );
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector)
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(client) => {
+                return Some(Browser {
+                    client,
+                    driver,
+                    _profile: profile,
+                });
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    panic!("could not start a Chromium session through chromedriver");
+}
+
+/// Runs `journey`; on failure saves a screenshot of the page the browser was on.
+async fn run<F, Fut>(name: &str, journey: F)
+where
+    F: FnOnce(Client, TestApp) -> Fut,
+    Fut: std::future::Future<Output = Result<(), anyhow::Error>>,
+{
+    let Some(browser) = browser().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let client = browser.client.clone();
+    let result = journey(browser.client.clone(), app).await;
+    if let Err(e) = result {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser-failures");
+        let _ = std::fs::create_dir_all(&dir);
+        if let Ok(png) = client.screenshot().await {
+            let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+        }
+        let _ = client.close().await;
+        panic!("{name}: {e:#} (screenshot in target/browser-failures/{name}.png)");
+    }
+    let _ = client.close().await;
+}
+
+async fn fill(c: &Client, id: &str, value: &str) -> Result<(), anyhow::Error> {
+    c.find(Locator::Id(id)).await?.send_keys(value).await?;
+    Ok(())
+}
+
+async fn click(c: &Client, id: &str) -> Result<(), anyhow::Error> {
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id(id))
+        .await?
+        .click()
+        .await?;
+    Ok(())
+}
+
+async fn buy(c: &Client, app: &TestApp, card: &str, save: bool) -> Result<(), anyhow::Error> {
+    c.goto(&format!("{}/products/seramik-kupa", app.address))
+        .await?;
+    click(c, "add-to-cart").await?;
+    click(c, "go-checkout").await?;
+    fill(c, "phone", "0555 111 22 33").await?;
+    fill(c, "address", "Moda Cad. 1, Kadıköy, İstanbul").await?;
+    if c.find(Locator::Id("full_name"))
+        .await?
+        .prop("value")
+        .await?
+        .unwrap_or_default()
+        .is_empty()
+    {
+        fill(c, "full_name", "Ayşe Yılmaz").await?;
+        fill(c, "email", "guest@example.com").await?;
+    }
+    click(c, "continue-to-payment").await?;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("payment-form"))
+        .await?;
+    fill(c, "cc_owner", "AYSE YILMAZ").await?;
+    fill(c, "card_number", card).await?;
+    fill(c, "expiry_month", "12").await?;
+    fill(c, "expiry_year", "30").await?;
+    fill(c, "cvv", "000").await?;
+    if save {
+        click(c, "store_card").await?;
+    }
+    click(c, "pay-submit").await?;
+    click(c, "approve").await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_signed_in_shopper_saves_a_card_and_sees_the_order_paid_in_chromium() {
+    run("signed_in_purchase", |c, app| async move {
+        c.goto(&format!("{}/register", app.address)).await?;
+        fill(&c, "full_name", "Ayşe Yılmaz").await?;
+        fill(&c, "email", "browser@example.com").await?;
+        fill(&c, "password", "a long enough password").await?;
+        click(&c, "register-submit").await?;
+        c.wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Id("nav-account"))
+            .await?;
+
+        buy(&c, &app, "4355084355084358", true).await?;
+
+        let status = c
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("[data-status=\"status_paid\"]"))
+            .await?;
+        anyhow::ensure!(status.text().await?.contains("Ödendi"), "paid status shown");
+        let pool = Backend::from_url(&app.db.url)?.pool(1)?;
+        let user = pool
+            .run(|conn| User::find_by_email(conn, "browser@example.com"))
+            .await?;
+        anyhow::ensure!(
+            user.and_then(|u| u.utoken_sealed).is_some(),
+            "the utoken was stored"
+        );
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_declined_card_shows_its_message_in_chromium() {
+    run("declined_card", |c, app| async move {
+        buy(&c, &app, "4355080000000013", false).await?;
+
+        let message = c
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Id("fail-message"))
+            .await?;
+        let text = message.text().await?;
+        anyhow::ensure!(
+            text.contains("Kart limiti yetersiz."),
+            "decline reason shown, got {text:?}"
+        );
+        c.find(Locator::Id("retry")).await?;
+        Ok(())
+    })
+    .await;
+}
