@@ -108,6 +108,17 @@ where
     let _ = client.close().await;
 }
 
+/// With `SCREENSHOTS=1`, saves the current page as `target/screenshots/{name}.png`.
+async fn snapshot(c: &Client, name: &str) {
+    if std::env::var("SCREENSHOTS").as_deref() == Ok("1") {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        let _ = std::fs::create_dir_all(&dir);
+        if let Ok(png) = c.screenshot().await {
+            let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+        }
+    }
+}
+
 async fn fill(c: &Client, id: &str, value: &str) -> Result<(), anyhow::Error> {
     c.find(Locator::Id(id)).await?.send_keys(value).await?;
     Ok(())
@@ -126,7 +137,9 @@ async fn click(c: &Client, id: &str) -> Result<(), anyhow::Error> {
 async fn buy(c: &Client, app: &TestApp, card: &str, save: bool) -> Result<(), anyhow::Error> {
     c.goto(&format!("{}/products/seramik-kupa", app.address))
         .await?;
+    snapshot(c, "1-product").await;
     click(c, "add-to-cart").await?;
+    snapshot(c, "2-cart").await;
     click(c, "go-checkout").await?;
     fill(c, "phone", "0555 111 22 33").await?;
     fill(c, "address", "Moda Cad. 1, Kadıköy, İstanbul").await?;
@@ -153,7 +166,10 @@ async fn buy(c: &Client, app: &TestApp, card: &str, save: bool) -> Result<(), an
     if save {
         click(c, "store_card").await?;
     }
+    snapshot(c, &format!("3-pay-{card}")).await;
     click(c, "pay-submit").await?;
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Id("approve")).await?;
+    snapshot(c, "4-three-d").await;
     click(c, "approve").await?;
     Ok(())
 }
@@ -179,6 +195,7 @@ async fn a_signed_in_shopper_saves_a_card_and_sees_the_order_paid_in_chromium() 
             .for_element(Locator::Css("[data-status=\"status_paid\"]"))
             .await?;
         anyhow::ensure!(status.text().await?.contains("Ödendi"), "paid status shown");
+        snapshot(&c, "5-paid").await;
         let pool = Backend::from_url(&app.db.url)?.pool(1)?;
         let user = pool
             .run(|conn| User::find_by_email(conn, "browser@example.com"))
