@@ -168,7 +168,10 @@ async fn buy(c: &Client, app: &TestApp, card: &str, save: bool) -> Result<(), an
     }
     snapshot(c, &format!("3-pay-{card}")).await;
     click(c, "pay-submit").await?;
-    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Id("approve")).await?;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("approve"))
+        .await?;
     snapshot(c, "4-three-d").await;
     click(c, "approve").await?;
     Ok(())

@@ -139,7 +139,9 @@ async fn a_purchase_that_saves_a_card_logs_no_card_data_or_tokens() {
     });
     let mut log = Vec::new();
     let url = loop {
-        let line = rx.recv_timeout(Duration::from_secs(20)).expect("the server logs its URL");
+        let line = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the server logs its URL");
         log.push(line.clone());
         if let Some(url) = line.split("url=").nth(1) {
             break url.trim().to_owned();
@@ -152,20 +154,46 @@ async fn a_purchase_that_saves_a_card_logs_no_card_data_or_tokens() {
     let pay = shopper.checkout().await;
     let three_d = shopper.pay(&pay.html, "4355084355084358", true).await;
     shopper.answer_3d(&three_d, true).await;
-    shopper.wait_for_order_status(&format!("/orders/{}", crate::shopper::order_id(&pay.url)), "status_paid").await;
-    let state = std::fs::read_to_string(dir.path().join("data/sandbox/state.json")).expect("sandbox state");
-    let utoken = state.split("\"utoken\":\"").nth(1).and_then(|s| s.split('"').next()).expect("a stored card").to_owned();
-    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    shopper
+        .wait_for_order_status(
+            &format!("/orders/{}", crate::shopper::order_id(&pay.url)),
+            "status_paid",
+        )
+        .await;
+    let state =
+        std::fs::read_to_string(dir.path().join("data/sandbox/state.json")).expect("sandbox state");
+    let utoken = state
+        .split("\"utoken\":\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a stored card")
+        .to_owned();
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
     let _ = child.wait();
     log.extend(rx.try_iter());
 
     let log = log.join("\n");
     eprintln!("checked {} log lines", log.lines().count());
-    assert!(log.contains("notification applied"), "the run was logged: {log}");
-    for secret in ["4355084355084358", "KART SAHIBI", "cvv=000", utoken.as_str(), "a long enough password"] {
+    assert!(
+        log.contains("notification applied"),
+        "the run was logged: {log}"
+    );
+    for secret in [
+        "4355084355084358",
+        "KART SAHIBI",
+        "cvv=000",
+        utoken.as_str(),
+        "a long enough password",
+    ] {
         assert!(!log.contains(secret), "{secret} appears in the log");
     }
     let secrets = std::fs::read_to_string(dir.path().join("data/secrets.json")).expect("secrets");
-    let session_key = secrets.split("\"session_key\": \"").nth(1).and_then(|s| s.split('"').next()).expect("key");
+    let session_key = secrets
+        .split("\"session_key\": \"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("key");
     assert!(!log.contains(session_key));
 }
