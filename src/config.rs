@@ -56,6 +56,8 @@ pub struct PaytrSettings {
     pub debug_on: bool,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
+    /// Shorter timeout for CAPI LIST, so a slow PayTR never holds up checkout.
+    pub capi_timeout: Duration,
 }
 
 /// Whether payments go to the real PayTR or to the embedded sandbox.
@@ -201,6 +203,7 @@ impl PaytrSettings {
             debug_on: flag(get, "PAYTR_DEBUG_ON", false)?,
             connect_timeout: millis(get, "PAYTR_CONNECT_TIMEOUT_MS", 3_000)?,
             request_timeout: millis(get, "PAYTR_TIMEOUT_MS", 10_000)?,
+            capi_timeout: millis(get, "PAYTR_CAPI_TIMEOUT_MS", 3_000)?,
         })
     }
 }

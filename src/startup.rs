@@ -1,6 +1,7 @@
 //! Building and running the HTTP server.
 
 use crate::accounts::{RateLimiter, random_string};
+use crate::cards::CardCache;
 use crate::catalog::Catalog;
 use crate::cli::KnobArgs;
 use crate::seal::Sealer;
@@ -47,6 +48,10 @@ pub struct AppState {
     pub login_limiter: RateLimiter,
     pub register_limiter: RateLimiter,
     pub payment_limiter: RateLimiter,
+    pub delete_limiter: RateLimiter,
+    /// PayTR with the short CAPI timeout, for card lists on pages.
+    pub capi: PaytrClient,
+    pub card_cache: CardCache,
 }
 
 impl AppState {
@@ -95,12 +100,21 @@ impl Application {
                 )
             }
         };
-        let paytr = PaytrClient::new(ClientConfig {
+        let client_config = ClientConfig {
             base_url,
             credentials,
             connect_timeout: settings.paytr.connect_timeout,
             request_timeout: settings.paytr.request_timeout,
+        };
+        let capi = PaytrClient::new(ClientConfig {
+            request_timeout: settings.paytr.capi_timeout,
+            connect_timeout: settings
+                .paytr
+                .connect_timeout
+                .min(settings.paytr.capi_timeout),
+            ..client_config.clone()
         })?;
+        let paytr = PaytrClient::new(client_config)?;
         let catalog = Catalog::load(&settings.catalog_path)?;
         let state_sandbox = sandbox.clone();
         let secrets = Secrets::load_or_create(&settings)?;
@@ -119,6 +133,9 @@ impl Application {
             login_limiter: RateLimiter::new(10, minutes(15)),
             register_limiter: RateLimiter::new(10, minutes(60)),
             payment_limiter: RateLimiter::new(30, minutes(15)),
+            delete_limiter: RateLimiter::new(10, minutes(15)),
+            capi,
+            card_cache: CardCache::new(Duration::from_secs(60)),
         });
         let session_key = Key::from(&Sha512::digest(secrets.session_key.as_bytes()));
         let store = DbSessionStore::new(db);

@@ -78,24 +78,32 @@ pub fn record_refused(
     .insert(conn)
 }
 
+/// What applying a notification did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    pub outcome: Outcome,
+    /// The shopper a card was saved for (their card list changed).
+    pub card_saved_for: Option<i64>,
+}
+
 /// Records and applies a notification whose hash checked out, in one transaction.
 pub fn apply(
     conn: &mut DbConnection,
     n: &Notification,
     fields: &[(String, String)],
     sealer: &Sealer,
-) -> Result<Outcome, DbError> {
+) -> Result<Applied, DbError> {
     conn.transaction(|conn| {
-        let outcome = apply_inner(conn, n, sealer)?;
+        let applied = apply_inner(conn, n, sealer)?;
         NewNotification {
             merchant_oid: &n.merchant_oid,
             hash_valid: true,
-            outcome: outcome.code(),
+            outcome: applied.outcome.code(),
             fields_json: &redacted_json(fields),
             received_at: unix_now(),
         }
         .insert(conn)?;
-        Ok(outcome)
+        Ok(applied)
     })
 }
 
@@ -103,42 +111,53 @@ fn apply_inner(
     conn: &mut DbConnection,
     n: &Notification,
     sealer: &Sealer,
-) -> Result<Outcome, DbError> {
+) -> Result<Applied, DbError> {
+    let outcome = |outcome| {
+        Ok(Applied {
+            outcome,
+            card_saved_for: None,
+        })
+    };
     let Some(attempt) = PaymentAttempt::find_by_merchant_oid(conn, &n.merchant_oid)? else {
-        return Ok(Outcome::UnknownOrder);
+        return outcome(Outcome::UnknownOrder);
     };
     let now = unix_now();
     match n.status() {
         Some(NotificationStatus::Success) => {
             if attempt.status != "pending" {
-                return Ok(Outcome::Duplicate);
+                return outcome(Outcome::Duplicate);
             }
             let currency_ok = n
                 .currency
                 .as_deref()
                 .is_none_or(|c| Currency::parse(c).is_ok_and(|c| c.code() == attempt.currency));
             if !currency_ok {
-                return Ok(Outcome::CurrencyMismatch);
+                return outcome(Outcome::CurrencyMismatch);
             }
             if n.total_amount()
                 .is_none_or(|paid| paid.kurus() < attempt.amount_kurus)
             {
-                return Ok(Outcome::Underpaid);
+                return outcome(Outcome::Underpaid);
             }
             if !PaymentAttempt::update_status_if_pending(conn, &n.merchant_oid, "paid", now)? {
-                return Ok(Outcome::Duplicate);
+                return outcome(Outcome::Duplicate);
             }
             Order::mark_paid(conn, attempt.order_id, now)?;
+            let mut card_saved_for = None;
             if let (Some(utoken), Some(order)) = (&n.utoken, Order::find(conn, attempt.order_id)?)
                 && let Some(user_id) = order.user_id
             {
                 store_utoken_if_none(conn, user_id, &sealer.seal(utoken.expose()))?;
+                card_saved_for = Some(user_id);
             }
-            Ok(Outcome::Paid)
+            Ok(Applied {
+                outcome: Outcome::Paid,
+                card_saved_for,
+            })
         }
         Some(NotificationStatus::Failed) => {
             if !PaymentAttempt::update_status_if_pending(conn, &n.merchant_oid, "failed", now)? {
-                return Ok(Outcome::Duplicate);
+                return outcome(Outcome::Duplicate);
             }
             PaymentAttempt::set_failure(
                 conn,
@@ -150,8 +169,8 @@ fn apply_inner(
             if latest.is_some_and(|l| l.id == attempt.id) {
                 Order::mark_failed(conn, attempt.order_id, now)?;
             }
-            Ok(Outcome::Failed)
+            outcome(Outcome::Failed)
         }
-        None => Ok(Outcome::UnknownStatus),
+        None => outcome(Outcome::UnknownStatus),
     }
 }

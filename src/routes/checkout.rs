@@ -10,7 +10,7 @@ use crate::checkout::{
 };
 use crate::db::models::{Order, PaymentAttempt};
 use crate::domain::Money;
-use crate::paytr::{Basket, CardSource, PAYMENT_PATH, Token};
+use crate::paytr::{Basket, CardSource, PAYMENT_PATH};
 use crate::startup::AppState;
 use actix_session::Session;
 use actix_web::http::StatusCode;
@@ -175,6 +175,8 @@ struct PayPage {
     action: String,
     hidden: Vec<(&'static str, String)>,
     offer_save: bool,
+    saved: Vec<crate::cards::CardView>,
+    cards_unavailable: bool,
 }
 
 pub async fn pay_page(
@@ -204,10 +206,11 @@ pub async fn pay_page(
     };
     // Only the order's own signed-in shopper may save a card; their utoken groups the cards.
     let owner = ctx.user.as_ref().filter(|u| Some(u.id) == order.user_id);
-    let utoken = owner
-        .and_then(|u| u.utoken_sealed.as_deref())
-        .and_then(|s| state.sealer.open(s))
-        .map(Token::new);
+    let utoken = owner.and_then(|u| super::cards::utoken_of(&state, u));
+    let (saved, cards_unavailable) = match owner {
+        Some(user) if utoken.is_some() => super::cards::card_views(&state, user).await,
+        _ => (Vec::new(), false),
+    };
     let card = CardSource::NewCard {
         store_card: owner.is_some(),
         utoken,
@@ -231,6 +234,8 @@ pub async fn pay_page(
             .map(|(n, v)| (n, v.to_owned()))
             .collect(),
         offer_save: owner.is_some(),
+        saved,
+        cards_unavailable,
     };
     render(StatusCode::OK, &page)
 }

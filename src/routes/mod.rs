@@ -1,6 +1,7 @@
 //! Thin actix handlers and their page structs; [`configure`] lists every URL.
 
 mod account;
+mod cards;
 mod checkout;
 pub mod ctx;
 mod health;
@@ -26,11 +27,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/login", web::post().to(account::login))
         .route("/logout", web::post().to(account::logout))
         .route("/account", web::get().to(account::account_page))
+        .route("/account/cards", web::get().to(cards::cards_page))
+        .route(
+            "/account/cards/{reference}/delete",
+            web::get().to(cards::confirm_delete),
+        )
+        .route(
+            "/account/cards/{reference}/delete",
+            web::post().to(cards::delete_card),
+        )
+        .route("/static/app.js", web::get().to(pages::script))
         .route("/checkout", web::get().to(checkout::checkout_form))
         .route("/checkout", web::post().to(checkout::submit_checkout))
         .route("/orders/{id}", web::get().to(checkout::order_page))
         .route("/orders/{id}/pay", web::get().to(checkout::pay_page))
         .route("/orders/{id}/retry", web::post().to(checkout::retry))
+        .route("/orders/{id}/saved", web::post().to(cards::pay_with_saved))
         .route("/orders/{id}/ok", web::route().to(checkout::returned_ok))
         .route(
             "/orders/{id}/fail",

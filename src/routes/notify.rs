@@ -47,8 +47,11 @@ pub async fn paytr_notify(state: web::Data<AppState>, body: web::Bytes) -> HttpR
         .run(move |conn| apply(conn, &notification, &fields, &sealer))
         .await
     {
-        Ok(outcome) => {
-            tracing::info!(merchant_oid = %oid, outcome = outcome.code(), utoken = ?utoken_hint, "notification applied");
+        Ok(applied) => {
+            if let Some(user_id) = applied.card_saved_for {
+                state.card_cache.invalidate(user_id);
+            }
+            tracing::info!(merchant_oid = %oid, outcome = applied.outcome.code(), utoken = ?utoken_hint, "notification applied");
             answer(200, "OK")
         }
         Err(e) => {

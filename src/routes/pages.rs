@@ -110,6 +110,17 @@ pub async fn stylesheet() -> HttpResponse {
         .body(STYLESHEET)
 }
 
+/// Submits forms marked `data-autosubmit` (the hand-off to PayTR); pages work without it.
+const SCRIPT: &str =
+    "document.querySelectorAll('form[data-autosubmit]').forEach(function (f) { f.submit(); });\n";
+
+pub async fn script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(SCRIPT)
+}
+
 pub async fn not_found(req: HttpRequest, session: actix_session::Session) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
     message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found")

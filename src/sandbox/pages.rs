@@ -44,10 +44,7 @@ struct ThreeDPage<'a> {
 
 /// The simulated bank page: approve ("Gönder") or reject.
 pub fn three_d_page(sandbox: &Sandbox, id: &str, charge: &Charge) -> HttpResponse {
-    let card = match &charge.card {
-        super::payment::ChargeCard::New { card, .. }
-        | super::payment::ChargeCard::Saved { card } => card,
-    };
+    let card = charge.card.record();
     html(
         StatusCode::OK,
         &ThreeDPage {

@@ -20,6 +20,7 @@ use std::collections::HashMap;
 pub const INTEGRATION_ERROR: &str = "İşlem başarısız: Teknik entegrasyon hatası.";
 const IN_FLIGHT: &str =
     "Henüz devam eden bir işleminiz bulunmaktadır, sonuçlandıktan sonra tekrar deneyebilirsiniz.";
+const CVV_MISSING: &str = "Bu kart ile ödeme için CVV (güvenlik kodu) gereklidir.";
 const CARD_CLOSED: &str = "Kart banka tarafından kapatılmış. Bu kart ile tekrar işlem göndermeyin.";
 
 /// Posted fields; like PHP's `$_POST`, a repeated name keeps its last value.
@@ -46,15 +47,15 @@ pub enum ChargeCard {
         store: bool,
         utoken: Option<String>,
     },
-    Saved {
-        card: CardRecord,
-    },
+    /// `cvv_missing`: the card needs its CVV (require_cvv=1) and none was sent; the bank
+    /// declines it, so the shopper is told why.
+    Saved { card: CardRecord, cvv_missing: bool },
 }
 
 impl ChargeCard {
-    fn record(&self) -> &CardRecord {
+    pub fn record(&self) -> &CardRecord {
         match self {
-            Self::New { card, .. } | Self::Saved { card } => card,
+            Self::New { card, .. } | Self::Saved { card, .. } => card,
         }
     }
 }
@@ -271,10 +272,9 @@ impl Sandbox {
             let card = self
                 .read(|s| s.card(utoken, ctoken).cloned())
                 .ok_or("Kayitli kart bulunamadi (utoken/ctoken)")?;
-            if card.require_cvv && channel != Channel::Recurring && !valid_cvv(f("cvv")) {
-                return Err("Bu kart icin CVV gereklidir (require_cvv=1)".into());
-            }
-            return Ok(ChargeCard::Saved { card });
+            let cvv_missing =
+                card.require_cvv && channel != Channel::Recurring && !valid_cvv(f("cvv"));
+            return Ok(ChargeCard::Saved { card, cvv_missing });
         }
         let number: String = f("card_number")
             .chars()
@@ -356,6 +356,15 @@ impl Sandbox {
     fn bank_answer(charge: &Charge, three_d: Option<bool>) -> Result<(), (&'static str, String)> {
         let card = charge.card.record();
         let saved = matches!(charge.card, ChargeCard::Saved { .. });
+        if matches!(
+            charge.card,
+            ChargeCard::Saved {
+                cvv_missing: true,
+                ..
+            }
+        ) {
+            return Err(("0", CVV_MISSING.into()));
+        }
         if three_d == Some(false) {
             return Err((
                 "2",

@@ -150,19 +150,7 @@ pub fn random_token() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Today's (year, month) from Unix seconds, for card expiry checks.
-pub fn year_month(unix: i64) -> (u32, u32) {
-    // Howard Hinnant's civil-from-days.
-    let z = unix.div_euclid(86_400) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year as u32, month as u32)
-}
+pub use crate::domain::year_month;
 
 #[cfg(test)]
 mod tests {

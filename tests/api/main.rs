@@ -14,6 +14,7 @@ mod sandbox_cards;
 mod sandbox_harness;
 mod sandbox_payments;
 mod sandbox_recurring;
+mod saved_cards;
 mod shopper;
 mod signatures;
 mod storage;

@@ -230,3 +230,44 @@ pub fn hidden_fields(html: &str) -> HashMap<String, String> {
         .into_iter()
         .collect()
 }
+
+impl Shopper {
+    /// Registers, buys `slug` with `card` ticking "save my card", and waits until it is paid.
+    pub async fn buy_and_save(&mut self, slug: &str, card: &str) {
+        self.add_to_cart(slug).await;
+        let pay = self.checkout().await;
+        let three_d = self.pay(&pay.html, card, true).await;
+        self.answer_3d(&three_d, true).await;
+        self.wait_for_order_status(&format!("/orders/{}", order_id(&pay.url)), "status_paid")
+            .await;
+    }
+
+    /// On a payment page, chooses the saved card whose radio button has `reference`.
+    pub async fn choose_saved(&mut self, pay: &Page, reference: &str) -> Page {
+        self.last_html = pay.html.clone();
+        self.post(
+            &format!("/orders/{}/saved", order_id(&pay.url)),
+            &[("card", reference)],
+        )
+        .await
+    }
+
+    /// Posts the hand-off form of a saved-card payment to PayTR, with `cvv` if given.
+    pub async fn hand_off(&mut self, html: &str, cvv: Option<&str>) -> Page {
+        let (action, mut fields) = form_inputs(html, "id=\"saved-card-form\"");
+        if let Some(cvv) = cvv {
+            fields.push(("cvv".into(), cvv.into()));
+        }
+        self.post_raw(&action, &fields).await
+    }
+}
+
+/// The `value`s of the saved-card radio buttons on a payment page.
+pub fn saved_card_refs(html: &str) -> Vec<String> {
+    html.match_indices("name=\"card\" value=\"")
+        .filter_map(|(i, m)| {
+            let rest = &html[i + m.len()..];
+            Some(rest[..rest.find('"')?].to_owned())
+        })
+        .collect()
+}

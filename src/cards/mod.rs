@@ -1,0 +1,196 @@
+//! Saved cards: the shopper's list from CAPI LIST (briefly cached), how each card is shown,
+//! and the rule that a card named by a browser must be in the shopper's own current list.
+
+use crate::paytr::{PaytrClient, PaytrError, StoredCard, Token};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// A short per-shopper cache of CAPI LIST answers, so repeated checkout views don't call PayTR
+/// each time. Emptied for a shopper when a card is saved or deleted.
+pub struct CardCache {
+    ttl: Duration,
+    entries: Mutex<HashMap<i64, (Instant, Vec<StoredCard>)>>,
+}
+
+impl CardCache {
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<i64, (Instant, Vec<StoredCard>)>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn get(&self, user_id: i64) -> Option<Vec<StoredCard>> {
+        let entries = self.entries();
+        let (at, cards) = entries.get(&user_id)?;
+        (at.elapsed() < self.ttl).then(|| cards.clone())
+    }
+
+    fn put(&self, user_id: i64, cards: Vec<StoredCard>) {
+        let mut entries = self.entries();
+        if entries.len() > 10_000 {
+            entries.retain(|_, (at, _)| at.elapsed() < self.ttl);
+        }
+        entries.insert(user_id, (Instant::now(), cards));
+    }
+
+    pub fn invalidate(&self, user_id: i64) {
+        self.entries().remove(&user_id);
+    }
+}
+
+/// The shopper's saved cards: from the cache, or CAPI LIST with its short timeout.
+pub async fn saved_cards(
+    client: &PaytrClient,
+    cache: &CardCache,
+    user_id: i64,
+    utoken: Option<&Token>,
+) -> Result<Vec<StoredCard>, PaytrError> {
+    let Some(utoken) = utoken else {
+        return Ok(Vec::new());
+    };
+    if let Some(cards) = cache.get(user_id) {
+        return Ok(cards);
+    }
+    let cards = client.list_cards(utoken).await?;
+    cache.put(user_id, cards.clone());
+    Ok(cards)
+}
+
+/// How a page refers to a card: a short hash of its ctoken, so ctokens stay out of our pages
+/// and URLs. Only a card in the shopper's own list can be found by it.
+pub fn card_ref(card: &StoredCard) -> String {
+    card.ctoken.hint()
+}
+
+/// The card `reference` names in `cards`, if any.
+pub fn find<'a>(cards: &'a [StoredCard], reference: &str) -> Option<&'a StoredCard> {
+    cards
+        .iter()
+        .find(|c| !reference.is_empty() && card_ref(c) == reference)
+}
+
+/// A card as pages show it.
+#[derive(Debug, Clone)]
+pub struct CardView {
+    pub reference: String,
+    pub scheme: String,
+    pub last_4: String,
+    pub expiry: String,
+    pub bank: String,
+    pub debit: bool,
+    pub business: bool,
+    pub expired: bool,
+    pub expires_soon: bool,
+    pub require_cvv: bool,
+    /// Same last 4, expiry, scheme and bank as an earlier card in the list.
+    pub duplicate: bool,
+}
+
+fn expiry(card: &StoredCard) -> Option<(u32, u32)> {
+    let month: u32 = card
+        .month
+        .trim()
+        .parse()
+        .ok()
+        .filter(|m| (1..=12).contains(m))?;
+    let year: u32 = card.year.trim().parse().ok()?;
+    Some((if year < 100 { 2000 + year } else { year }, month))
+}
+
+/// Views of `cards`, with expiry badges relative to `today` (year, month).
+pub fn views(cards: &[StoredCard], today: (u32, u32)) -> Vec<CardView> {
+    let next_month = if today.1 == 12 {
+        (today.0 + 1, 1)
+    } else {
+        (today.0, today.1 + 1)
+    };
+    cards
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let exp = expiry(c);
+            let same = |o: &StoredCard| {
+                o.last_4 == c.last_4
+                    && o.month == c.month
+                    && o.year == c.year
+                    && o.schema == c.schema
+                    && o.bank == c.bank
+            };
+            CardView {
+                reference: card_ref(c),
+                scheme: match c.schema.as_str() {
+                    "" | "OTHER" => "Kart".to_owned(),
+                    s => s.to_owned(),
+                },
+                last_4: c.last_4.clone(),
+                expiry: format!("{}/{}", c.month, c.year),
+                bank: c.bank.clone(),
+                debit: c.card_type == "debit",
+                business: c.business_card,
+                expired: exp.is_some_and(|e| e < today),
+                expires_soon: exp.is_some_and(|e| e >= today && e <= next_month),
+                require_cvv: c.require_cvv,
+                duplicate: cards[..i].iter().any(same),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn card(ctoken: &str, last_4: &str, month: &str, year: &str) -> StoredCard {
+        StoredCard {
+            ctoken: Token::new(ctoken),
+            last_4: last_4.into(),
+            require_cvv: false,
+            month: month.into(),
+            year: year.into(),
+            bank: "Akbank".into(),
+            holder_name: String::new(),
+            brand: "axess".into(),
+            card_type: "credit".into(),
+            business_card: false,
+            initial: "4".into(),
+            schema: "VISA".into(),
+        }
+    }
+
+    #[test]
+    fn badges_and_duplicates() {
+        let cards = [
+            card("a", "4358", "12", "30"),
+            card("b", "4358", "12", "30"),
+            card("c", "1111", "10", "26"),
+            card("d", "2222", "12", "26"),
+        ];
+        let v = views(&cards, (2026, 11));
+        assert!(
+            !v[0].duplicate && v[1].duplicate,
+            "the second copy is marked"
+        );
+        assert!(v[2].expired && !v[2].expires_soon);
+        assert!(v[3].expires_soon && !v[3].expired);
+        assert!(!v[0].expired && !v[0].expires_soon);
+        assert!(!v[0].expiry.is_empty() && v[0].reference != v[1].reference);
+    }
+
+    #[test]
+    fn a_card_is_found_only_by_its_own_reference() {
+        let cards = [card("CT-A", "4358", "12", "30")];
+        assert!(find(&cards, &card_ref(&cards[0])).is_some());
+        assert!(
+            find(&cards, "CT-A").is_none(),
+            "the raw ctoken is not a reference"
+        );
+        assert!(find(&cards, "").is_none());
+        assert!(find(&cards, &Token::new("CT-B").hint()).is_none());
+    }
+}
