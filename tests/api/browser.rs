@@ -232,3 +232,55 @@ async fn a_declined_card_shows_its_message_in_chromium() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_returning_shopper_pays_with_a_saved_card_then_deletes_it_in_chromium() {
+    run("saved_card", |c, app| async move {
+        c.goto(&format!("{}/register", app.address)).await?;
+        fill(&c, "full_name", "Ayşe Yılmaz").await?;
+        fill(&c, "email", "returning@example.com").await?;
+        fill(&c, "password", "a long enough password").await?;
+        click(&c, "register-submit").await?;
+        buy(&c, &app, "5406670000000074", true).await?;
+        c.wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("[data-status=\"status_paid\"]"))
+            .await?;
+
+        // Second purchase: the saved card, typing only its CVV (this test card requires it).
+        c.goto(&format!("{}/products/lokum", app.address)).await?;
+        click(&c, "add-to-cart").await?;
+        click(&c, "go-checkout").await?;
+        click(&c, "continue-to-payment").await?;
+        c.wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Id("saved-cards-form"))
+            .await?;
+        snapshot(&c, "7-saved-cards").await;
+        click(&c, "pay-saved").await?;
+        fill(&c, "cvv", "000").await?;
+        click(&c, "pay-saved-submit").await?;
+        click(&c, "approve").await?;
+        c.wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("[data-status=\"status_paid\"]"))
+            .await?;
+
+        // Delete it from the account page.
+        c.goto(&format!("{}/account/cards", app.address)).await?;
+        snapshot(&c, "8-account-cards").await;
+        c.find(Locator::Css("a[id^=\"delete-\"]"))
+            .await?
+            .click()
+            .await?;
+        click(&c, "confirm-delete").await?;
+        c.wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Id("no-cards"))
+            .await?;
+        let cards = app.sandbox.as_ref().map(|s| s.read(|s| s.cards.len()));
+        anyhow::ensure!(cards == Some(0), "deleted at PayTR too, got {cards:?}");
+        Ok(())
+    })
+    .await;
+}
