@@ -15,6 +15,8 @@ use std::collections::HashMap;
 
 pub const IDLE_TIMEOUT_SECS: i64 = 30 * 60;
 pub const ABSOLUTE_TIMEOUT_SECS: i64 = 12 * 60 * 60;
+/// How stale `last_seen_at` may get before a request refreshes it.
+const TOUCH_EVERY_SECS: i64 = 60;
 
 type State = HashMap<String, String>;
 
@@ -50,31 +52,40 @@ impl SessionStore for DbSessionStore {
         let hash = id_hash(key.as_ref());
         let row = self
             .db
-            .run(move |conn| {
-                let now = unix_now();
-                let row: Option<(String, i64, i64)> = sessions::table
-                    .filter(sessions::id_hash.eq(&hash))
-                    .select((sessions::data, sessions::created_at, sessions::last_seen_at))
-                    .first(conn)
-                    .optional()?;
-                match row {
-                    Some((_, created, seen))
-                        if now - seen > IDLE_TIMEOUT_SECS
-                            || now - created > ABSOLUTE_TIMEOUT_SECS =>
-                    {
-                        diesel::delete(sessions::table.filter(sessions::id_hash.eq(&hash)))
-                            .execute(conn)?;
-                        Ok(None)
-                    }
-                    other => Ok(other.map(|(data, _, _)| data)),
+            .run({
+                let hash = hash.clone();
+                move |conn| {
+                    let row: Option<(String, i64, i64)> = sessions::table
+                        .filter(sessions::id_hash.eq(&hash))
+                        .select((sessions::data, sessions::created_at, sessions::last_seen_at))
+                        .first(conn)
+                        .optional()?;
+                    Ok(row)
                 }
             })
             .await
             .map_err(|e| LoadError::Other(e.into()))?;
-        row.map(|data| {
-            serde_json::from_str(&data).map_err(|e| LoadError::Deserialization(e.into()))
-        })
-        .transpose()
+        let Some((data, created, seen)) = row else {
+            return Ok(None);
+        };
+        let now = unix_now();
+        if now - seen > IDLE_TIMEOUT_SECS || now - created > ABSOLUTE_TIMEOUT_SECS {
+            self.delete(key).await.map_err(LoadError::Other)?;
+            return Ok(None);
+        }
+        if now - seen > TOUCH_EVERY_SECS {
+            // Activity keeps the session alive; written at most once a minute, so reads stay reads.
+            self.db
+                .write(move |conn| {
+                    diesel::update(sessions::table.filter(sessions::id_hash.eq(hash)))
+                        .set(sessions::last_seen_at.eq(now))
+                        .execute(conn)?;
+                    Ok(())
+                })
+                .await
+                .map_err(|e| LoadError::Other(e.into()))?;
+        }
+        serde_json::from_str(&data).map(Some).map_err(|e| LoadError::Deserialization(e.into()))
     }
 
     async fn save(&self, state: State, _ttl: &Duration) -> Result<SessionKey, SaveError> {
@@ -85,7 +96,7 @@ impl SessionStore for DbSessionStore {
         );
         let uid = user_id(&state);
         self.db
-            .run(move |conn| {
+            .write(move |conn| {
                 let now = unix_now();
                 diesel::insert_into(sessions::table)
                     .values((
@@ -116,7 +127,7 @@ impl SessionStore for DbSessionStore {
         let uid = user_id(&state);
         let updated = self
             .db
-            .run(move |conn| {
+            .write(move |conn| {
                 Ok(
                     diesel::update(sessions::table.filter(sessions::id_hash.eq(hash)))
                         .set((
@@ -139,29 +150,15 @@ impl SessionStore for DbSessionStore {
         }
     }
 
-    async fn update_ttl(&self, key: &SessionKey, _ttl: &Duration) -> Result<(), anyhow::Error> {
-        let hash = id_hash(key.as_ref());
-        self.db
-            .run(move |conn| {
-                let now = unix_now();
-                // Touch at most once a minute: reads stay cheap, idle expiry stays accurate.
-                diesel::update(
-                    sessions::table
-                        .filter(sessions::id_hash.eq(hash))
-                        .filter(sessions::last_seen_at.lt(now - 60)),
-                )
-                .set(sessions::last_seen_at.eq(now))
-                .execute(conn)?;
-                Ok(())
-            })
-            .await?;
+    async fn update_ttl(&self, _key: &SessionKey, _ttl: &Duration) -> Result<(), anyhow::Error> {
+        // `load` already keeps `last_seen_at` fresh (at most one write a minute).
         Ok(())
     }
 
     async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
         let hash = id_hash(key.as_ref());
         self.db
-            .run(move |conn| {
+            .write(move |conn| {
                 diesel::delete(sessions::table.filter(sessions::id_hash.eq(hash))).execute(conn)?;
                 Ok(())
             })

@@ -138,7 +138,8 @@ impl Backend {
                 backend: self.clone(),
             })
             .map_err(DbError::Pool)?;
-        Ok(Db { pool })
+        let write_lock = matches!(self, Self::Sqlite(_)).then(Default::default);
+        Ok(Db { pool, write_lock })
     }
 }
 
@@ -166,10 +167,14 @@ impl ManageConnection for Manager {
     }
 }
 
-/// The pool, cheap to clone. All diesel work goes through [`Db::run`].
+/// The pool, cheap to clone. All diesel work goes through [`Db::run`] (reads) or
+/// [`Db::write`] (anything that writes).
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<Manager>,
+    /// SQLite takes one writer at a time; writers of this process queue here instead of
+    /// failing with "database is locked" when a read transaction would have to upgrade.
+    write_lock: Option<std::sync::Arc<std::sync::Mutex<()>>>,
 }
 
 impl Db {
@@ -186,6 +191,20 @@ impl Db {
         })
         .await
         .map_err(|_| DbError::Cancelled)?
+    }
+
+    /// Like [`Db::run`], for work that writes: on SQLite one writer of this process at a time.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let lock = self.write_lock.clone();
+        self.run(move |conn| {
+            let _guard = lock.as_ref().map(|l| l.lock().unwrap_or_else(|p| p.into_inner()));
+            f(conn)
+        })
+        .await
     }
 }
 

@@ -102,7 +102,7 @@ pub async fn register(
     };
     let created = state
         .db
-        .run(move |conn| Ok(accounts::register(conn, &registration, &hash)))
+        .write(move |conn| Ok(accounts::register(conn, &registration, &hash)))
         .await;
     match created {
         Ok(Ok(user)) => sign_in(&session, &user),

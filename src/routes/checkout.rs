@@ -136,7 +136,7 @@ pub async fn submit_checkout(
     let (user_id, currency) = (ctx.user.as_ref().map(|u| u.id), state.catalog.currency);
     match state
         .db
-        .run(move |conn| Ok(place_order(conn, user_id, &billing, &lines, currency, ip)))
+        .write(move |conn| Ok(place_order(conn, user_id, &billing, &lines, currency, ip)))
         .await
     {
         Ok(Ok((order, attempt))) => {
@@ -263,7 +263,7 @@ pub async fn retry(
     let public_id = id.into_inner();
     let result = state
         .db
-        .run({
+        .write({
             let public_id = public_id.clone();
             move |conn| match Order::find_by_public_id(conn, &public_id)? {
                 Some(order) => retry_order(conn, &order, ip).map(|a| a.is_some()),

@@ -30,7 +30,7 @@ pub async fn paytr_notify(state: web::Data<AppState>, body: web::Bytes) -> HttpR
         let oid = oid.chars().take(64).collect::<String>();
         if let Err(e) = state
             .db
-            .run(move |conn| record_refused(conn, &oid, outcome, &fields))
+            .write(move |conn| record_refused(conn, &oid, outcome, &fields))
             .await
         {
             tracing::error!(error = %e, "could not record a refused notification");
@@ -44,7 +44,7 @@ pub async fn paytr_notify(state: web::Data<AppState>, body: web::Bytes) -> HttpR
     let utoken_hint = notification.utoken.as_ref().map(Token::hint);
     match state
         .db
-        .run(move |conn| apply(conn, &notification, &fields, &sealer))
+        .write(move |conn| apply(conn, &notification, &fields, &sealer))
         .await
     {
         Ok(applied) => {
