@@ -85,7 +85,9 @@ impl SessionStore for DbSessionStore {
                 .await
                 .map_err(|e| LoadError::Other(e.into()))?;
         }
-        serde_json::from_str(&data).map(Some).map_err(|e| LoadError::Deserialization(e.into()))
+        serde_json::from_str(&data)
+            .map(Some)
+            .map_err(|e| LoadError::Deserialization(e.into()))
     }
 
     async fn save(&self, state: State, _ttl: &Duration) -> Result<SessionKey, SaveError> {

@@ -6,6 +6,7 @@
 
 pub mod models;
 pub mod schema;
+mod writer;
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, ManageConnection, Pool};
@@ -42,6 +43,8 @@ pub enum DbError {
     Query(#[from] diesel::result::Error),
     #[error("database migration failed: {0}")]
     Migration(String),
+    #[error("database commit failed: {0}")]
+    Commit(String),
     #[error("database task was cancelled")]
     Cancelled,
 }
@@ -134,12 +137,26 @@ impl Backend {
         let pool = Pool::builder()
             .max_size(size)
             .connection_timeout(Duration::from_secs(10))
+            // A "SELECT 1" before every use costs a parse and a round trip; a broken connection
+            // shows up as a query error anyway.
+            .test_on_check_out(false)
             .build(Manager {
                 backend: self.clone(),
             })
             .map_err(DbError::Pool)?;
-        let write_lock = matches!(self, Self::Sqlite(_)).then(Default::default);
-        Ok(Db { pool, write_lock })
+        let writer = match self {
+            Self::Sqlite(_) => {
+                let conn = self.connect()?;
+                let (tx, rx) = std::sync::mpsc::sync_channel(4096);
+                std::thread::Builder::new()
+                    .name("sqlite-writer".into())
+                    .spawn(move || writer::run(conn, rx))
+                    .map_err(|e| DbError::Commit(format!("could not start the writer: {e}")))?;
+                Some(tx)
+            }
+            Self::Postgres(_) => None,
+        };
+        Ok(Db { pool, writer })
     }
 }
 
@@ -172,9 +189,9 @@ impl ManageConnection for Manager {
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<Manager>,
-    /// SQLite takes one writer at a time; writers of this process queue here instead of
-    /// failing with "database is locked" when a read transaction would have to upgrade.
-    write_lock: Option<std::sync::Arc<std::sync::Mutex<()>>>,
+    /// SQLite takes one writer at a time: this process's writes go to one writer thread,
+    /// which commits them in batches (see `writer`). `None` on PostgreSQL.
+    writer: Option<std::sync::mpsc::SyncSender<writer::Job>>,
 }
 
 impl Db {
@@ -193,18 +210,30 @@ impl Db {
         .map_err(|_| DbError::Cancelled)?
     }
 
-    /// Like [`Db::run`], for work that writes: on SQLite one writer of this process at a time.
+    /// Like [`Db::run`], for work that writes. On SQLite the work joins the writer thread's
+    /// next batch and its result comes back only after that batch committed.
     pub async fn write<T, F>(&self, f: F) -> Result<T, DbError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
         T: Send + 'static,
     {
-        let lock = self.write_lock.clone();
-        self.run(move |conn| {
-            let _guard = lock.as_ref().map(|l| l.lock().unwrap_or_else(|p| p.into_inner()));
-            f(conn)
-        })
-        .await
+        let Some(writer) = &self.writer else {
+            return self.run(f).await;
+        };
+        let (job, done) = writer::job(f);
+        match writer.try_send(job) {
+            Ok(()) => {}
+            Err(std::sync::mpsc::TrySendError::Full(job)) => {
+                // A long queue: wait for room off the async workers.
+                let writer = writer.clone();
+                tokio::task::spawn_blocking(move || writer.send(job))
+                    .await
+                    .map_err(|_| DbError::Cancelled)?
+                    .map_err(|_| DbError::Cancelled)?;
+            }
+            Err(std::sync::mpsc::TrySendError::Disconnected(_)) => return Err(DbError::Cancelled),
+        }
+        done.await.map_err(|_| DbError::Cancelled)?
     }
 }
 

@@ -121,6 +121,7 @@ fn sign_in(session: &Session, user: &User) -> HttpResponse {
     let lang = session.get::<String>("lang").ok().flatten();
     session.renew();
     let _ = session.insert("user_id", user.id);
+    let _ = session.insert("user", super::ctx::SessionUser::of(user));
     let _ = session.insert("cart", cart);
     if let Some(lang) = lang {
         let _ = session.insert("lang", lang);

@@ -15,6 +15,14 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
+/// The signed-in shopper's full row, or `None` when nobody is signed in.
+async fn signed_in_user(ctx: &Ctx, state: &AppState) -> Result<Option<User>, crate::db::DbError> {
+    match &ctx.user {
+        Some(user) => user.load(state).await,
+        None => Ok(None),
+    }
+}
+
 /// The shopper's utoken, opened from its sealed form.
 pub fn utoken_of(state: &AppState, user: &User) -> Option<Token> {
     user.utoken_sealed
@@ -62,8 +70,10 @@ pub async fn pay_with_saved(
     form: PostForm,
 ) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
-    let Some(user) = ctx.user.clone() else {
-        return redirect("/login");
+    let user = match signed_in_user(&ctx, &state).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return redirect("/login"),
+        Err(e) => return server_error(&ctx, &e),
     };
     let public_id = id.into_inner();
     let found = state
@@ -151,8 +161,10 @@ pub async fn cards_page(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
-    let Some(user) = ctx.user.clone() else {
-        return redirect("/login");
+    let user = match signed_in_user(&ctx, &state).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return redirect("/login"),
+        Err(e) => return server_error(&ctx, &e),
     };
     let notice = match req.query_string() {
         q if q.contains("deleted=1") => Some("card_deleted"),
@@ -200,8 +212,10 @@ pub async fn confirm_delete(
     reference: web::Path<String>,
 ) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
-    let Some(user) = ctx.user.clone() else {
-        return redirect("/login");
+    let user = match signed_in_user(&ctx, &state).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return redirect("/login"),
+        Err(e) => return server_error(&ctx, &e),
     };
     match own_card(&state, &user, &reference).await {
         Ok(Some((_, card))) => render(
@@ -231,8 +245,10 @@ pub async fn delete_card(
     _form: PostForm,
 ) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
-    let Some(user) = ctx.user.clone() else {
-        return redirect("/login");
+    let user = match signed_in_user(&ctx, &state).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return redirect("/login"),
+        Err(e) => return server_error(&ctx, &e),
     };
     if !state.delete_limiter.check(&[&format!("user:{}", user.id)]) {
         return message(&ctx, StatusCode::TOO_MANY_REQUESTS, "my_cards", "too_many");

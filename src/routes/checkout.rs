@@ -150,10 +150,18 @@ pub async fn submit_checkout(
     }
 }
 
+type OrderRows = (
+    Order,
+    Option<PaymentAttempt>,
+    Option<crate::db::models::User>,
+);
+
+/// The order, its latest attempt and (if `user_id` owns it) the shopper's row, in one trip.
 async fn load_order(
     state: &AppState,
     public_id: String,
-) -> Result<Option<(Order, Option<PaymentAttempt>)>, crate::db::DbError> {
+    user_id: Option<i64>,
+) -> Result<Option<OrderRows>, crate::db::DbError> {
     state
         .db
         .run(move |conn| {
@@ -161,7 +169,11 @@ async fn load_order(
                 return Ok(None);
             };
             let attempt = PaymentAttempt::latest_for_order(conn, order.id)?;
-            Ok(Some((order, attempt)))
+            let user = match user_id.filter(|id| Some(*id) == order.user_id) {
+                Some(id) => crate::accounts::find_user(conn, id)?,
+                None => None,
+            };
+            Ok(Some((order, attempt, user)))
         })
         .await
 }
@@ -186,8 +198,9 @@ pub async fn pay_page(
     id: web::Path<String>,
 ) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
-    let (order, attempt) = match load_order(&state, id.into_inner()).await {
-        Ok(Some((order, Some(attempt)))) => (order, attempt),
+    let user_id = ctx.user.as_ref().map(|u| u.id);
+    let (order, attempt, owner) = match load_order(&state, id.into_inner(), user_id).await {
+        Ok(Some((order, Some(attempt), owner))) => (order, attempt, owner),
         Ok(_) => return message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found"),
         Err(e) => return server_error(&ctx, &e),
     };
@@ -205,7 +218,7 @@ pub async fn pay_page(
         Err(e) => return server_error(&ctx, &e),
     };
     // Only the order's own signed-in shopper may save a card; their utoken groups the cards.
-    let owner = ctx.user.as_ref().filter(|u| Some(u.id) == order.user_id);
+    let owner = owner.as_ref();
     let utoken = owner.and_then(|u| super::cards::utoken_of(&state, u));
     let (saved, cards_unavailable) = match owner {
         Some(user) if utoken.is_some() => super::cards::card_views(&state, user).await,
@@ -304,7 +317,10 @@ async fn order_view(
     returning: Return,
 ) -> HttpResponse {
     let ctx = Ctx::load(req, session).await;
-    let (order, attempt) = match load_order(state, public_id).await {
+    let (order, attempt) = match load_order(state, public_id, None)
+        .await
+        .map(|o| o.map(|(o, a, _)| (o, a)))
+    {
         Ok(Some(found)) => found,
         Ok(None) => return message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found"),
         Err(e) => return server_error(&ctx, &e),

@@ -26,9 +26,33 @@ pub const CARD_FIELDS: [&str; 5] = [
     "expiry_year",
 ];
 
+/// The signed-in shopper as the session remembers them (no database trip per page).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SessionUser {
+    pub id: i64,
+    pub full_name: String,
+    pub email: String,
+}
+
+impl SessionUser {
+    pub fn of(user: &User) -> Self {
+        Self {
+            id: user.id,
+            full_name: user.full_name.clone(),
+            email: user.email.clone(),
+        }
+    }
+
+    /// The full row (with the sealed utoken), for the pages that need it.
+    pub async fn load(&self, state: &AppState) -> Result<Option<User>, crate::db::DbError> {
+        let id = self.id;
+        state.db.run(move |conn| find_user(conn, id)).await
+    }
+}
+
 pub struct Ctx {
     pub lang: Lang,
-    pub user: Option<User>,
+    pub user: Option<SessionUser>,
     pub csrf: String,
     pub cart_count: u32,
     pub sandbox: bool,
@@ -57,15 +81,7 @@ impl Ctx {
                 .unwrap_or_default(),
         };
         let cart: Vec<CartLine> = session.get("cart").ok().flatten().unwrap_or_default();
-        let user = match (session.get::<i64>("user_id").ok().flatten(), &state) {
-            (Some(id), Some(state)) => state
-                .db
-                .run(move |conn| find_user(conn, id))
-                .await
-                .ok()
-                .flatten(),
-            _ => None,
-        };
+        let user = session.get::<SessionUser>("user").ok().flatten();
         Self {
             lang,
             user,

@@ -258,7 +258,10 @@ async fn a_returning_shopper_pays_with_a_saved_card_then_deletes_it_in_chromium(
             .await?;
         snapshot(&c, "7-saved-cards").await;
         click(&c, "pay-saved").await?;
-        c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Id("saved-card-form")).await?;
+        c.wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Id("saved-card-form"))
+            .await?;
         fill(&c, "cvv", "000").await?;
         click(&c, "pay-saved-submit").await?;
         click(&c, "approve").await?;

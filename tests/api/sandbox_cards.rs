@@ -116,7 +116,10 @@ async fn paying_with_a_saved_card_needs_the_matching_pair_and_cvv_when_required(
         .await;
 
     assert_eq!(no_cvv["status"], "failed", "{no_cvv}");
-    assert!(no_cvv["msg"].as_str().unwrap_or_default().contains("CVV"), "the bank says why: {no_cvv}");
+    assert!(
+        no_cvv["msg"].as_str().unwrap_or_default().contains("CVV"),
+        "the bank says why: {no_cvv}"
+    );
     assert_eq!(with_cvv["status"], "success", "{with_cvv}");
     assert!(
         crossed["reason"]

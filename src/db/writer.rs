@@ -1,0 +1,54 @@
+//! Group commit for SQLite: one writer thread runs queued write jobs together in one
+//! transaction (each in its own savepoint) and commits once, so many notifications share one
+//! fsync while every one of them is still answered only after its commit.
+
+use super::{DbConnection, DbError};
+use diesel::Connection;
+use std::sync::mpsc;
+
+/// What a job reports once the batch's commit is known.
+type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
+/// A write job: runs inside the batch transaction and returns its completion.
+pub type Job = Box<dyn FnOnce(&mut DbConnection) -> Completion + Send>;
+
+/// Most jobs committed together.
+const MAX_BATCH: usize = 128;
+
+/// Wraps `f` as a job whose result arrives on the returned receiver after the commit.
+pub fn job<T, F>(f: F) -> (Job, tokio::sync::oneshot::Receiver<Result<T, DbError>>)
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
+    T: Send + 'static,
+{
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move |conn| {
+        // A savepoint: a failing job rolls back alone, the batch goes on.
+        let result = conn.transaction(f);
+        Box::new(move |commit: Result<(), String>| {
+            let _ = tx.send(commit.map_err(DbError::Commit).and(result));
+        })
+    });
+    (job, rx)
+}
+
+/// Runs the writer loop on `conn` until every sender is gone.
+pub fn run(mut conn: DbConnection, jobs: mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut completions = Vec::with_capacity(batch.len());
+        let committed = conn.transaction::<_, diesel::result::Error, _>(|conn| {
+            completions.extend(batch.into_iter().map(|job| job(conn)));
+            Ok(())
+        });
+        let outcome = committed.map_err(|e| format!("commit failed: {e}"));
+        for complete in completions {
+            complete(outcome.clone());
+        }
+    }
+}
