@@ -47,6 +47,41 @@ fn new_key() -> String {
     crate::accounts::random_string(64)
 }
 
+impl DbSessionStore {
+    /// Deletes sessions past their idle or absolute timeout; returns how many.
+    pub async fn prune(&self) -> Result<usize, crate::db::DbError> {
+        self.db
+            .write(|conn| {
+                let now = unix_now();
+                Ok(diesel::delete(
+                    sessions::table.filter(
+                        sessions::last_seen_at
+                            .lt(now - IDLE_TIMEOUT_SECS)
+                            .or(sessions::created_at.lt(now - ABSOLUTE_TIMEOUT_SECS)),
+                    ),
+                )
+                .execute(conn)?)
+            })
+            .await
+    }
+
+    /// Prunes expired sessions every ten minutes, so anonymous visits don't pile up rows.
+    pub fn spawn_pruning(&self) {
+        let store = self.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+            loop {
+                every.tick().await;
+                match store.prune().await {
+                    Ok(n) if n > 0 => tracing::info!(sessions = n, "expired sessions removed"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
+                }
+            }
+        });
+    }
+}
+
 impl SessionStore for DbSessionStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<State>, LoadError> {
         let hash = id_hash(key.as_ref());

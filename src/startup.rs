@@ -139,6 +139,7 @@ impl Application {
         });
         let session_key = Key::from(&Sha512::digest(secrets.session_key.as_bytes()));
         let store = DbSessionStore::new(db);
+        store.spawn_pruning();
         let server = HttpServer::new(move || {
             let sessions = SessionMiddleware::builder(store.clone(), session_key.clone())
                 .cookie_name(if secure { "__Host-sid" } else { "sid" }.to_owned())

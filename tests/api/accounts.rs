@@ -280,3 +280,31 @@ async fn a_wrong_password_and_an_unknown_email_get_the_same_answer() {
             && unknown.html.contains("E-posta veya şifre hatalı.")
     );
 }
+
+#[tokio::test]
+async fn expired_sessions_are_pruned_and_live_ones_kept() {
+    let app = spawn_app().await;
+    let mut old = Shopper::new(&app.address);
+    old.register("old@example.com").await;
+    let mut live = Shopper::new(&app.address);
+    live.register("live@example.com").await;
+    let pool = Backend::from_url(&app.db.url)
+        .expect("url")
+        .pool(1)
+        .expect("pool");
+    pool.run(|conn| {
+        Ok(diesel::sql_query(
+            "UPDATE sessions SET last_seen_at = last_seen_at - 1801 WHERE user_id = (SELECT id FROM users WHERE email = 'old@example.com')",
+        )
+        .execute(conn)?)
+    })
+    .await
+    .expect("age one session");
+
+    let store = paytr_checkout::sessions::DbSessionStore::new(pool);
+    let removed = store.prune().await.expect("prune");
+
+    assert_eq!(removed, 1);
+    assert_eq!(count_sessions(&app).await, 1);
+    assert!(signed_in(&mut live).await);
+}
