@@ -36,6 +36,63 @@ struct ProductFile {
 struct CatalogFile {
     currency: String,
     products: Vec<ProductFile>,
+    #[serde(default)]
+    plans: Vec<PlanFile>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct PlanFile {
+    slug: String,
+    name: Text,
+    description: Text,
+    amount_kurus: i64,
+    interval: String,
+}
+
+/// How often a subscription renews.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interval {
+    Weekly,
+    Monthly,
+    Yearly,
+}
+
+impl Interval {
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "weekly" => Some(Self::Weekly),
+            "monthly" => Some(Self::Monthly),
+            "yearly" => Some(Self::Yearly),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Weekly => "weekly",
+            Self::Monthly => "monthly",
+            Self::Yearly => "yearly",
+        }
+    }
+
+    /// The start of the period after one starting at `unix`.
+    pub fn after(self, unix: i64) -> i64 {
+        match self {
+            Self::Weekly => unix + 7 * 86_400,
+            Self::Monthly => crate::domain::add_months(unix, 1),
+            Self::Yearly => crate::domain::add_months(unix, 12),
+        }
+    }
+}
+
+/// A subscription plan the merchant sells.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub slug: String,
+    pub name: Text,
+    pub description: Text,
+    pub amount: Money,
+    pub interval: Interval,
 }
 
 #[derive(Debug, Clone)]
@@ -50,6 +107,7 @@ pub struct Product {
 pub struct Catalog {
     pub currency: Currency,
     products: Vec<Product>,
+    plans: Vec<Plan>,
 }
 
 impl Catalog {
@@ -92,7 +150,27 @@ impl Catalog {
                 description: p.description,
             });
         }
-        Ok(Self { currency, products })
+        let mut plans = Vec::new();
+        for p in file.plans {
+            let interval = Interval::parse(&p.interval)
+                .with_context(|| format!("plan {}: interval must be weekly, monthly or yearly", p.slug))?;
+            anyhow::ensure!(p.amount_kurus > 0, "plan {} needs an amount above 0", p.slug);
+            anyhow::ensure!(
+                !p.slug.is_empty() && p.slug.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'),
+                "plan slug {:?} must be letters, digits and dashes",
+                p.slug
+            );
+            plans.push(Plan { amount: Money::from_kurus(p.amount_kurus)?, slug: p.slug, name: p.name, description: p.description, interval });
+        }
+        Ok(Self { currency, products, plans })
+    }
+
+    pub fn plans(&self) -> &[Plan] {
+        &self.plans
+    }
+
+    pub fn plan(&self, slug: &str) -> Option<&Plan> {
+        self.plans.iter().find(|p| p.slug == slug)
     }
 
     pub fn products(&self) -> &[Product] {

@@ -26,6 +26,38 @@ pub enum Command {
     Migrate,
     /// Serve the PayTR sandbox alone, for tests and for merchants' own integrations.
     Sandbox(Box<SandboxArgs>),
+    /// Recurring billing.
+    #[command(subcommand)]
+    Billing(BillingCommand),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum BillingCommand {
+    /// Charge the subscriptions that are due, once, and print a summary (for cron).
+    RunDue {
+        /// Sandbox mode only: bill as if it were this time (`YYYY-MM-DD`, `YYYY-MM-DDTHH:MM:SSZ`
+        /// or Unix seconds), to rehearse renewals without waiting.
+        #[arg(long, value_parser = parse_time)]
+        now: Option<i64>,
+    },
+}
+
+/// A time as Unix seconds from `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM:SSZ` or Unix seconds.
+pub fn parse_time(value: &str) -> Result<i64, String> {
+    if let Ok(unix) = value.parse::<i64>() {
+        return Ok(unix);
+    }
+    let bad = || format!("{value:?} is not YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or Unix seconds");
+    let (date, time) = value.split_once('T').unwrap_or((value, "00:00:00Z"));
+    let mut d = date.split('-').map(|p| p.parse::<u32>());
+    let (Some(Ok(y)), Some(Ok(m)), Some(Ok(day)), None) = (d.next(), d.next(), d.next(), d.next()) else { return Err(bad()) };
+    let mut t = time.trim_end_matches('Z').split(':').map(|p| p.parse::<i64>());
+    let (Some(Ok(h)), Some(Ok(min)), Some(Ok(s))) = (t.next(), t.next(), t.next()) else { return Err(bad()) };
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || h > 23 || min > 59 || s > 59 {
+        return Err(bad());
+    }
+    let first = crate::domain::add_months(0, (y.checked_sub(1970).ok_or_else(bad)?) * 12 + m - 1);
+    Ok(first + i64::from(day - 1) * 86_400 + h * 3600 + min * 60 + s)
 }
 
 /// The sandbox's settings; each flag can also come from its environment variable.
@@ -121,5 +153,19 @@ impl SandboxArgs {
                     .into(),
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_time;
+
+    #[test]
+    fn times_parse_as_utc() {
+        assert_eq!(parse_time("1970-01-02"), Ok(86_400));
+        assert_eq!(parse_time("2027-01-01T10:00:00Z").map(crate::domain::date_string).as_deref(), Ok("2027-01-01"));
+        assert_eq!(parse_time("2027-01-01T10:00:00Z").map(|t| t % 86_400), Ok(36_000));
+        assert_eq!(parse_time("1800000000"), Ok(1_800_000_000));
+        assert!(parse_time("2027-13-01").is_err() && parse_time("tomorrow").is_err());
     }
 }

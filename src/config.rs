@@ -44,6 +44,19 @@ pub struct Settings {
     pub paytr: PaytrSettings,
     /// Peers whose `X-Forwarded-For` is believed for the shopper's IP.
     pub trusted_proxies: Vec<IpAddr>,
+    pub billing: BillingSettings,
+}
+
+/// The recurring billing engine.
+#[derive(Debug, Clone)]
+pub struct BillingSettings {
+    /// How often `serve` runs a billing pass; `None` turns the background engine off.
+    pub interval: Option<Duration>,
+    /// How long a renewal may stay unknown before it is reported.
+    pub unknown_after: Duration,
+    pub retry_gaps_days: Vec<i64>,
+    pub max_attempts: i32,
+    pub retry_window_days: i64,
 }
 
 /// How to talk to PayTR.
@@ -143,6 +156,7 @@ impl Settings {
             ),
             paytr: PaytrSettings::from_lookup(&get)?,
             trusted_proxies,
+            billing: BillingSettings::from_lookup(&get)?,
         })
     }
 
@@ -204,6 +218,38 @@ impl PaytrSettings {
             connect_timeout: millis(get, "PAYTR_CONNECT_TIMEOUT_MS", 3_000)?,
             request_timeout: millis(get, "PAYTR_TIMEOUT_MS", 10_000)?,
             capi_timeout: millis(get, "PAYTR_CAPI_TIMEOUT_MS", 3_000)?,
+        })
+    }
+}
+
+impl BillingSettings {
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let number = |var: &'static str, default: i64, max: i64| -> Result<i64, ConfigError> {
+            match get(var) {
+                None => Ok(default),
+                Some(v) => v
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| (0..=max).contains(n))
+                    .ok_or_else(|| err(var, format!("must be a whole number from 0 to {max}"))),
+            }
+        };
+        let interval = number("BILLING_INTERVAL_SECS", 300, 86_400)?;
+        let gaps = match get("BILLING_RETRY_GAPS_DAYS") {
+            None => vec![1, 3, 5, 7],
+            Some(v) => v
+                .split(',')
+                .map(|d| d.trim().parse::<i64>().ok().filter(|d| (1..=30).contains(d)))
+                .collect::<Option<Vec<_>>>()
+                .filter(|g| !g.is_empty())
+                .ok_or_else(|| err("BILLING_RETRY_GAPS_DAYS", "must be days between 1 and 30, comma-separated, e.g. 1,3,5,7"))?,
+        };
+        Ok(Self {
+            interval: (interval > 0).then(|| Duration::from_secs(interval as u64)),
+            unknown_after: Duration::from_secs(number("BILLING_UNKNOWN_AFTER_SECS", 3600, 30 * 86_400)? as u64),
+            retry_gaps_days: gaps,
+            max_attempts: number("BILLING_MAX_ATTEMPTS", 8, 15)? as i32,
+            retry_window_days: number("BILLING_RETRY_WINDOW_DAYS", 14, 30)?,
         })
     }
 }
@@ -293,6 +339,9 @@ mod tests {
             ("SESSION_KEY", "short"),
             ("DATA_KEY", "short"),
             ("COOKIE_SECURE", "maybe"),
+            ("BILLING_INTERVAL_SECS", "-1"),
+            ("BILLING_RETRY_GAPS_DAYS", "1,x"),
+            ("BILLING_MAX_ATTEMPTS", "16"),
             ("PAYTR_TEST_MODE", "maybe"),
             ("PAYTR_TIMEOUT_MS", "0"),
             ("PAYTR_BASE_URL", "ftp://x"),

@@ -5,6 +5,7 @@
 //! real application on port 0.
 
 pub mod accounts;
+pub mod billing;
 pub mod cards;
 pub mod catalog;
 pub mod checkout;

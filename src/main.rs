@@ -1,5 +1,5 @@
 use clap::Parser;
-use paytr_checkout::cli::{Cli, Command, SandboxArgs};
+use paytr_checkout::cli::{BillingCommand, Cli, Command, SandboxArgs};
 use paytr_checkout::config::Settings;
 use paytr_checkout::db::Backend;
 use paytr_checkout::sandbox::{SandboxConfig, SandboxServer, load_or_create_merchant};
@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         }
     };
     finish(match command {
+        Command::Billing(BillingCommand::RunDue { now }) => actix_web::rt::System::new().block_on(run_due(settings, now)),
         Command::Migrate => Backend::from_url(&settings.database_url)
             .and_then(|backend| backend.run_migrations())
             .map(|()| tracing::info!("migrations are up to date"))
@@ -53,6 +54,16 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     tracing::info!(url = %app.public_url(), "storefront listening");
     app.run_until_stopped().await?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+async fn run_due(settings: Settings, now: Option<i64>) -> anyhow::Result<()> {
+    if now.is_some() && settings.paytr.credentials.is_some() {
+        anyhow::bail!("--now moves the clock, which is for sandbox mode only (no PAYTR_MERCHANT_* set)");
+    }
+    let billing = paytr_checkout::startup::standalone_billing(&settings).await?;
+    let summary = billing.run_due(now.unwrap_or_else(paytr_checkout::db::unix_now)).await?;
+    println!("{summary}");
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! Building and running the HTTP server.
 
 use crate::accounts::{RateLimiter, random_string};
+use crate::billing::{Billing, RetryPolicy};
 use crate::cards::CardCache;
 use crate::catalog::Catalog;
 use crate::cli::KnobArgs;
@@ -51,7 +52,8 @@ pub struct AppState {
     pub delete_limiter: RateLimiter,
     /// PayTR with the short CAPI timeout, for card lists on pages.
     pub capi: PaytrClient,
-    pub card_cache: CardCache,
+    pub card_cache: Arc<CardCache>,
+    pub billing: Billing,
 }
 
 impl AppState {
@@ -121,6 +123,20 @@ impl Application {
         let secure = settings.secure_cookies(&public_url);
         let csp = content_security_policy(&paytr.url(""));
         let minutes = |m: u64| Duration::from_secs(m * 60);
+        let card_cache = Arc::new(CardCache::new(Duration::from_secs(60)));
+        let billing = make_billing(&settings, BillingParts {
+            db: db.clone(),
+            paytr: paytr.clone(),
+            capi: capi.clone(),
+            cards: card_cache.clone(),
+            data_key: &secrets.data_key,
+            catalog: catalog.clone(),
+            public_url: &public_url,
+            sandbox: sandbox.is_some(),
+        });
+        if let Some(every) = settings.billing.interval {
+            spawn_billing_loop(billing.clone(), every);
+        }
         let state = web::Data::new(AppState {
             db: db.clone(),
             test_mode: settings.paytr.test_mode || sandbox.is_some(),
@@ -135,7 +151,8 @@ impl Application {
             payment_limiter: RateLimiter::new(30, minutes(15)),
             delete_limiter: RateLimiter::new(10, minutes(15)),
             capi,
-            card_cache: CardCache::new(Duration::from_secs(60)),
+            card_cache,
+            billing,
         });
         let session_key = Key::from(&Sha512::digest(secrets.session_key.as_bytes()));
         let store = DbSessionStore::new(db);
@@ -291,6 +308,97 @@ where
         return Box::pin(std::future::ready(Ok(req.into_response(response))));
     }
     Box::pin(srv.call(req))
+}
+
+/// The pieces a [`Billing`] engine is made of.
+struct BillingParts<'a> {
+    db: Db,
+    paytr: PaytrClient,
+    capi: PaytrClient,
+    cards: Arc<CardCache>,
+    data_key: &'a str,
+    catalog: Catalog,
+    public_url: &'a str,
+    sandbox: bool,
+}
+
+fn make_billing(settings: &Settings, parts: BillingParts<'_>) -> Billing {
+    Billing {
+        db: parts.db,
+        paytr: parts.paytr,
+        capi: parts.capi,
+        cards: parts.cards,
+        sealer: Sealer::new(parts.data_key),
+        catalog: parts.catalog,
+        public_url: parts.public_url.to_owned(),
+        test_mode: settings.paytr.test_mode || parts.sandbox,
+        policy: RetryPolicy {
+            gaps_days: settings.billing.retry_gaps_days.clone(),
+            max_attempts: settings.billing.max_attempts,
+            window_days: settings.billing.retry_window_days,
+            ..RetryPolicy::default()
+        },
+        unknown_after: settings.billing.unknown_after,
+    }
+}
+
+/// The billing engine alone, for `paytr-checkout billing run-due`. In sandbox mode it talks to
+/// the sandbox of the running storefront at `PUBLIC_URL/sandbox`.
+pub async fn standalone_billing(settings: &Settings) -> anyhow::Result<Billing> {
+    let backend = Backend::from_url(&settings.database_url)?;
+    let db = {
+        let backend = backend.clone();
+        tokio::task::spawn_blocking(move || {
+            backend.run_migrations()?;
+            backend.pool(2)
+        })
+        .await
+        .context("database start-up was cancelled")??
+    };
+    let public_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{}", settings.bind));
+    let (credentials, base_url) = match &settings.paytr.credentials {
+        Some(credentials) => (credentials.clone(), settings.paytr.base_url.clone()),
+        None => (
+            load_or_create_merchant(&settings.data_dir.join("sandbox"))?,
+            format!("{public_url}{SANDBOX_PREFIX}"),
+        ),
+    };
+    let config = ClientConfig {
+        base_url,
+        credentials,
+        connect_timeout: settings.paytr.connect_timeout,
+        request_timeout: settings.paytr.request_timeout,
+    };
+    let capi = PaytrClient::new(ClientConfig { request_timeout: settings.paytr.capi_timeout, ..config.clone() })?;
+    let secrets = Secrets::load_or_create(settings)?;
+    Ok(make_billing(
+        settings,
+        BillingParts {
+            db,
+            paytr: PaytrClient::new(config)?,
+            capi,
+            cards: Arc::new(CardCache::new(Duration::from_secs(60))),
+            data_key: &secrets.data_key,
+            catalog: Catalog::load(&settings.catalog_path)?,
+            public_url: &public_url,
+            sandbox: settings.paytr.credentials.is_none(),
+        },
+    ))
+}
+
+/// Runs a billing pass every `every` in the background (also started by `serve`).
+fn spawn_billing_loop(billing: Billing, every: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            match billing.run_due(crate::db::unix_now()).await {
+                Ok(summary) => tracing::info!(%summary, "billing pass"),
+                Err(e) => tracing::error!(error = %e, "billing pass failed"),
+            }
+        }
+    });
 }
 
 /// Where the embedded sandbox is mounted in sandbox mode.

@@ -17,6 +17,10 @@ use diesel::Connection;
 pub enum Outcome {
     Paid,
     Failed,
+    /// A subscription renewal confirmed.
+    RenewalPaid,
+    /// A subscription renewal that failed after all (retried on the policy's schedule).
+    RenewalFailed,
     /// Already processed: nothing changed.
     Duplicate,
     /// Valid, but for a merchant_oid we never issued.
@@ -34,6 +38,8 @@ impl Outcome {
         match self {
             Self::Paid => "paid",
             Self::Failed => "failed",
+            Self::RenewalPaid => "renewal_paid",
+            Self::RenewalFailed => "renewal_failed",
             Self::Duplicate => "duplicate",
             Self::UnknownOrder => "unknown_order",
             Self::Underpaid => "underpaid",
@@ -119,7 +125,8 @@ fn apply_inner(
         })
     };
     let Some(attempt) = PaymentAttempt::find_by_merchant_oid(conn, &n.merchant_oid)? else {
-        return outcome(Outcome::UnknownOrder);
+        let renewal = crate::billing::settle_from_notification(conn, n, unix_now())?;
+        return outcome(renewal.unwrap_or(Outcome::UnknownOrder));
     };
     let now = unix_now();
     match n.status() {

@@ -78,5 +78,54 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     orders,
     payment_attempts,
-    notifications
+    notifications,
+    subscriptions,
+    charge_attempts
 );
+
+diesel::table! {
+    subscriptions (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        plan_slug -> Text,
+        amount_kurus -> BigInt,
+        currency -> Text,
+        interval_unit -> Text,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        ctoken_sealed -> Nullable<Text>,
+        card_last4 -> Nullable<Text>,
+        card_expiry -> Nullable<Text>,
+        known_cards -> Text,
+        first_order_id -> Nullable<BigInt>,
+        periods_paid -> Integer,
+        period_start -> BigInt,
+        next_charge_at -> BigInt,
+        cancel_at_period_end -> Bool,
+        user_ip -> Text,
+        claimed_until -> Nullable<BigInt>,
+        claim_token -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    charge_attempts (id) {
+        id -> BigInt,
+        subscription_id -> BigInt,
+        period -> Integer,
+        attempt_no -> Integer,
+        merchant_oid -> Text,
+        amount_kurus -> BigInt,
+        card_ref -> Text,
+        status -> Text,
+        message -> Nullable<Text>,
+        next_retry_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::joinable!(subscriptions -> users (user_id));
+diesel::joinable!(charge_attempts -> subscriptions (subscription_id));

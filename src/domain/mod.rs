@@ -182,9 +182,57 @@ pub fn year_month(unix: i64) -> (u32, u32) {
     (year as u32, month as u32)
 }
 
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's days-from-civil).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// `unix` moved by `months` calendar months, the day clamped to the month's end (Jan 31 → Feb 28).
+pub fn add_months(unix: i64, months: u32) -> i64 {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    let (y, m) = year_month(unix);
+    let d = (days - days_from_civil(i64::from(y), m, 1)) as u32 + 1;
+    let total = i64::from(y) * 12 + i64::from(m - 1) + i64::from(months);
+    let (ny, nm) = (total.div_euclid(12), (total.rem_euclid(12) + 1) as u32);
+    days_from_civil(ny, nm, d.min(days_in_month(ny, nm))) * 86_400 + secs
+}
+
+/// `YYYY-MM-DD` of a Unix time (UTC).
+pub fn date_string(unix: i64) -> String {
+    let (y, m) = year_month(unix);
+    let d = unix.div_euclid(86_400) - days_from_civil(i64::from(y), m, 1) + 1;
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn calendar_months_clamp_to_the_month_end() {
+        let jan31 = days_from_civil(2027, 1, 31) * 86_400 + 3600;
+        assert_eq!(date_string(add_months(jan31, 1)), "2027-02-28");
+        assert_eq!(add_months(jan31, 1) % 86_400, 3600, "time of day kept");
+        assert_eq!(date_string(add_months(jan31, 13)), "2028-02-29");
+        assert_eq!(date_string(add_months(days_from_civil(2026, 11, 26) * 86_400, 12)), "2027-11-26");
+        assert_eq!(date_string(0), "1970-01-01");
+    }
 
     #[test]
     fn merchant_oid_accepts_alphanumerics_up_to_64() {

@@ -5,6 +5,7 @@ use super::i18n::field_error;
 use super::pages::{Layout, redirect, render, server_error};
 use crate::accounts::{self, RegisterError, Registration, dummy_hash, verify_password};
 use crate::db::models::{Order, User};
+use crate::db::subscriptions::{ChargeAttempt, Subscription};
 use crate::domain::Money;
 use crate::startup::AppState;
 use actix_session::Session;
@@ -212,48 +213,47 @@ struct AccountPage {
     layout: Layout,
     email: String,
     orders: Vec<OrderRow>,
+    subscriptions: Vec<super::subscriptions::SubscriptionView>,
+    /// Saved cards a subscription may switch to (not those that need their CVV).
+    card_choices: Vec<crate::cards::CardView>,
 }
 
-pub async fn account_page(
-    req: HttpRequest,
-    session: Session,
-    state: web::Data<AppState>,
-) -> HttpResponse {
+pub async fn account_page(req: HttpRequest, session: Session, state: web::Data<AppState>) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
-    let Some(user) = ctx.user.clone() else {
+    let Some(session_user) = ctx.user.clone() else {
         return redirect("/login");
     };
-    let orders = match state
+    let uid = session_user.id;
+    let rows = state
         .db
-        .run(move |conn| Order::list_for_user(conn, user.id))
-        .await
-    {
-        Ok(orders) => orders,
+        .run(move |conn| {
+            let orders = Order::list_for_user(conn, uid)?;
+            let subs = Subscription::list_for_user(conn, uid)?;
+            let subs = subs
+                .into_iter()
+                .map(|s| ChargeAttempt::for_subscription(conn, s.id).map(|a| (s, a)))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((orders, subs, crate::accounts::find_user(conn, uid)?))
+        })
+        .await;
+    let (orders, subs, user) = match rows {
+        Ok(rows) => rows,
         Err(e) => return server_error(&ctx, &e),
+    };
+    let live = subs.iter().any(|(s, _)| s.status != "cancelled");
+    let card_choices = match user.as_ref() {
+        Some(user) if live => super::cards::card_views(&state, user).await.0.into_iter().filter(|c| !c.require_cvv && !c.expired).collect(),
+        _ => Vec::new(),
     };
     let orders = orders
         .into_iter()
         .map(|o| OrderRow {
-            total: format!(
-                "{} {}",
-                Money::from_kurus(o.total_kurus).unwrap_or_default(),
-                o.currency
-            ),
+            total: format!("{} {}", Money::from_kurus(o.total_kurus).unwrap_or_default(), o.currency),
             status: format!("status_{}", o.status),
             public_id: o.public_id,
         })
         .collect();
-    let email = ctx
-        .user
-        .as_ref()
-        .map(|u| u.email.clone())
-        .unwrap_or_default();
-    render(
-        StatusCode::OK,
-        &AccountPage {
-            layout: Layout::new(&ctx, "account"),
-            email,
-            orders,
-        },
-    )
+    let subscriptions = subs.iter().map(|(s, a)| super::subscriptions::view(&state, ctx.lang, s, a)).collect();
+    let page = AccountPage { layout: Layout::new(&ctx, "account"), email: session_user.email, orders, subscriptions, card_choices };
+    render(StatusCode::OK, &page)
 }

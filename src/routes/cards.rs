@@ -190,6 +190,13 @@ struct DeletePage {
     notice: Option<String>,
 }
 
+/// A card that pays for a live subscription is not deleted from under it.
+async fn backs_subscription(state: &AppState, user_id: i64, reference: &str) -> bool {
+    super::subscriptions::cards_backing_subscriptions(state, user_id)
+        .await
+        .map_or(true, |refs| refs.iter().any(|r| r == reference))
+}
+
 async fn own_card(
     state: &AppState,
     user: &User,
@@ -217,6 +224,9 @@ pub async fn confirm_delete(
         Ok(None) => return redirect("/login"),
         Err(e) => return server_error(&ctx, &e),
     };
+    if backs_subscription(&state, user.id, &reference).await {
+        return message(&ctx, StatusCode::CONFLICT, "delete_card", "card_backs_subscription");
+    }
     match own_card(&state, &user, &reference).await {
         Ok(Some((_, card))) => render(
             StatusCode::OK,
@@ -252,6 +262,9 @@ pub async fn delete_card(
     };
     if !state.delete_limiter.check(&[&format!("user:{}", user.id)]) {
         return message(&ctx, StatusCode::TOO_MANY_REQUESTS, "my_cards", "too_many");
+    }
+    if backs_subscription(&state, user.id, &reference).await {
+        return message(&ctx, StatusCode::CONFLICT, "delete_card", "card_backs_subscription");
     }
     let (card, view) = match own_card(&state, &user, &reference).await {
         Ok(Some(found)) => found,

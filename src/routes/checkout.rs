@@ -19,12 +19,42 @@ use askama::Template;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
+/// The billing form's values as typed (kept in the session to prefill the next form).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct BillingValues {
-    full_name: String,
-    email: String,
-    phone: String,
-    address: String,
+pub struct BillingValues {
+    pub full_name: String,
+    pub email: String,
+    pub phone: String,
+    pub address: String,
+}
+
+impl BillingValues {
+    pub fn from_form(form: &PostForm) -> Self {
+        Self {
+            full_name: form.get("full_name").to_owned(),
+            email: form.get("email").to_owned(),
+            phone: form.get("phone").to_owned(),
+            address: form.get("address").to_owned(),
+        }
+    }
+
+    /// The last values from the session, with the shopper's name and e-mail filled in.
+    pub fn remembered(session: &Session, user: Option<&super::ctx::SessionUser>) -> Self {
+        let mut values: Self = session.get("billing").ok().flatten().unwrap_or_default();
+        if let Some(user) = user {
+            if values.email.is_empty() {
+                values.email = user.email.clone();
+            }
+            if values.full_name.is_empty() {
+                values.full_name = user.full_name.clone();
+            }
+        }
+        values
+    }
+
+    pub fn parse(&self) -> Result<Billing, Vec<crate::domain::ValidationError>> {
+        Billing::parse(&self.full_name, &self.email, &self.phone, &self.address)
+    }
 }
 
 #[derive(Template)]
@@ -75,15 +105,7 @@ pub async fn checkout_form(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
-    let mut values: BillingValues = session.get("billing").ok().flatten().unwrap_or_default();
-    if let Some(user) = &ctx.user {
-        if values.email.is_empty() {
-            values.email = user.email.clone();
-        }
-        if values.full_name.is_empty() {
-            values.full_name = user.full_name.clone();
-        }
-    }
+    let values = BillingValues::remembered(&session, ctx.user.as_ref());
     checkout_page(&ctx, &state, &session, values, HashMap::new(), None)
 }
 
@@ -94,18 +116,8 @@ pub async fn submit_checkout(
     form: PostForm,
 ) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
-    let values = BillingValues {
-        full_name: form.get("full_name").to_owned(),
-        email: form.get("email").to_owned(),
-        phone: form.get("phone").to_owned(),
-        address: form.get("address").to_owned(),
-    };
-    let billing = match Billing::parse(
-        &values.full_name,
-        &values.email,
-        &values.phone,
-        &values.address,
-    ) {
+    let values = BillingValues::from_form(&form);
+    let billing = match values.parse() {
         Ok(billing) => billing,
         Err(errors) => {
             let errors = errors
@@ -150,11 +162,8 @@ pub async fn submit_checkout(
     }
 }
 
-type OrderRows = (
-    Order,
-    Option<PaymentAttempt>,
-    Option<crate::db::models::User>,
-);
+/// The order, its latest attempt, the owner's row, and whether it starts a subscription.
+type OrderRows = (Order, Option<PaymentAttempt>, Option<crate::db::models::User>, bool);
 
 /// The order, its latest attempt and (if `user_id` owns it) the shopper's row, in one trip.
 async fn load_order(
@@ -173,7 +182,8 @@ async fn load_order(
                 Some(id) => crate::accounts::find_user(conn, id)?,
                 None => None,
             };
-            Ok(Some((order, attempt, user)))
+            let subscription = crate::db::subscriptions::Subscription::find_by_first_order(conn, order.id)?.is_some();
+            Ok(Some((order, attempt, user, subscription)))
         })
         .await
 }
@@ -187,6 +197,8 @@ struct PayPage {
     action: String,
     hidden: Vec<(&'static str, String)>,
     offer_save: bool,
+    /// A subscription's first payment: the card is always saved, with a new card.
+    subscription: bool,
     saved: Vec<crate::cards::CardView>,
     cards_unavailable: bool,
 }
@@ -199,8 +211,8 @@ pub async fn pay_page(
 ) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
     let user_id = ctx.user.as_ref().map(|u| u.id);
-    let (order, attempt, owner) = match load_order(&state, id.into_inner(), user_id).await {
-        Ok(Some((order, Some(attempt), owner))) => (order, attempt, owner),
+    let (order, attempt, owner, subscription) = match load_order(&state, id.into_inner(), user_id).await {
+        Ok(Some((order, Some(attempt), owner, subscription))) => (order, attempt, owner, subscription),
         Ok(_) => return message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found"),
         Err(e) => return server_error(&ctx, &e),
     };
@@ -221,7 +233,7 @@ pub async fn pay_page(
     let owner = owner.as_ref();
     let utoken = owner.and_then(|u| super::cards::utoken_of(&state, u));
     let (saved, cards_unavailable) = match owner {
-        Some(user) if utoken.is_some() => super::cards::card_views(&state, user).await,
+        Some(user) if utoken.is_some() && !subscription => super::cards::card_views(&state, user).await,
         _ => (Vec::new(), false),
     };
     let card = CardSource::NewCard {
@@ -247,6 +259,7 @@ pub async fn pay_page(
             .map(|(n, v)| (n, v.to_owned()))
             .collect(),
         offer_save: owner.is_some(),
+        subscription,
         saved,
         cards_unavailable,
     };
@@ -319,7 +332,7 @@ async fn order_view(
     let ctx = Ctx::load(req, session).await;
     let (order, attempt) = match load_order(state, public_id, None)
         .await
-        .map(|o| o.map(|(o, a, _)| (o, a)))
+        .map(|o| o.map(|(o, a, _, _)| (o, a)))
     {
         Ok(Some(found)) => found,
         Ok(None) => return message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found"),

@@ -34,6 +34,7 @@ impl ProductView {
 struct HomePage {
     layout: Layout,
     products: Vec<ProductView>,
+    plans: Vec<ProductView>,
 }
 
 pub async fn home_page(
@@ -49,13 +50,18 @@ pub async fn home_page(
         .iter()
         .map(|p| ProductView::new(p, ctx.lang, currency))
         .collect();
-    render(
-        StatusCode::OK,
-        &HomePage {
-            layout: Layout::new(&ctx, "shop"),
-            products,
-        },
-    )
+    let plans = state
+        .catalog
+        .plans()
+        .iter()
+        .map(|p| ProductView {
+            slug: p.slug.clone(),
+            name: p.name.get(ctx.lang).to_owned(),
+            description: p.description.get(ctx.lang).to_owned(),
+            price: format!("{} {currency} / {}", p.amount, super::i18n::t(ctx.lang, &format!("interval_{}", p.interval.code()))),
+        })
+        .collect();
+    render(StatusCode::OK, &HomePage { layout: Layout::new(&ctx, "shop"), products, plans })
 }
 
 #[derive(Template)]

@@ -1,0 +1,265 @@
+//! Subscription and charge-attempt rows, with the guarded updates the billing engine relies on.
+
+use super::schema::{charge_attempts, subscriptions};
+use super::{DbConnection, DbError};
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = subscriptions)]
+pub struct Subscription {
+    pub id: i64,
+    pub user_id: i64,
+    pub plan_slug: String,
+    pub amount_kurus: i64,
+    pub currency: String,
+    pub interval_unit: String,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub ctoken_sealed: Option<String>,
+    pub card_last4: Option<String>,
+    /// `MM/YY` of the card, so an expired card is not charged.
+    pub card_expiry: Option<String>,
+    pub known_cards: String,
+    pub first_order_id: Option<i64>,
+    pub periods_paid: i32,
+    pub period_start: i64,
+    pub next_charge_at: i64,
+    pub cancel_at_period_end: bool,
+    pub user_ip: String,
+    pub claimed_until: Option<i64>,
+    pub claim_token: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = subscriptions)]
+pub struct NewSubscription<'a> {
+    pub user_id: i64,
+    pub plan_slug: &'a str,
+    pub amount_kurus: i64,
+    pub currency: &'a str,
+    pub interval_unit: &'a str,
+    pub status: &'a str,
+    pub known_cards: &'a str,
+    pub first_order_id: Option<i64>,
+    pub period_start: i64,
+    pub next_charge_at: i64,
+    pub user_ip: &'a str,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl NewSubscription<'_> {
+    pub fn insert(&self, conn: &mut DbConnection) -> Result<Subscription, DbError> {
+        diesel::insert_into(subscriptions::table).values(self).execute(conn)?;
+        Ok(subscriptions::table
+            .filter(subscriptions::user_id.eq(self.user_id))
+            .order(subscriptions::id.desc())
+            .select(Subscription::as_select())
+            .first(conn)?)
+    }
+}
+
+impl Subscription {
+    pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<Subscription>, DbError> {
+        Ok(subscriptions::table.find(id).select(Subscription::as_select()).first(conn).optional()?)
+    }
+
+    pub fn list_for_user(conn: &mut DbConnection, user_id: i64) -> Result<Vec<Subscription>, DbError> {
+        Ok(subscriptions::table
+            .filter(subscriptions::user_id.eq(user_id))
+            .order(subscriptions::id.desc())
+            .select(Subscription::as_select())
+            .load(conn)?)
+    }
+
+    pub fn find_by_first_order(conn: &mut DbConnection, order_id: i64) -> Result<Option<Subscription>, DbError> {
+        Ok(subscriptions::table
+            .filter(subscriptions::first_order_id.eq(order_id))
+            .select(Subscription::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    /// Claims every due subscription not claimed by another engine, in one atomic update, and
+    /// returns the ones this claim got. A claim lapses at `lease_until` (a crashed engine's
+    /// subscriptions come back).
+    pub fn claim_due(conn: &mut DbConnection, now: i64, lease_until: i64, token: &str) -> Result<Vec<Subscription>, DbError> {
+        diesel::update(
+            subscriptions::table
+                .filter(subscriptions::status.eq("active"))
+                .filter(subscriptions::next_charge_at.le(now))
+                .filter(subscriptions::claimed_until.is_null().or(subscriptions::claimed_until.lt(now))),
+        )
+        .set((subscriptions::claimed_until.eq(lease_until), subscriptions::claim_token.eq(token)))
+            .execute(conn)?;
+        Ok(subscriptions::table
+            .filter(subscriptions::claim_token.eq(token))
+            .filter(subscriptions::claimed_until.eq(lease_until))
+            .select(Subscription::as_select())
+            .load(conn)?)
+    }
+
+    /// Gives a claim back.
+    pub fn release(conn: &mut DbConnection, id: i64, token: &str) -> Result<(), DbError> {
+        diesel::update(subscriptions::table.find(id).filter(subscriptions::claim_token.eq(token)))
+            .set((subscriptions::claimed_until.eq(None::<i64>), subscriptions::claim_token.eq(None::<String>)))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    pub fn set_status(conn: &mut DbConnection, id: i64, status: &str, reason: Option<&str>, now: i64) -> Result<(), DbError> {
+        diesel::update(subscriptions::table.find(id))
+            .set((
+                subscriptions::status.eq(status),
+                subscriptions::status_reason.eq(reason),
+                subscriptions::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// Ties the subscription to a card and makes it active.
+    pub fn set_card(conn: &mut DbConnection, id: i64, sealed: &str, last4: &str, expiry: &str, now: i64) -> Result<(), DbError> {
+        diesel::update(subscriptions::table.find(id).filter(subscriptions::status.ne("cancelled")))
+            .set((
+                subscriptions::ctoken_sealed.eq(sealed),
+                subscriptions::card_last4.eq(last4),
+                subscriptions::card_expiry.eq(expiry),
+                subscriptions::status.eq("active"),
+                subscriptions::status_reason.eq(None::<String>),
+                subscriptions::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// Records period `period` as paid: moves `periods_paid` and the next charge date, once.
+    pub fn advance(conn: &mut DbConnection, id: i64, period: i32, next_start: i64, next_charge_at: i64, now: i64) -> Result<bool, DbError> {
+        let changed = diesel::update(subscriptions::table.find(id).filter(subscriptions::periods_paid.eq(period - 1)))
+            .set((
+                subscriptions::periods_paid.eq(period),
+                subscriptions::period_start.eq(next_start),
+                subscriptions::next_charge_at.eq(next_charge_at),
+                subscriptions::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(changed == 1)
+    }
+
+    pub fn set_cancel_at_period_end(conn: &mut DbConnection, id: i64, user_id: i64, now: i64) -> Result<bool, DbError> {
+        let changed = diesel::update(
+            subscriptions::table.find(id).filter(subscriptions::user_id.eq(user_id)).filter(subscriptions::status.ne("cancelled")),
+        )
+        .set((subscriptions::cancel_at_period_end.eq(true), subscriptions::updated_at.eq(now)))
+        .execute(conn)?;
+        Ok(changed == 1)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = charge_attempts)]
+pub struct ChargeAttempt {
+    pub id: i64,
+    pub subscription_id: i64,
+    pub period: i32,
+    pub attempt_no: i32,
+    pub merchant_oid: String,
+    pub amount_kurus: i64,
+    pub card_ref: String,
+    pub status: String,
+    pub message: Option<String>,
+    pub next_retry_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = charge_attempts)]
+pub struct NewChargeAttempt<'a> {
+    pub subscription_id: i64,
+    pub period: i32,
+    pub attempt_no: i32,
+    pub merchant_oid: &'a str,
+    pub amount_kurus: i64,
+    pub card_ref: &'a str,
+    pub status: &'a str,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl NewChargeAttempt<'_> {
+    pub fn insert(&self, conn: &mut DbConnection) -> Result<(), DbError> {
+        diesel::insert_into(charge_attempts::table).values(self).execute(conn)?;
+        Ok(())
+    }
+}
+
+impl ChargeAttempt {
+    pub fn for_period(conn: &mut DbConnection, subscription_id: i64, period: i32) -> Result<Vec<ChargeAttempt>, DbError> {
+        Ok(charge_attempts::table
+            .filter(charge_attempts::subscription_id.eq(subscription_id))
+            .filter(charge_attempts::period.eq(period))
+            .order(charge_attempts::attempt_no.asc())
+            .select(ChargeAttempt::as_select())
+            .load(conn)?)
+    }
+
+    pub fn for_subscription(conn: &mut DbConnection, subscription_id: i64) -> Result<Vec<ChargeAttempt>, DbError> {
+        Ok(charge_attempts::table
+            .filter(charge_attempts::subscription_id.eq(subscription_id))
+            .order(charge_attempts::id.desc())
+            .select(ChargeAttempt::as_select())
+            .load(conn)?)
+    }
+
+    pub fn find_by_merchant_oid(conn: &mut DbConnection, oid: &str) -> Result<Option<ChargeAttempt>, DbError> {
+        Ok(charge_attempts::table
+            .filter(charge_attempts::merchant_oid.eq(oid))
+            .select(ChargeAttempt::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    /// Attempts on a card since `since` (for the card schemes' retry caps).
+    pub fn count_for_card_since(conn: &mut DbConnection, card_ref: &str, since: i64) -> Result<i64, DbError> {
+        Ok(charge_attempts::table
+            .filter(charge_attempts::card_ref.eq(card_ref))
+            .filter(charge_attempts::created_at.ge(since))
+            .count()
+            .get_result(conn)?)
+    }
+
+    /// Moves the attempt from one of `from` to `to`; false if it was elsewhere already.
+    pub fn transition(
+        conn: &mut DbConnection,
+        oid: &str,
+        from: &[&str],
+        to: &str,
+        message: Option<&str>,
+        next_retry_at: Option<i64>,
+        now: i64,
+    ) -> Result<bool, DbError> {
+        let changed = diesel::update(
+            charge_attempts::table.filter(charge_attempts::merchant_oid.eq(oid)).filter(charge_attempts::status.eq_any(from)),
+        )
+        .set((
+            charge_attempts::status.eq(to),
+            charge_attempts::message.eq(message),
+            charge_attempts::next_retry_at.eq(next_retry_at),
+            charge_attempts::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+        Ok(changed == 1)
+    }
+
+    /// Attempts whose outcome is still unknown and older than `before`.
+    pub fn unknown_before(conn: &mut DbConnection, before: i64) -> Result<Vec<ChargeAttempt>, DbError> {
+        Ok(charge_attempts::table
+            .filter(charge_attempts::status.eq_any(["unknown", "submitted", "pending"]))
+            .filter(charge_attempts::updated_at.lt(before))
+            .select(ChargeAttempt::as_select())
+            .load(conn)?)
+    }
+}

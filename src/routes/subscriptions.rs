@@ -1,0 +1,281 @@
+//! Subscribing to a plan, and managing subscriptions on the account page.
+
+use super::cards::cards_of;
+use super::ctx::{Ctx, PostForm, client_ip};
+use super::pages::{Layout, message, redirect, render, server_error};
+use askama::Template;
+use std::collections::HashMap;
+use crate::billing::plan_line;
+use crate::cards::{card_ref, find};
+use crate::checkout::{Billing as BillingDetails, place_order};
+use crate::db::subscriptions::{ChargeAttempt, NewSubscription, Subscription};
+use crate::db::unix_now;
+use crate::domain::{Lang, Money, date_string};
+use crate::startup::AppState;
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+/// A subscription as the account page shows it.
+pub struct SubscriptionView {
+    pub id: i64,
+    pub plan: String,
+    pub price: String,
+    pub interval: String,
+    pub card: Option<String>,
+    pub next_charge: String,
+    pub status: String,
+    pub reason: Option<String>,
+    pub cancel_at_period_end: bool,
+    pub can_pay_now: bool,
+    pub charges: Vec<String>,
+}
+
+pub fn view(state: &AppState, lang: Lang, sub: &Subscription, attempts: &[ChargeAttempt]) -> SubscriptionView {
+    let plan = state.catalog.plan(&sub.plan_slug);
+    SubscriptionView {
+        id: sub.id,
+        plan: plan.map_or_else(|| sub.plan_slug.clone(), |p| p.name.get(lang).to_owned()),
+        price: format!("{} {}", Money::from_kurus(sub.amount_kurus).unwrap_or_default(), sub.currency),
+        interval: format!("interval_{}", sub.interval_unit),
+        card: sub.card_last4.clone(),
+        next_charge: date_string(sub.next_charge_at),
+        status: format!("sub_{}", sub.status),
+        reason: sub.status_reason.as_ref().map(|r| format!("reason_{r}")),
+        cancel_at_period_end: sub.cancel_at_period_end,
+        can_pay_now: matches!(sub.status.as_str(), "past_due" | "needs_card"),
+        charges: attempts
+            .iter()
+            .filter(|a| a.attempt_no > 0)
+            .map(|a| format!("{} · {} · {}", date_string(a.created_at), a.status, a.message.as_deref().unwrap_or("")))
+            .collect(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SubscriptionPath {
+    id: i64,
+}
+
+/// The shopper's subscription `id`, or `None` if it is not theirs.
+async fn own_subscription(state: &AppState, user_id: i64, id: i64) -> Result<Option<Subscription>, crate::db::DbError> {
+    let sub = state.db.run(move |conn| Subscription::find(conn, id)).await?;
+    Ok(sub.filter(|s| s.user_id == user_id))
+}
+
+#[derive(Template)]
+#[template(path = "subscribe.html")]
+struct SubscribePage {
+    layout: Layout,
+    slug: String,
+    plan: String,
+    description: String,
+    price: String,
+    interval: String,
+    values: super::checkout::BillingValues,
+    errors: HashMap<&'static str, &'static str>,
+}
+
+fn subscribe_page(ctx: &Ctx, plan: &crate::catalog::Plan, currency: &str, values: super::checkout::BillingValues, errors: HashMap<&'static str, &'static str>) -> HttpResponse {
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = SubscribePage {
+        layout: Layout::new(ctx, "subscribe"),
+        slug: plan.slug.clone(),
+        plan: plan.name.get(ctx.lang).to_owned(),
+        description: plan.description.get(ctx.lang).to_owned(),
+        price: format!("{} {currency}", plan.amount),
+        interval: format!("interval_{}", plan.interval.code()),
+        values,
+        errors,
+    };
+    render(status, &page)
+}
+
+/// `GET /subscribe/{slug}`: the plan and the billing details for its first payment.
+pub async fn subscribe_form(req: HttpRequest, session: Session, state: web::Data<AppState>, slug: web::Path<String>) -> HttpResponse {
+    let ctx = Ctx::load(&req, &session).await;
+    let Some(user) = ctx.user.clone() else {
+        return redirect("/login");
+    };
+    let Some(plan) = state.catalog.plan(&slug) else {
+        return message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found");
+    };
+    let values = super::checkout::BillingValues::remembered(&session, Some(&user));
+    subscribe_page(&ctx, plan, state.catalog.currency.code(), values, HashMap::new())
+}
+
+/// `POST /subscribe/{slug}`: the first period is an on-session order paid with 3-D Secure that
+/// saves the card; the subscription goes active once that payment is confirmed.
+pub async fn subscribe(req: HttpRequest, session: Session, state: web::Data<AppState>, slug: web::Path<String>, form: PostForm) -> HttpResponse {
+    let ctx = Ctx::load(&req, &session).await;
+    let Some(user) = ctx.user.clone() else {
+        return redirect("/login");
+    };
+    let Some(plan) = state.catalog.plan(&slug).cloned() else {
+        return message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found");
+    };
+    let values = super::checkout::BillingValues::from_form(&form);
+    let billing = match values.parse() {
+        Ok(billing) => billing,
+        Err(errors) => {
+            let errors = errors.iter().map(|e| (e.field, super::i18n::field_error(ctx.lang, e.field))).collect();
+            return subscribe_page(&ctx, &plan, state.catalog.currency.code(), values, errors);
+        }
+    };
+    let _ = session.insert("billing", &values);
+    start_on_session_payment(&ctx, &req, &state, user.id, &plan, billing, None).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn start_on_session_payment(
+    ctx: &Ctx,
+    req: &HttpRequest,
+    state: &AppState,
+    user_id: i64,
+    plan: &crate::catalog::Plan,
+    billing: BillingDetails,
+    existing: Option<i64>,
+) -> HttpResponse {
+    let ip = match client_ip(req, &state.settings.trusted_proxies) {
+        Ok(ip) => ip,
+        Err(e) => return server_error(ctx, &e),
+    };
+    let user = match ctx.user.as_ref().map(|u| u.load(state)) {
+        Some(load) => match load.await {
+            Ok(Some(user)) => user,
+            Ok(None) => return redirect("/login"),
+            Err(e) => return server_error(ctx, &e),
+        },
+        None => return redirect("/login"),
+    };
+    // The cards on file now, so the one this payment saves can be told apart.
+    let known = match cards_of(state, &user).await {
+        Ok(cards) => cards.iter().map(card_ref).collect::<Vec<_>>().join(","),
+        Err(_) => return message(ctx, StatusCode::SERVICE_UNAVAILABLE, "subscriptions", "cards_unavailable"),
+    };
+    let (line, currency, slug, interval) = (plan_line(plan), state.catalog.currency, plan.slug.clone(), plan.interval);
+    let placed = state
+        .db
+        .write(move |conn| {
+            use diesel::Connection;
+            conn.transaction(|conn| {
+                let (order, _) = place_order(conn, Some(user_id), &billing, &[line], currency, ip).map_err(|e| match e {
+                    crate::checkout::CheckoutError::Db(e) => e,
+                    crate::checkout::CheckoutError::Invalid(v) => crate::db::DbError::Commit(v.to_string()),
+                })?;
+                let now = unix_now();
+                match existing {
+                    Some(id) => {
+                        use crate::db::schema::subscriptions::dsl as s;
+                        use diesel::prelude::*;
+                        diesel::update(s::subscriptions.find(id))
+                            .set((s::first_order_id.eq(order.id), s::known_cards.eq(&known), s::user_ip.eq(ip.to_string()), s::updated_at.eq(now)))
+                            .execute(conn)?;
+                    }
+                    None => {
+                        NewSubscription {
+                            user_id,
+                            plan_slug: &slug,
+                            amount_kurus: order.total_kurus,
+                            currency: currency.code(),
+                            interval_unit: interval.code(),
+                            status: "pending_payment",
+                            known_cards: &known,
+                            first_order_id: Some(order.id),
+                            period_start: now,
+                            next_charge_at: now,
+                            user_ip: &ip.to_string(),
+                            created_at: now,
+                            updated_at: now,
+                        }
+                        .insert(conn)?;
+                    }
+                }
+                Ok(order.public_id)
+            })
+        })
+        .await;
+    match placed {
+        Ok(public_id) => redirect(&format!("/orders/{public_id}/pay")),
+        Err(e) => server_error(ctx, &e),
+    }
+}
+
+/// `POST /account/subscriptions/{id}/pay`: pay a past-due period on-session with a new card.
+pub async fn pay_now(req: HttpRequest, session: Session, state: web::Data<AppState>, path: web::Path<SubscriptionPath>, _form: PostForm) -> HttpResponse {
+    let ctx = Ctx::load(&req, &session).await;
+    let Some(user) = ctx.user.clone() else { return redirect("/login") };
+    let sub = match own_subscription(&state, user.id, path.id).await {
+        Ok(Some(sub)) if matches!(sub.status.as_str(), "past_due" | "needs_card") => sub,
+        Ok(_) => return redirect("/account"),
+        Err(e) => return server_error(&ctx, &e),
+    };
+    let Some(plan) = state.catalog.plan(&sub.plan_slug).cloned() else {
+        return message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found");
+    };
+    let first_order = sub.first_order_id;
+    let order = match state.db.run(move |conn| Ok(match first_order { Some(id) => crate::db::models::Order::find(conn, id)?, None => None })).await {
+        Ok(order) => order,
+        Err(e) => return server_error(&ctx, &e),
+    };
+    let Some(billing) = order.and_then(|o| BillingDetails::parse(&o.full_name, &o.email, &o.phone, &o.address).ok()) else {
+        return redirect(&format!("/subscribe/{}", plan.slug));
+    };
+    start_on_session_payment(&ctx, &req, &state, user.id, &plan, billing, Some(sub.id)).await
+}
+
+/// `POST /account/subscriptions/{id}/cancel`: ends it at the end of the paid period.
+pub async fn cancel(req: HttpRequest, session: Session, state: web::Data<AppState>, path: web::Path<SubscriptionPath>, _form: PostForm) -> HttpResponse {
+    let ctx = Ctx::load(&req, &session).await;
+    let Some(user) = ctx.user.clone() else { return redirect("/login") };
+    let (id, uid) = (path.id, user.id);
+    match state.db.write(move |conn| Subscription::set_cancel_at_period_end(conn, id, uid, unix_now())).await {
+        Ok(_) => redirect("/account"),
+        Err(e) => server_error(&ctx, &e),
+    }
+}
+
+/// `POST /account/subscriptions/{id}/card`: renewals go to another of the shopper's saved cards.
+pub async fn change_card(req: HttpRequest, session: Session, state: web::Data<AppState>, path: web::Path<SubscriptionPath>, form: PostForm) -> HttpResponse {
+    let ctx = Ctx::load(&req, &session).await;
+    let Some(session_user) = ctx.user.clone() else { return redirect("/login") };
+    let user = match session_user.load(&state).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return redirect("/login"),
+        Err(e) => return server_error(&ctx, &e),
+    };
+    match own_subscription(&state, user.id, path.id).await {
+        Ok(Some(sub)) if sub.status != "cancelled" => {}
+        Ok(_) => return redirect("/account"),
+        Err(e) => return server_error(&ctx, &e),
+    }
+    let cards = match cards_of(&state, &user).await {
+        Ok(cards) => cards,
+        Err(_) => return message(&ctx, StatusCode::SERVICE_UNAVAILABLE, "subscriptions", "cards_unavailable"),
+    };
+    let Some(card) = find(&cards, form.get("card")).cloned() else {
+        return message(&ctx, StatusCode::FORBIDDEN, "subscriptions", "not_your_card");
+    };
+    if card.require_cvv {
+        return message(&ctx, StatusCode::UNPROCESSABLE_ENTITY, "subscriptions", "reason_card_needs_cvv");
+    }
+    let sealed = state.sealer.seal(card.ctoken.expose());
+    let expiry = format!("{}/{}", card.month, card.year);
+    let id = path.id;
+    match state.db.write(move |conn| Subscription::set_card(conn, id, &sealed, &card.last_4, &expiry, unix_now())).await {
+        Ok(()) => redirect("/account"),
+        Err(e) => server_error(&ctx, &e),
+    }
+}
+
+/// The reference of the card that pays for each live subscription of the shopper.
+pub async fn cards_backing_subscriptions(state: &AppState, user_id: i64) -> Result<Vec<String>, crate::db::DbError> {
+    let subs = state.db.run(move |conn| Subscription::list_for_user(conn, user_id)).await?;
+    Ok(subs
+        .iter()
+        .filter(|s| s.status != "cancelled")
+        .filter_map(|s| s.ctoken_sealed.as_deref().and_then(|c| state.sealer.open(c)))
+        .map(|c| crate::paytr::Token::new(c).hint())
+        .collect())
+}
