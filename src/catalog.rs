@@ -152,17 +152,38 @@ impl Catalog {
         }
         let mut plans = Vec::new();
         for p in file.plans {
-            let interval = Interval::parse(&p.interval)
-                .with_context(|| format!("plan {}: interval must be weekly, monthly or yearly", p.slug))?;
-            anyhow::ensure!(p.amount_kurus > 0, "plan {} needs an amount above 0", p.slug);
+            let interval = Interval::parse(&p.interval).with_context(|| {
+                format!(
+                    "plan {}: interval must be weekly, monthly or yearly",
+                    p.slug
+                )
+            })?;
             anyhow::ensure!(
-                !p.slug.is_empty() && p.slug.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'),
+                p.amount_kurus > 0,
+                "plan {} needs an amount above 0",
+                p.slug
+            );
+            anyhow::ensure!(
+                !p.slug.is_empty()
+                    && p.slug
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-'),
                 "plan slug {:?} must be letters, digits and dashes",
                 p.slug
             );
-            plans.push(Plan { amount: Money::from_kurus(p.amount_kurus)?, slug: p.slug, name: p.name, description: p.description, interval });
+            plans.push(Plan {
+                amount: Money::from_kurus(p.amount_kurus)?,
+                slug: p.slug,
+                name: p.name,
+                description: p.description,
+                interval,
+            });
         }
-        Ok(Self { currency, products, plans })
+        Ok(Self {
+            currency,
+            products,
+            plans,
+        })
     }
 
     pub fn plans(&self) -> &[Plan] {

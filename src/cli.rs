@@ -50,9 +50,17 @@ pub fn parse_time(value: &str) -> Result<i64, String> {
     let bad = || format!("{value:?} is not YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or Unix seconds");
     let (date, time) = value.split_once('T').unwrap_or((value, "00:00:00Z"));
     let mut d = date.split('-').map(|p| p.parse::<u32>());
-    let (Some(Ok(y)), Some(Ok(m)), Some(Ok(day)), None) = (d.next(), d.next(), d.next(), d.next()) else { return Err(bad()) };
-    let mut t = time.trim_end_matches('Z').split(':').map(|p| p.parse::<i64>());
-    let (Some(Ok(h)), Some(Ok(min)), Some(Ok(s))) = (t.next(), t.next(), t.next()) else { return Err(bad()) };
+    let (Some(Ok(y)), Some(Ok(m)), Some(Ok(day)), None) = (d.next(), d.next(), d.next(), d.next())
+    else {
+        return Err(bad());
+    };
+    let mut t = time
+        .trim_end_matches('Z')
+        .split(':')
+        .map(|p| p.parse::<i64>());
+    let (Some(Ok(h)), Some(Ok(min)), Some(Ok(s))) = (t.next(), t.next(), t.next()) else {
+        return Err(bad());
+    };
     if !(1..=12).contains(&m) || !(1..=31).contains(&day) || h > 23 || min > 59 || s > 59 {
         return Err(bad());
     }
@@ -163,8 +171,16 @@ mod tests {
     #[test]
     fn times_parse_as_utc() {
         assert_eq!(parse_time("1970-01-02"), Ok(86_400));
-        assert_eq!(parse_time("2027-01-01T10:00:00Z").map(crate::domain::date_string).as_deref(), Ok("2027-01-01"));
-        assert_eq!(parse_time("2027-01-01T10:00:00Z").map(|t| t % 86_400), Ok(36_000));
+        assert_eq!(
+            parse_time("2027-01-01T10:00:00Z")
+                .map(crate::domain::date_string)
+                .as_deref(),
+            Ok("2027-01-01")
+        );
+        assert_eq!(
+            parse_time("2027-01-01T10:00:00Z").map(|t| t % 86_400),
+            Ok(36_000)
+        );
         assert_eq!(parse_time("1800000000"), Ok(1_800_000_000));
         assert!(parse_time("2027-13-01").is_err() && parse_time("tomorrow").is_err());
     }

@@ -239,14 +239,28 @@ impl BillingSettings {
             None => vec![1, 3, 5, 7],
             Some(v) => v
                 .split(',')
-                .map(|d| d.trim().parse::<i64>().ok().filter(|d| (1..=30).contains(d)))
+                .map(|d| {
+                    d.trim()
+                        .parse::<i64>()
+                        .ok()
+                        .filter(|d| (1..=30).contains(d))
+                })
                 .collect::<Option<Vec<_>>>()
                 .filter(|g| !g.is_empty())
-                .ok_or_else(|| err("BILLING_RETRY_GAPS_DAYS", "must be days between 1 and 30, comma-separated, e.g. 1,3,5,7"))?,
+                .ok_or_else(|| {
+                    err(
+                        "BILLING_RETRY_GAPS_DAYS",
+                        "must be days between 1 and 30, comma-separated, e.g. 1,3,5,7",
+                    )
+                })?,
         };
         Ok(Self {
             interval: (interval > 0).then(|| Duration::from_secs(interval as u64)),
-            unknown_after: Duration::from_secs(number("BILLING_UNKNOWN_AFTER_SECS", 3600, 30 * 86_400)? as u64),
+            unknown_after: Duration::from_secs(number(
+                "BILLING_UNKNOWN_AFTER_SECS",
+                3600,
+                30 * 86_400,
+            )? as u64),
             retry_gaps_days: gaps,
             max_attempts: number("BILLING_MAX_ATTEMPTS", 8, 15)? as i32,
             retry_window_days: number("BILLING_RETRY_WINDOW_DAYS", 14, 30)?,

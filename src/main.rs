@@ -30,7 +30,9 @@ fn main() -> ExitCode {
         }
     };
     finish(match command {
-        Command::Billing(BillingCommand::RunDue { now }) => actix_web::rt::System::new().block_on(run_due(settings, now)),
+        Command::Billing(BillingCommand::RunDue { now }) => {
+            actix_web::rt::System::new().block_on(run_due(settings, now))
+        }
         Command::Migrate => Backend::from_url(&settings.database_url)
             .and_then(|backend| backend.run_migrations())
             .map(|()| tracing::info!("migrations are up to date"))
@@ -59,10 +61,14 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 
 async fn run_due(settings: Settings, now: Option<i64>) -> anyhow::Result<()> {
     if now.is_some() && settings.paytr.credentials.is_some() {
-        anyhow::bail!("--now moves the clock, which is for sandbox mode only (no PAYTR_MERCHANT_* set)");
+        anyhow::bail!(
+            "--now moves the clock, which is for sandbox mode only (no PAYTR_MERCHANT_* set)"
+        );
     }
     let billing = paytr_checkout::startup::standalone_billing(&settings).await?;
-    let summary = billing.run_due(now.unwrap_or_else(paytr_checkout::db::unix_now)).await?;
+    let summary = billing
+        .run_due(now.unwrap_or_else(paytr_checkout::db::unix_now))
+        .await?;
     println!("{summary}");
     Ok(())
 }

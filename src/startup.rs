@@ -124,16 +124,19 @@ impl Application {
         let csp = content_security_policy(&paytr.url(""));
         let minutes = |m: u64| Duration::from_secs(m * 60);
         let card_cache = Arc::new(CardCache::new(Duration::from_secs(60)));
-        let billing = make_billing(&settings, BillingParts {
-            db: db.clone(),
-            paytr: paytr.clone(),
-            capi: capi.clone(),
-            cards: card_cache.clone(),
-            data_key: &secrets.data_key,
-            catalog: catalog.clone(),
-            public_url: &public_url,
-            sandbox: sandbox.is_some(),
-        });
+        let billing = make_billing(
+            &settings,
+            BillingParts {
+                db: db.clone(),
+                paytr: paytr.clone(),
+                capi: capi.clone(),
+                cards: card_cache.clone(),
+                data_key: &secrets.data_key,
+                catalog: catalog.clone(),
+                public_url: &public_url,
+                sandbox: sandbox.is_some(),
+            },
+        );
         if let Some(every) = settings.billing.interval {
             spawn_billing_loop(billing.clone(), every);
         }
@@ -355,7 +358,10 @@ pub async fn standalone_billing(settings: &Settings) -> anyhow::Result<Billing> 
         .await
         .context("database start-up was cancelled")??
     };
-    let public_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{}", settings.bind));
+    let public_url = settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", settings.bind));
     let (credentials, base_url) = match &settings.paytr.credentials {
         Some(credentials) => (credentials.clone(), settings.paytr.base_url.clone()),
         None => (
@@ -369,7 +375,10 @@ pub async fn standalone_billing(settings: &Settings) -> anyhow::Result<Billing> 
         connect_timeout: settings.paytr.connect_timeout,
         request_timeout: settings.paytr.request_timeout,
     };
-    let capi = PaytrClient::new(ClientConfig { request_timeout: settings.paytr.capi_timeout, ..config.clone() })?;
+    let capi = PaytrClient::new(ClientConfig {
+        request_timeout: settings.paytr.capi_timeout,
+        ..config.clone()
+    })?;
     let secrets = Secrets::load_or_create(settings)?;
     Ok(make_billing(
         settings,

@@ -20,10 +20,13 @@ use crate::db::models::Order;
 use crate::db::subscriptions::{ChargeAttempt, NewChargeAttempt, Subscription};
 use crate::db::{Db, DbConnection, DbError};
 use crate::domain::{
-    AbsoluteUrl, Currency, Email, InstallmentCount, Lang, MerchantOid, Money, PaymentType, UserAddress, UserIp,
-    UserName, UserPhone, year_month,
+    AbsoluteUrl, Currency, Email, InstallmentCount, Lang, MerchantOid, Money, PaymentType,
+    UserAddress, UserIp, UserName, UserPhone, year_month,
 };
-use crate::paytr::{Basket, BasketItem, ChargeAnswer, Notification, NotificationStatus, PaymentRequest, PaytrClient, PaytrError, Token};
+use crate::paytr::{
+    Basket, BasketItem, ChargeAnswer, Notification, NotificationStatus, PaymentRequest,
+    PaytrClient, PaytrError, Token,
+};
 use crate::seal::Sealer;
 use std::time::Duration;
 
@@ -45,7 +48,13 @@ impl std::fmt::Display for Summary {
         write!(
             f,
             "charged {}, pending {}, soft-failed {}, hard-failed {}, unknown {} ({} past the reporting window), cancelled {}",
-            self.charged, self.pending, self.soft_failed, self.hard_failed, self.unknown, self.unknown_overdue, self.cancelled
+            self.charged,
+            self.pending,
+            self.soft_failed,
+            self.hard_failed,
+            self.unknown,
+            self.unknown_overdue,
+            self.cancelled
         )
     }
 }
@@ -73,8 +82,12 @@ pub fn attempt_oid(subscription_id: i64, period: i32, attempt_no: i32) -> String
 
 /// A card's `MM/YY` has passed by `now`.
 pub fn card_expired(expiry: Option<&str>, now: i64) -> bool {
-    let Some((m, y)) = expiry.and_then(|e| e.split_once('/')) else { return false };
-    let (Ok(m), Ok(y)) = (m.parse::<u32>(), y.parse::<u32>()) else { return false };
+    let Some((m, y)) = expiry.and_then(|e| e.split_once('/')) else {
+        return false;
+    };
+    let (Ok(m), Ok(y)) = (m.parse::<u32>(), y.parse::<u32>()) else {
+        return false;
+    };
     (2000 + y, m) < year_month(now)
 }
 
@@ -84,20 +97,28 @@ impl Billing {
         let mut summary = Summary::default();
         self.activate_pending(now).await;
         let token = crate::accounts::random_string(24);
-        let claimed = self.db.write({
-            let token = token.clone();
-            move |conn| Subscription::claim_due(conn, now, now + 600, &token)
-        }).await?;
+        let claimed = self
+            .db
+            .write({
+                let token = token.clone();
+                move |conn| Subscription::claim_due(conn, now, now + 600, &token)
+            })
+            .await?;
         for sub in claimed {
             let id = sub.id;
             if let Err(e) = self.charge(sub, now, &mut summary).await {
                 tracing::error!(subscription = id, error = %e, "renewal not processed");
             }
             let token = token.clone();
-            self.db.write(move |conn| Subscription::release(conn, id, &token)).await?;
+            self.db
+                .write(move |conn| Subscription::release(conn, id, &token))
+                .await?;
         }
         let before = now - i64::try_from(self.unknown_after.as_secs()).unwrap_or(i64::MAX);
-        let overdue = self.db.run(move |conn| ChargeAttempt::unknown_before(conn, before)).await?;
+        let overdue = self
+            .db
+            .run(move |conn| ChargeAttempt::unknown_before(conn, before))
+            .await?;
         for a in &overdue {
             tracing::warn!(merchant_oid = %a.merchant_oid, status = %a.status, "renewal outcome still unknown: check it in PayTR's panel");
         }
@@ -105,14 +126,24 @@ impl Billing {
         Ok(summary)
     }
 
-    async fn charge(&self, sub: Subscription, now: i64, summary: &mut Summary) -> Result<(), DbError> {
+    async fn charge(
+        &self,
+        sub: Subscription,
+        now: i64,
+        summary: &mut Summary,
+    ) -> Result<(), DbError> {
         let period = sub.periods_paid + 1;
         if sub.cancel_at_period_end {
-            self.db.write(move |conn| Subscription::set_status(conn, sub.id, "cancelled", None, now)).await?;
+            self.db
+                .write(move |conn| Subscription::set_status(conn, sub.id, "cancelled", None, now))
+                .await?;
             summary.cancelled += 1;
             return Ok(());
         }
-        let attempts = self.db.run(move |conn| ChargeAttempt::for_period(conn, sub.id, period)).await?;
+        let attempts = self
+            .db
+            .run(move |conn| ChargeAttempt::for_period(conn, sub.id, period))
+            .await?;
         if let Some(last) = attempts.last() {
             match last.status.as_str() {
                 "planned" | "submitted" | "pending" | "unknown" => {
@@ -125,7 +156,12 @@ impl Billing {
                 _ => {}
             }
         }
-        let Some(ctoken) = sub.ctoken_sealed.as_deref().and_then(|s| self.sealer.open(s)).map(Token::new) else {
+        let Some(ctoken) = sub
+            .ctoken_sealed
+            .as_deref()
+            .and_then(|s| self.sealer.open(s))
+            .map(Token::new)
+        else {
             self.past_due(sub.id, "no_card", now).await?;
             return Ok(());
         };
@@ -135,15 +171,21 @@ impl Billing {
             return Ok(());
         }
         let card = ctoken.hint();
-        if attempts.last().is_some_and(|a| a.status == "failed_hard" && a.card_ref == card) {
+        if attempts
+            .last()
+            .is_some_and(|a| a.status == "failed_hard" && a.card_ref == card)
+        {
             // Refused for good on this card: only another card may try again.
             return Ok(());
         }
         let since = now - self.policy.card_window_days * 86_400;
-        let card_attempts = self.db.run({
-            let card = card.clone();
-            move |conn| ChargeAttempt::count_for_card_since(conn, &card, since)
-        }).await?;
+        let card_attempts = self
+            .db
+            .run({
+                let card = card.clone();
+                move |conn| ChargeAttempt::count_for_card_since(conn, &card, since)
+            })
+            .await?;
         let attempt_no = i32::try_from(attempts.len()).unwrap_or(i32::MAX) + 1;
         if attempt_no > self.policy.max_attempts || !self.policy.card_allows(card_attempts) {
             self.past_due(sub.id, "retries_exhausted", now).await?;
@@ -156,37 +198,62 @@ impl Billing {
         };
         let oid = attempt_oid(sub.id, period, attempt_no);
         // Planned, then submitted: both committed before PayTR hears of it.
-        let planned = self.db.write({
-            let (oid, card) = (oid.clone(), card.clone());
-            let amount = sub.amount_kurus;
-            move |conn| {
-                NewChargeAttempt {
-                    subscription_id: sub.id,
-                    period,
-                    attempt_no,
-                    merchant_oid: &oid,
-                    amount_kurus: amount,
-                    card_ref: &card,
-                    status: "planned",
-                    created_at: now,
-                    updated_at: now,
+        let planned = self
+            .db
+            .write({
+                let (oid, card) = (oid.clone(), card.clone());
+                let amount = sub.amount_kurus;
+                move |conn| {
+                    NewChargeAttempt {
+                        subscription_id: sub.id,
+                        period,
+                        attempt_no,
+                        merchant_oid: &oid,
+                        amount_kurus: amount,
+                        card_ref: &card,
+                        status: "planned",
+                        created_at: now,
+                        updated_at: now,
+                    }
+                    .insert(conn)?;
+                    ChargeAttempt::transition(
+                        conn,
+                        &oid,
+                        &["planned"],
+                        "submitted",
+                        None,
+                        None,
+                        now,
+                    )
                 }
-                .insert(conn)?;
-                ChargeAttempt::transition(conn, &oid, &["planned"], "submitted", None, None, now)
-            }
-        }).await;
+            })
+            .await;
         if !matches!(planned, Ok(true)) {
             // Another engine planned this very attempt: it is theirs.
             return Ok(());
         }
         let Some(utoken) = self.utoken_of(sub.user_id).await? else {
-            self.settle_attempt(&oid, "failed_hard", Some("no utoken"), None, now).await?;
+            self.settle_attempt(&oid, "failed_hard", Some("no utoken"), None, now)
+                .await?;
             self.past_due(sub.id, "no_card", now).await?;
             return Ok(());
         };
         tracing::info!(merchant_oid = %oid, "renewal submitted");
-        let answer = self.paytr.recurring_charge(&request, &utoken, &ctoken).await;
-        self.record_answer(&sub, period, attempt_no, &oid, answer, card_attempts + 1, now, summary).await
+        let answer = self
+            .paytr
+            .recurring_charge(&request, &utoken, &ctoken)
+            .await;
+        self.record_answer(
+            &sub,
+            period,
+            attempt_no,
+            &oid,
+            answer,
+            card_attempts + 1,
+            now,
+            summary,
+        )
+        .await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -206,71 +273,139 @@ impl Billing {
                 let id = sub.id;
                 let oid = oid.to_owned();
                 let interval = Interval::parse(&sub.interval_unit).unwrap_or(Interval::Monthly);
-                self.db.write(move |conn| succeed(conn, &oid, id, period, interval, now)).await?;
+                self.db
+                    .write(move |conn| succeed(conn, &oid, id, period, interval, now))
+                    .await?;
                 summary.charged += 1;
             }
             Ok(ChargeAnswer::WaitCallback { .. }) => {
                 self.settle_attempt(oid, "pending", None, None, now).await?;
                 summary.pending += 1;
             }
-            Ok(ChargeAnswer::Failed { msg, try_again: true }) => {
-                let first_at = self.db.run({
-                    let id = sub.id;
-                    move |conn| Ok(ChargeAttempt::for_period(conn, id, period)?.first().map_or(now, |a| a.created_at))
-                }).await?;
-                match self.policy.after_soft_failure(attempt_no, first_at, now, card_attempts) {
-                    Retry::At(at) => self.settle_attempt(oid, "failed_soft", Some(&msg), Some(at), now).await?,
+            Ok(ChargeAnswer::Failed {
+                msg,
+                try_again: true,
+            }) => {
+                let first_at = self
+                    .db
+                    .run({
+                        let id = sub.id;
+                        move |conn| {
+                            Ok(ChargeAttempt::for_period(conn, id, period)?
+                                .first()
+                                .map_or(now, |a| a.created_at))
+                        }
+                    })
+                    .await?;
+                match self
+                    .policy
+                    .after_soft_failure(attempt_no, first_at, now, card_attempts)
+                {
+                    Retry::At(at) => {
+                        self.settle_attempt(oid, "failed_soft", Some(&msg), Some(at), now)
+                            .await?
+                    }
                     Retry::GiveUp => {
-                        self.settle_attempt(oid, "failed_soft", Some(&msg), None, now).await?;
+                        self.settle_attempt(oid, "failed_soft", Some(&msg), None, now)
+                            .await?;
                         self.past_due(sub.id, "retries_exhausted", now).await?;
                     }
                 }
                 summary.soft_failed += 1;
             }
-            Ok(ChargeAnswer::Failed { msg, try_again: false }) => {
-                self.settle_attempt(oid, "failed_hard", Some(&msg), None, now).await?;
+            Ok(ChargeAnswer::Failed {
+                msg,
+                try_again: false,
+            }) => {
+                self.settle_attempt(oid, "failed_hard", Some(&msg), None, now)
+                    .await?;
                 self.past_due(sub.id, "card_declined", now).await?;
                 summary.hard_failed += 1;
             }
             Err(e) if !e.outcome_unknown() => {
                 // Nothing reached PayTR: safe to try again later.
                 let retry = now + self.policy.gaps_days.first().copied().unwrap_or(1) * 86_400;
-                self.settle_attempt(oid, "failed_soft", Some(&e.to_string()), Some(retry), now).await?;
+                self.settle_attempt(oid, "failed_soft", Some(&e.to_string()), Some(retry), now)
+                    .await?;
                 summary.soft_failed += 1;
             }
             Err(e) => {
                 tracing::warn!(merchant_oid = %oid, error = %e, "renewal outcome unknown; waiting for the notification");
-                self.settle_attempt(oid, "unknown", Some(&e.to_string()), None, now).await?;
+                self.settle_attempt(oid, "unknown", Some(&e.to_string()), None, now)
+                    .await?;
                 summary.unknown += 1;
             }
         }
         Ok(())
     }
 
-    async fn settle_attempt(&self, oid: &str, to: &'static str, msg: Option<&str>, retry: Option<i64>, now: i64) -> Result<(), DbError> {
+    async fn settle_attempt(
+        &self,
+        oid: &str,
+        to: &'static str,
+        msg: Option<&str>,
+        retry: Option<i64>,
+        now: i64,
+    ) -> Result<(), DbError> {
         let (oid, msg) = (oid.to_owned(), msg.map(str::to_owned));
         self.db
             .write(move |conn| {
-                ChargeAttempt::transition(conn, &oid, &["submitted"], to, msg.as_deref(), retry, now)?;
+                ChargeAttempt::transition(
+                    conn,
+                    &oid,
+                    &["submitted"],
+                    to,
+                    msg.as_deref(),
+                    retry,
+                    now,
+                )?;
                 Ok(())
             })
             .await
     }
 
     async fn past_due(&self, id: i64, reason: &'static str, now: i64) -> Result<(), DbError> {
-        self.db.write(move |conn| Subscription::set_status(conn, id, "past_due", Some(reason), now)).await
+        self.db
+            .write(move |conn| Subscription::set_status(conn, id, "past_due", Some(reason), now))
+            .await
     }
 
     async fn utoken_of(&self, user_id: i64) -> Result<Option<Token>, DbError> {
-        let user = self.db.run(move |conn| crate::accounts::find_user(conn, user_id)).await?;
-        Ok(user.and_then(|u| u.utoken_sealed).and_then(|s| self.sealer.open(&s)).map(Token::new))
+        let user = self
+            .db
+            .run(move |conn| crate::accounts::find_user(conn, user_id))
+            .await?;
+        Ok(user
+            .and_then(|u| u.utoken_sealed)
+            .and_then(|s| self.sealer.open(&s))
+            .map(Token::new))
     }
 
-    async fn recurring_request(&self, sub: &Subscription, period: i32, attempt_no: i32) -> Result<Option<PaymentRequest>, DbError> {
-        let Some(order_id) = sub.first_order_id else { return Ok(None) };
-        let Some(order) = self.db.run(move |conn| Order::find(conn, order_id)).await? else { return Ok(None) };
-        let name = self.catalog.plan(&sub.plan_slug).map_or_else(|| sub.plan_slug.clone(), |p| p.name.tr.clone());
-        Ok(build_request(sub, &order, &name, &self.public_url, self.test_mode, &attempt_oid(sub.id, period, attempt_no)).ok())
+    async fn recurring_request(
+        &self,
+        sub: &Subscription,
+        period: i32,
+        attempt_no: i32,
+    ) -> Result<Option<PaymentRequest>, DbError> {
+        let Some(order_id) = sub.first_order_id else {
+            return Ok(None);
+        };
+        let Some(order) = self.db.run(move |conn| Order::find(conn, order_id)).await? else {
+            return Ok(None);
+        };
+        let name = self
+            .catalog
+            .plan(&sub.plan_slug)
+            .map_or_else(|| sub.plan_slug.clone(), |p| p.name.tr.clone());
+        Ok(build_request(
+            sub,
+            &order,
+            &name,
+            &self.public_url,
+            self.test_mode,
+            &attempt_oid(sub.id, period, attempt_no),
+        )
+        .ok())
     }
 
     /// Ties subscriptions whose on-session payment has been confirmed to the card it saved.
@@ -300,7 +435,9 @@ impl Billing {
         let found = self
             .db
             .run(move |conn| {
-                let Some(sub) = Subscription::find(conn, id)? else { return Ok(None) };
+                let Some(sub) = Subscription::find(conn, id)? else {
+                    return Ok(None);
+                };
                 let order = match sub.first_order_id {
                     Some(order_id) => Order::find(conn, order_id)?,
                     None => None,
@@ -308,21 +445,38 @@ impl Billing {
                 Ok(Some((sub, order)))
             })
             .await?;
-        let Some((sub, Some(order))) = found else { return Ok(false) };
+        let Some((sub, Some(order))) = found else {
+            return Ok(false);
+        };
         if order.status != "paid" {
             return Ok(false);
         }
         let order_id = order.id;
-        let already_counted = self.db.run(move |conn| order_counted(conn, id, order_id)).await?;
+        let already_counted = self
+            .db
+            .run(move |conn| order_counted(conn, id, order_id))
+            .await?;
         if already_counted {
             return Ok(false);
         }
         let utoken = self.utoken_of(sub.user_id).await?;
         self.cards.invalidate(sub.user_id);
         let cards = saved_cards(&self.capi, &self.cards, sub.user_id, utoken.as_ref()).await?;
-        let known: Vec<&str> = sub.known_cards.split(',').filter(|s| !s.is_empty()).collect();
-        let Some(card) = cards.iter().rev().find(|c| !known.contains(&card_ref(c).as_str())) else {
-            self.db.write(move |conn| Subscription::set_status(conn, id, "needs_card", Some("card_not_saved"), now)).await?;
+        let known: Vec<&str> = sub
+            .known_cards
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .collect();
+        let Some(card) = cards
+            .iter()
+            .rev()
+            .find(|c| !known.contains(&card_ref(c).as_str()))
+        else {
+            self.db
+                .write(move |conn| {
+                    Subscription::set_status(conn, id, "needs_card", Some("card_not_saved"), now)
+                })
+                .await?;
             return Ok(false);
         };
         let interval = Interval::parse(&sub.interval_unit).unwrap_or(Interval::Monthly);
@@ -338,7 +492,13 @@ impl Billing {
                     Subscription::advance(conn, id, period, now, interval.after(now), now)?;
                     if require_cvv {
                         // A card that wants its CVV can't be charged with nobody present.
-                        Subscription::set_status(conn, id, "needs_card", Some("card_needs_cvv"), now)
+                        Subscription::set_status(
+                            conn,
+                            id,
+                            "needs_card",
+                            Some("card_needs_cvv"),
+                            now,
+                        )
                     } else {
                         Subscription::set_card(conn, id, &sealed, &last4, &expiry, now)
                     }
@@ -359,7 +519,13 @@ fn order_counted(conn: &mut DbConnection, sub_id: i64, order_id: i64) -> Result<
     Ok(ChargeAttempt::find_by_merchant_oid(conn, &on_session_oid(sub_id, order_id))?.is_some())
 }
 
-fn mark_order_counted(conn: &mut DbConnection, sub_id: i64, period: i32, order_id: i64, now: i64) -> Result<(), DbError> {
+fn mark_order_counted(
+    conn: &mut DbConnection,
+    sub_id: i64,
+    period: i32,
+    order_id: i64,
+    now: i64,
+) -> Result<(), DbError> {
     NewChargeAttempt {
         subscription_id: sub_id,
         period,
@@ -375,13 +541,30 @@ fn mark_order_counted(conn: &mut DbConnection, sub_id: i64, period: i32, order_i
 }
 
 /// Marks the attempt succeeded and counts its period, once (answer and notification may race).
-fn succeed(conn: &mut DbConnection, oid: &str, sub_id: i64, period: i32, interval: Interval, now: i64) -> Result<bool, DbError> {
+fn succeed(
+    conn: &mut DbConnection,
+    oid: &str,
+    sub_id: i64,
+    period: i32,
+    interval: Interval,
+    now: i64,
+) -> Result<bool, DbError> {
     use diesel::Connection;
     conn.transaction(|conn| {
-        if !ChargeAttempt::transition(conn, oid, &["submitted", "pending", "unknown", "failed_soft"], "succeeded", None, None, now)? {
+        if !ChargeAttempt::transition(
+            conn,
+            oid,
+            &["submitted", "pending", "unknown", "failed_soft"],
+            "succeeded",
+            None,
+            None,
+            now,
+        )? {
             return Ok(false);
         }
-        let Some(sub) = Subscription::find(conn, sub_id)? else { return Ok(false) };
+        let Some(sub) = Subscription::find(conn, sub_id)? else {
+            return Ok(false);
+        };
         let start = sub.next_charge_at;
         Subscription::advance(conn, sub_id, period, start, interval.after(start), now)?;
         if sub.status == "past_due" {
@@ -393,18 +576,32 @@ fn succeed(conn: &mut DbConnection, oid: &str, sub_id: i64, period: i32, interva
 
 /// Settles a renewal attempt from PayTR's notification (inside the notification's transaction).
 /// `None` when `n` is not about a renewal.
-pub fn settle_from_notification(conn: &mut DbConnection, n: &Notification, now: i64) -> Result<Option<Outcome>, DbError> {
-    let Some(attempt) = ChargeAttempt::find_by_merchant_oid(conn, &n.merchant_oid)? else { return Ok(None) };
-    let Some(sub) = Subscription::find(conn, attempt.subscription_id)? else { return Ok(Some(Outcome::UnknownOrder)) };
+pub fn settle_from_notification(
+    conn: &mut DbConnection,
+    n: &Notification,
+    now: i64,
+) -> Result<Option<Outcome>, DbError> {
+    let Some(attempt) = ChargeAttempt::find_by_merchant_oid(conn, &n.merchant_oid)? else {
+        return Ok(None);
+    };
+    let Some(sub) = Subscription::find(conn, attempt.subscription_id)? else {
+        return Ok(Some(Outcome::UnknownOrder));
+    };
     let interval = Interval::parse(&sub.interval_unit).unwrap_or(Interval::Monthly);
     match n.status() {
         Some(NotificationStatus::Success) => {
-            let paid_enough = n.total_amount().is_some_and(|t| t.kurus() >= attempt.amount_kurus);
+            let paid_enough = n
+                .total_amount()
+                .is_some_and(|t| t.kurus() >= attempt.amount_kurus);
             if !paid_enough {
                 return Ok(Some(Outcome::Underpaid));
             }
             let done = succeed(conn, &n.merchant_oid, sub.id, attempt.period, interval, now)?;
-            Ok(Some(if done { Outcome::RenewalPaid } else { Outcome::Duplicate }))
+            Ok(Some(if done {
+                Outcome::RenewalPaid
+            } else {
+                Outcome::Duplicate
+            }))
         }
         Some(NotificationStatus::Failed) => {
             let changed = ChargeAttempt::transition(
@@ -416,14 +613,25 @@ pub fn settle_from_notification(conn: &mut DbConnection, n: &Notification, now: 
                 Some(now + 86_400),
                 now,
             )?;
-            Ok(Some(if changed { Outcome::RenewalFailed } else { Outcome::Duplicate }))
+            Ok(Some(if changed {
+                Outcome::RenewalFailed
+            } else {
+                Outcome::Duplicate
+            }))
         }
         None => Ok(Some(Outcome::UnknownStatus)),
     }
 }
 
 /// The recurring request for a subscription, with the shopper's details from its order.
-fn build_request(sub: &Subscription, order: &Order, plan_name: &str, public_url: &str, test_mode: bool, oid: &str) -> Result<PaymentRequest, crate::domain::ValidationError> {
+fn build_request(
+    sub: &Subscription,
+    order: &Order,
+    plan_name: &str,
+    public_url: &str,
+    test_mode: bool,
+    oid: &str,
+) -> Result<PaymentRequest, crate::domain::ValidationError> {
     let amount = Money::from_kurus(sub.amount_kurus)?;
     Ok(PaymentRequest {
         merchant_oid: MerchantOid::parse(oid)?,
@@ -439,7 +647,11 @@ fn build_request(sub: &Subscription, order: &Order, plan_name: &str, public_url:
         user_name: UserName::parse(&order.full_name)?,
         user_address: UserAddress::parse(&order.address)?,
         user_phone: UserPhone::parse(&order.phone)?,
-        basket: Basket::new(vec![BasketItem { name: plan_name.to_owned(), unit_price: amount, quantity: 1 }])?,
+        basket: Basket::new(vec![BasketItem {
+            name: plan_name.to_owned(),
+            unit_price: amount,
+            quantity: 1,
+        }])?,
         ok_url: AbsoluteUrl::parse("merchant_ok_url", &format!("{public_url}/account"))?,
         fail_url: AbsoluteUrl::parse("merchant_fail_url", &format!("{public_url}/account"))?,
         debug_on: false,

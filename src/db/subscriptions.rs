@@ -52,7 +52,9 @@ pub struct NewSubscription<'a> {
 
 impl NewSubscription<'_> {
     pub fn insert(&self, conn: &mut DbConnection) -> Result<Subscription, DbError> {
-        diesel::insert_into(subscriptions::table).values(self).execute(conn)?;
+        diesel::insert_into(subscriptions::table)
+            .values(self)
+            .execute(conn)?;
         Ok(subscriptions::table
             .filter(subscriptions::user_id.eq(self.user_id))
             .order(subscriptions::id.desc())
@@ -63,10 +65,17 @@ impl NewSubscription<'_> {
 
 impl Subscription {
     pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<Subscription>, DbError> {
-        Ok(subscriptions::table.find(id).select(Subscription::as_select()).first(conn).optional()?)
+        Ok(subscriptions::table
+            .find(id)
+            .select(Subscription::as_select())
+            .first(conn)
+            .optional()?)
     }
 
-    pub fn list_for_user(conn: &mut DbConnection, user_id: i64) -> Result<Vec<Subscription>, DbError> {
+    pub fn list_for_user(
+        conn: &mut DbConnection,
+        user_id: i64,
+    ) -> Result<Vec<Subscription>, DbError> {
         Ok(subscriptions::table
             .filter(subscriptions::user_id.eq(user_id))
             .order(subscriptions::id.desc())
@@ -74,7 +83,10 @@ impl Subscription {
             .load(conn)?)
     }
 
-    pub fn find_by_first_order(conn: &mut DbConnection, order_id: i64) -> Result<Option<Subscription>, DbError> {
+    pub fn find_by_first_order(
+        conn: &mut DbConnection,
+        order_id: i64,
+    ) -> Result<Option<Subscription>, DbError> {
         Ok(subscriptions::table
             .filter(subscriptions::first_order_id.eq(order_id))
             .select(Subscription::as_select())
@@ -85,15 +97,27 @@ impl Subscription {
     /// Claims every due subscription not claimed by another engine, in one atomic update, and
     /// returns the ones this claim got. A claim lapses at `lease_until` (a crashed engine's
     /// subscriptions come back).
-    pub fn claim_due(conn: &mut DbConnection, now: i64, lease_until: i64, token: &str) -> Result<Vec<Subscription>, DbError> {
+    pub fn claim_due(
+        conn: &mut DbConnection,
+        now: i64,
+        lease_until: i64,
+        token: &str,
+    ) -> Result<Vec<Subscription>, DbError> {
         diesel::update(
             subscriptions::table
                 .filter(subscriptions::status.eq("active"))
                 .filter(subscriptions::next_charge_at.le(now))
-                .filter(subscriptions::claimed_until.is_null().or(subscriptions::claimed_until.lt(now))),
+                .filter(
+                    subscriptions::claimed_until
+                        .is_null()
+                        .or(subscriptions::claimed_until.lt(now)),
+                ),
         )
-        .set((subscriptions::claimed_until.eq(lease_until), subscriptions::claim_token.eq(token)))
-            .execute(conn)?;
+        .set((
+            subscriptions::claimed_until.eq(lease_until),
+            subscriptions::claim_token.eq(token),
+        ))
+        .execute(conn)?;
         Ok(subscriptions::table
             .filter(subscriptions::claim_token.eq(token))
             .filter(subscriptions::claimed_until.eq(lease_until))
@@ -103,13 +127,26 @@ impl Subscription {
 
     /// Gives a claim back.
     pub fn release(conn: &mut DbConnection, id: i64, token: &str) -> Result<(), DbError> {
-        diesel::update(subscriptions::table.find(id).filter(subscriptions::claim_token.eq(token)))
-            .set((subscriptions::claimed_until.eq(None::<i64>), subscriptions::claim_token.eq(None::<String>)))
-            .execute(conn)?;
+        diesel::update(
+            subscriptions::table
+                .find(id)
+                .filter(subscriptions::claim_token.eq(token)),
+        )
+        .set((
+            subscriptions::claimed_until.eq(None::<i64>),
+            subscriptions::claim_token.eq(None::<String>),
+        ))
+        .execute(conn)?;
         Ok(())
     }
 
-    pub fn set_status(conn: &mut DbConnection, id: i64, status: &str, reason: Option<&str>, now: i64) -> Result<(), DbError> {
+    pub fn set_status(
+        conn: &mut DbConnection,
+        id: i64,
+        status: &str,
+        reason: Option<&str>,
+        now: i64,
+    ) -> Result<(), DbError> {
         diesel::update(subscriptions::table.find(id))
             .set((
                 subscriptions::status.eq(status),
@@ -121,38 +158,71 @@ impl Subscription {
     }
 
     /// Ties the subscription to a card and makes it active.
-    pub fn set_card(conn: &mut DbConnection, id: i64, sealed: &str, last4: &str, expiry: &str, now: i64) -> Result<(), DbError> {
-        diesel::update(subscriptions::table.find(id).filter(subscriptions::status.ne("cancelled")))
-            .set((
-                subscriptions::ctoken_sealed.eq(sealed),
-                subscriptions::card_last4.eq(last4),
-                subscriptions::card_expiry.eq(expiry),
-                subscriptions::status.eq("active"),
-                subscriptions::status_reason.eq(None::<String>),
-                subscriptions::updated_at.eq(now),
-            ))
-            .execute(conn)?;
+    pub fn set_card(
+        conn: &mut DbConnection,
+        id: i64,
+        sealed: &str,
+        last4: &str,
+        expiry: &str,
+        now: i64,
+    ) -> Result<(), DbError> {
+        diesel::update(
+            subscriptions::table
+                .find(id)
+                .filter(subscriptions::status.ne("cancelled")),
+        )
+        .set((
+            subscriptions::ctoken_sealed.eq(sealed),
+            subscriptions::card_last4.eq(last4),
+            subscriptions::card_expiry.eq(expiry),
+            subscriptions::status.eq("active"),
+            subscriptions::status_reason.eq(None::<String>),
+            subscriptions::updated_at.eq(now),
+        ))
+        .execute(conn)?;
         Ok(())
     }
 
     /// Records period `period` as paid: moves `periods_paid` and the next charge date, once.
-    pub fn advance(conn: &mut DbConnection, id: i64, period: i32, next_start: i64, next_charge_at: i64, now: i64) -> Result<bool, DbError> {
-        let changed = diesel::update(subscriptions::table.find(id).filter(subscriptions::periods_paid.eq(period - 1)))
-            .set((
-                subscriptions::periods_paid.eq(period),
-                subscriptions::period_start.eq(next_start),
-                subscriptions::next_charge_at.eq(next_charge_at),
-                subscriptions::updated_at.eq(now),
-            ))
-            .execute(conn)?;
+    pub fn advance(
+        conn: &mut DbConnection,
+        id: i64,
+        period: i32,
+        next_start: i64,
+        next_charge_at: i64,
+        now: i64,
+    ) -> Result<bool, DbError> {
+        let changed = diesel::update(
+            subscriptions::table
+                .find(id)
+                .filter(subscriptions::periods_paid.eq(period - 1)),
+        )
+        .set((
+            subscriptions::periods_paid.eq(period),
+            subscriptions::period_start.eq(next_start),
+            subscriptions::next_charge_at.eq(next_charge_at),
+            subscriptions::updated_at.eq(now),
+        ))
+        .execute(conn)?;
         Ok(changed == 1)
     }
 
-    pub fn set_cancel_at_period_end(conn: &mut DbConnection, id: i64, user_id: i64, now: i64) -> Result<bool, DbError> {
+    pub fn set_cancel_at_period_end(
+        conn: &mut DbConnection,
+        id: i64,
+        user_id: i64,
+        now: i64,
+    ) -> Result<bool, DbError> {
         let changed = diesel::update(
-            subscriptions::table.find(id).filter(subscriptions::user_id.eq(user_id)).filter(subscriptions::status.ne("cancelled")),
+            subscriptions::table
+                .find(id)
+                .filter(subscriptions::user_id.eq(user_id))
+                .filter(subscriptions::status.ne("cancelled")),
         )
-        .set((subscriptions::cancel_at_period_end.eq(true), subscriptions::updated_at.eq(now)))
+        .set((
+            subscriptions::cancel_at_period_end.eq(true),
+            subscriptions::updated_at.eq(now),
+        ))
         .execute(conn)?;
         Ok(changed == 1)
     }
@@ -191,13 +261,19 @@ pub struct NewChargeAttempt<'a> {
 
 impl NewChargeAttempt<'_> {
     pub fn insert(&self, conn: &mut DbConnection) -> Result<(), DbError> {
-        diesel::insert_into(charge_attempts::table).values(self).execute(conn)?;
+        diesel::insert_into(charge_attempts::table)
+            .values(self)
+            .execute(conn)?;
         Ok(())
     }
 }
 
 impl ChargeAttempt {
-    pub fn for_period(conn: &mut DbConnection, subscription_id: i64, period: i32) -> Result<Vec<ChargeAttempt>, DbError> {
+    pub fn for_period(
+        conn: &mut DbConnection,
+        subscription_id: i64,
+        period: i32,
+    ) -> Result<Vec<ChargeAttempt>, DbError> {
         Ok(charge_attempts::table
             .filter(charge_attempts::subscription_id.eq(subscription_id))
             .filter(charge_attempts::period.eq(period))
@@ -206,7 +282,10 @@ impl ChargeAttempt {
             .load(conn)?)
     }
 
-    pub fn for_subscription(conn: &mut DbConnection, subscription_id: i64) -> Result<Vec<ChargeAttempt>, DbError> {
+    pub fn for_subscription(
+        conn: &mut DbConnection,
+        subscription_id: i64,
+    ) -> Result<Vec<ChargeAttempt>, DbError> {
         Ok(charge_attempts::table
             .filter(charge_attempts::subscription_id.eq(subscription_id))
             .order(charge_attempts::id.desc())
@@ -214,7 +293,10 @@ impl ChargeAttempt {
             .load(conn)?)
     }
 
-    pub fn find_by_merchant_oid(conn: &mut DbConnection, oid: &str) -> Result<Option<ChargeAttempt>, DbError> {
+    pub fn find_by_merchant_oid(
+        conn: &mut DbConnection,
+        oid: &str,
+    ) -> Result<Option<ChargeAttempt>, DbError> {
         Ok(charge_attempts::table
             .filter(charge_attempts::merchant_oid.eq(oid))
             .select(ChargeAttempt::as_select())
@@ -223,7 +305,11 @@ impl ChargeAttempt {
     }
 
     /// Attempts on a card since `since` (for the card schemes' retry caps).
-    pub fn count_for_card_since(conn: &mut DbConnection, card_ref: &str, since: i64) -> Result<i64, DbError> {
+    pub fn count_for_card_since(
+        conn: &mut DbConnection,
+        card_ref: &str,
+        since: i64,
+    ) -> Result<i64, DbError> {
         Ok(charge_attempts::table
             .filter(charge_attempts::card_ref.eq(card_ref))
             .filter(charge_attempts::created_at.ge(since))
@@ -242,7 +328,9 @@ impl ChargeAttempt {
         now: i64,
     ) -> Result<bool, DbError> {
         let changed = diesel::update(
-            charge_attempts::table.filter(charge_attempts::merchant_oid.eq(oid)).filter(charge_attempts::status.eq_any(from)),
+            charge_attempts::table
+                .filter(charge_attempts::merchant_oid.eq(oid))
+                .filter(charge_attempts::status.eq_any(from)),
         )
         .set((
             charge_attempts::status.eq(to),
@@ -255,7 +343,10 @@ impl ChargeAttempt {
     }
 
     /// Attempts whose outcome is still unknown and older than `before`.
-    pub fn unknown_before(conn: &mut DbConnection, before: i64) -> Result<Vec<ChargeAttempt>, DbError> {
+    pub fn unknown_before(
+        conn: &mut DbConnection,
+        before: i64,
+    ) -> Result<Vec<ChargeAttempt>, DbError> {
         Ok(charge_attempts::table
             .filter(charge_attempts::status.eq_any(["unknown", "submitted", "pending"]))
             .filter(charge_attempts::updated_at.lt(before))

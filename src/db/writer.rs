@@ -4,6 +4,20 @@
 
 use super::{DbConnection, DbError};
 use diesel::Connection;
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+
+type TM = <DbConnection as Connection>::TransactionManager;
+
+/// `BEGIN IMMEDIATE` on SQLite: take the write lock up front (waiting up to the busy timeout
+/// for another process's writer) instead of failing when a read would have to upgrade.
+fn begin_immediate(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")
+        }
+        other => TM::begin_transaction(other),
+    }
+}
 use std::sync::mpsc;
 
 /// What a job reports once the batch's commit is known.
@@ -41,14 +55,19 @@ pub fn run(mut conn: DbConnection, jobs: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let mut completions = Vec::with_capacity(batch.len());
-        let committed = conn.transaction::<_, diesel::result::Error, _>(|conn| {
-            completions.extend(batch.into_iter().map(|job| job(conn)));
-            Ok(())
+        if let Err(e) = begin_immediate(&mut conn) {
+            // The jobs are dropped unrun: their callers see a cancelled write and answer
+            // with an error (a notification is then retried by PayTR).
+            tracing::error!(error = %e, jobs = batch.len(), "could not start a write transaction");
+            continue;
+        }
+        let completions: Vec<Completion> = batch.into_iter().map(|job| job(&mut conn)).collect();
+        let committed = TM::commit_transaction(&mut conn).map_err(|e| {
+            let _ = TM::rollback_transaction(&mut conn);
+            format!("commit failed: {e}")
         });
-        let outcome = committed.map_err(|e| format!("commit failed: {e}"));
         for complete in completions {
-            complete(outcome.clone());
+            complete(committed.clone());
         }
     }
 }

@@ -230,7 +230,10 @@ mod tests {
         assert_eq!(date_string(add_months(jan31, 1)), "2027-02-28");
         assert_eq!(add_months(jan31, 1) % 86_400, 3600, "time of day kept");
         assert_eq!(date_string(add_months(jan31, 13)), "2028-02-29");
-        assert_eq!(date_string(add_months(days_from_civil(2026, 11, 26) * 86_400, 12)), "2027-11-26");
+        assert_eq!(
+            date_string(add_months(days_from_civil(2026, 11, 26) * 86_400, 12)),
+            "2027-11-26"
+        );
         assert_eq!(date_string(0), "1970-01-01");
     }
 

@@ -218,7 +218,11 @@ struct AccountPage {
     card_choices: Vec<crate::cards::CardView>,
 }
 
-pub async fn account_page(req: HttpRequest, session: Session, state: web::Data<AppState>) -> HttpResponse {
+pub async fn account_page(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
     let Some(session_user) = ctx.user.clone() else {
         return redirect("/login");
@@ -242,18 +246,36 @@ pub async fn account_page(req: HttpRequest, session: Session, state: web::Data<A
     };
     let live = subs.iter().any(|(s, _)| s.status != "cancelled");
     let card_choices = match user.as_ref() {
-        Some(user) if live => super::cards::card_views(&state, user).await.0.into_iter().filter(|c| !c.require_cvv && !c.expired).collect(),
+        Some(user) if live => super::cards::card_views(&state, user)
+            .await
+            .0
+            .into_iter()
+            .filter(|c| !c.require_cvv && !c.expired)
+            .collect(),
         _ => Vec::new(),
     };
     let orders = orders
         .into_iter()
         .map(|o| OrderRow {
-            total: format!("{} {}", Money::from_kurus(o.total_kurus).unwrap_or_default(), o.currency),
+            total: format!(
+                "{} {}",
+                Money::from_kurus(o.total_kurus).unwrap_or_default(),
+                o.currency
+            ),
             status: format!("status_{}", o.status),
             public_id: o.public_id,
         })
         .collect();
-    let subscriptions = subs.iter().map(|(s, a)| super::subscriptions::view(&state, ctx.lang, s, a)).collect();
-    let page = AccountPage { layout: Layout::new(&ctx, "account"), email: session_user.email, orders, subscriptions, card_choices };
+    let subscriptions = subs
+        .iter()
+        .map(|(s, a)| super::subscriptions::view(&state, ctx.lang, s, a))
+        .collect();
+    let page = AccountPage {
+        layout: Layout::new(&ctx, "account"),
+        email: session_user.email,
+        orders,
+        subscriptions,
+        card_choices,
+    };
     render(StatusCode::OK, &page)
 }

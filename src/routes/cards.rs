@@ -225,7 +225,12 @@ pub async fn confirm_delete(
         Err(e) => return server_error(&ctx, &e),
     };
     if backs_subscription(&state, user.id, &reference).await {
-        return message(&ctx, StatusCode::CONFLICT, "delete_card", "card_backs_subscription");
+        return message(
+            &ctx,
+            StatusCode::CONFLICT,
+            "delete_card",
+            "card_backs_subscription",
+        );
     }
     match own_card(&state, &user, &reference).await {
         Ok(Some((_, card))) => render(
@@ -264,7 +269,12 @@ pub async fn delete_card(
         return message(&ctx, StatusCode::TOO_MANY_REQUESTS, "my_cards", "too_many");
     }
     if backs_subscription(&state, user.id, &reference).await {
-        return message(&ctx, StatusCode::CONFLICT, "delete_card", "card_backs_subscription");
+        return message(
+            &ctx,
+            StatusCode::CONFLICT,
+            "delete_card",
+            "card_backs_subscription",
+        );
     }
     let (card, view) = match own_card(&state, &user, &reference).await {
         Ok(Some(found)) => found,

@@ -163,7 +163,12 @@ pub async fn submit_checkout(
 }
 
 /// The order, its latest attempt, the owner's row, and whether it starts a subscription.
-type OrderRows = (Order, Option<PaymentAttempt>, Option<crate::db::models::User>, bool);
+type OrderRows = (
+    Order,
+    Option<PaymentAttempt>,
+    Option<crate::db::models::User>,
+    bool,
+);
 
 /// The order, its latest attempt and (if `user_id` owns it) the shopper's row, in one trip.
 async fn load_order(
@@ -182,7 +187,9 @@ async fn load_order(
                 Some(id) => crate::accounts::find_user(conn, id)?,
                 None => None,
             };
-            let subscription = crate::db::subscriptions::Subscription::find_by_first_order(conn, order.id)?.is_some();
+            let subscription =
+                crate::db::subscriptions::Subscription::find_by_first_order(conn, order.id)?
+                    .is_some();
             Ok(Some((order, attempt, user, subscription)))
         })
         .await
@@ -211,11 +218,14 @@ pub async fn pay_page(
 ) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
     let user_id = ctx.user.as_ref().map(|u| u.id);
-    let (order, attempt, owner, subscription) = match load_order(&state, id.into_inner(), user_id).await {
-        Ok(Some((order, Some(attempt), owner, subscription))) => (order, attempt, owner, subscription),
-        Ok(_) => return message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found"),
-        Err(e) => return server_error(&ctx, &e),
-    };
+    let (order, attempt, owner, subscription) =
+        match load_order(&state, id.into_inner(), user_id).await {
+            Ok(Some((order, Some(attempt), owner, subscription))) => {
+                (order, attempt, owner, subscription)
+            }
+            Ok(_) => return message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found"),
+            Err(e) => return server_error(&ctx, &e),
+        };
     if order.status == "paid" || attempt.status != "pending" {
         return redirect(&format!("/orders/{}", order.public_id));
     }
@@ -233,7 +243,9 @@ pub async fn pay_page(
     let owner = owner.as_ref();
     let utoken = owner.and_then(|u| super::cards::utoken_of(&state, u));
     let (saved, cards_unavailable) = match owner {
-        Some(user) if utoken.is_some() && !subscription => super::cards::card_views(&state, user).await,
+        Some(user) if utoken.is_some() && !subscription => {
+            super::cards::card_views(&state, user).await
+        }
         _ => (Vec::new(), false),
     };
     let card = CardSource::NewCard {

@@ -141,8 +141,14 @@ pub fn t(lang: Lang, key: &str) -> &str {
         "cvv_card" => ("CVV gerekir", "CVV required"),
         "subscriptions" => ("Abonelikler", "Subscriptions"),
         "subscribe" => ("Abone ol", "Subscribe"),
-        "subscribe_note" => ("İlk dönem şimdi 3-D Secure ile ödenir ve kartınız yenilemeler için kaydedilir.", "The first period is paid now with 3-D Secure and your card is saved for renewals."),
-        "subscription_card_note" => ("Bu kart sonraki dönemler için kaydedilecek.", "This card will be saved for the next periods."),
+        "subscribe_note" => (
+            "İlk dönem şimdi 3-D Secure ile ödenir ve kartınız yenilemeler için kaydedilir.",
+            "The first period is paid now with 3-D Secure and your card is saved for renewals.",
+        ),
+        "subscription_card_note" => (
+            "Bu kart sonraki dönemler için kaydedilecek.",
+            "This card will be saved for the next periods.",
+        ),
         "interval_weekly" => ("hafta", "week"),
         "interval_monthly" => ("ay", "month"),
         "interval_yearly" => ("yıl", "year"),
@@ -151,12 +157,30 @@ pub fn t(lang: Lang, key: &str) -> &str {
         "sub_active" => ("Etkin", "Active"),
         "sub_past_due" => ("Ödeme gecikti", "Past due"),
         "sub_cancelled" => ("İptal edildi", "Cancelled"),
-        "reason_card_declined" => ("Kartınız banka tarafından reddedildi; lütfen başka bir kart seçin veya yeni kartla ödeyin.", "Your bank declined the card; please pick another card or pay with a new one."),
-        "reason_card_expired" => ("Kartınızın süresi dolmuş; lütfen kartınızı güncelleyin.", "Your card has expired; please update it."),
-        "reason_retries_exhausted" => ("Yenileme ödemesi alınamadı; lütfen yeni kartla ödeyin.", "The renewal could not be charged; please pay with a new card."),
-        "reason_card_needs_cvv" => ("Bu kart her ödemede CVV istediği için abonelikte kullanılamaz; lütfen başka bir kart seçin.", "This card asks for its CVV on every payment, so it cannot pay for a subscription; please pick another card."),
-        "reason_card_not_saved" => ("Kart kaydedilemedi; lütfen yeni kartla ödeyin.", "The card was not saved; please pay with a new card."),
-        "reason_no_card" => ("Kayıtlı kart yok; lütfen yeni kartla ödeyin.", "No saved card; please pay with a new card."),
+        "reason_card_declined" => (
+            "Kartınız banka tarafından reddedildi; lütfen başka bir kart seçin veya yeni kartla ödeyin.",
+            "Your bank declined the card; please pick another card or pay with a new one.",
+        ),
+        "reason_card_expired" => (
+            "Kartınızın süresi dolmuş; lütfen kartınızı güncelleyin.",
+            "Your card has expired; please update it.",
+        ),
+        "reason_retries_exhausted" => (
+            "Yenileme ödemesi alınamadı; lütfen yeni kartla ödeyin.",
+            "The renewal could not be charged; please pay with a new card.",
+        ),
+        "reason_card_needs_cvv" => (
+            "Bu kart her ödemede CVV istediği için abonelikte kullanılamaz; lütfen başka bir kart seçin.",
+            "This card asks for its CVV on every payment, so it cannot pay for a subscription; please pick another card.",
+        ),
+        "reason_card_not_saved" => (
+            "Kart kaydedilemedi; lütfen yeni kartla ödeyin.",
+            "The card was not saved; please pay with a new card.",
+        ),
+        "reason_no_card" => (
+            "Kayıtlı kart yok; lütfen yeni kartla ödeyin.",
+            "No saved card; please pay with a new card.",
+        ),
         "reason_no_billing_details" => ("Fatura bilgileri eksik.", "Billing details are missing."),
         "cancels_at_period_end" => ("dönem sonunda bitecek", "ends at the end of the period"),
         "card" => ("Kart", "Card"),
@@ -165,7 +189,10 @@ pub fn t(lang: Lang, key: &str) -> &str {
         "pay_now_new_card" => ("Şimdi yeni kartla öde", "Pay now with a new card"),
         "change_card" => ("Kartı değiştir", "Change card"),
         "cancel_subscription" => ("Aboneliği iptal et", "Cancel subscription"),
-        "card_backs_subscription" => ("Bu kart bir aboneliğinizin ödemesini yapıyor. Önce aboneliğin kartını değiştirin veya aboneliği iptal edin.", "This card pays for one of your subscriptions. Change that subscription's card or cancel it first."),
+        "card_backs_subscription" => (
+            "Bu kart bir aboneliğinizin ödemesini yapıyor. Önce aboneliğin kartını değiştirin veya aboneliği iptal edin.",
+            "This card pays for one of your subscriptions. Change that subscription's card or cancel it first.",
+        ),
         _ => (key, key),
     };
     match lang {

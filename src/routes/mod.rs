@@ -38,11 +38,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(cards::delete_card),
         )
         .route("/static/app.js", web::get().to(pages::script))
-        .route("/subscribe/{slug}", web::get().to(subscriptions::subscribe_form))
-        .route("/subscribe/{slug}", web::post().to(subscriptions::subscribe))
-        .route("/account/subscriptions/{id}/pay", web::post().to(subscriptions::pay_now))
-        .route("/account/subscriptions/{id}/cancel", web::post().to(subscriptions::cancel))
-        .route("/account/subscriptions/{id}/card", web::post().to(subscriptions::change_card))
+        .route(
+            "/subscribe/{slug}",
+            web::get().to(subscriptions::subscribe_form),
+        )
+        .route(
+            "/subscribe/{slug}",
+            web::post().to(subscriptions::subscribe),
+        )
+        .route(
+            "/account/subscriptions/{id}/pay",
+            web::post().to(subscriptions::pay_now),
+        )
+        .route(
+            "/account/subscriptions/{id}/cancel",
+            web::post().to(subscriptions::cancel),
+        )
+        .route(
+            "/account/subscriptions/{id}/card",
+            web::post().to(subscriptions::change_card),
+        )
         .route("/checkout", web::get().to(checkout::checkout_form))
         .route("/checkout", web::post().to(checkout::submit_checkout))
         .route("/orders/{id}", web::get().to(checkout::order_page))

@@ -54,7 +54,9 @@ pub async fn paytr_notify(state: web::Data<AppState>, body: web::Bytes) -> HttpR
             if applied.outcome == Outcome::Paid {
                 // A paid order may be a subscription's on-session payment: tie it to its card.
                 let billing = state.billing.clone();
-                actix_web::rt::spawn(async move { billing.activate_pending(crate::db::unix_now()).await });
+                actix_web::rt::spawn(async move {
+                    billing.activate_pending(crate::db::unix_now()).await
+                });
             }
             tracing::info!(merchant_oid = %oid, outcome = applied.outcome.code(), utoken = ?utoken_hint, "notification applied");
             answer(200, "OK")

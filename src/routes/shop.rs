@@ -58,10 +58,21 @@ pub async fn home_page(
             slug: p.slug.clone(),
             name: p.name.get(ctx.lang).to_owned(),
             description: p.description.get(ctx.lang).to_owned(),
-            price: format!("{} {currency} / {}", p.amount, super::i18n::t(ctx.lang, &format!("interval_{}", p.interval.code()))),
+            price: format!(
+                "{} {currency} / {}",
+                p.amount,
+                super::i18n::t(ctx.lang, &format!("interval_{}", p.interval.code()))
+            ),
         })
         .collect();
-    render(StatusCode::OK, &HomePage { layout: Layout::new(&ctx, "shop"), products, plans })
+    render(
+        StatusCode::OK,
+        &HomePage {
+            layout: Layout::new(&ctx, "shop"),
+            products,
+            plans,
+        },
+    )
 }
 
 #[derive(Template)]

@@ -3,8 +3,6 @@
 use super::cards::cards_of;
 use super::ctx::{Ctx, PostForm, client_ip};
 use super::pages::{Layout, message, redirect, render, server_error};
-use askama::Template;
-use std::collections::HashMap;
 use crate::billing::plan_line;
 use crate::cards::{card_ref, find};
 use crate::checkout::{Billing as BillingDetails, place_order};
@@ -15,7 +13,9 @@ use crate::startup::AppState;
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
 use serde::Deserialize;
+use std::collections::HashMap;
 
 /// A subscription as the account page shows it.
 pub struct SubscriptionView {
@@ -32,12 +32,21 @@ pub struct SubscriptionView {
     pub charges: Vec<String>,
 }
 
-pub fn view(state: &AppState, lang: Lang, sub: &Subscription, attempts: &[ChargeAttempt]) -> SubscriptionView {
+pub fn view(
+    state: &AppState,
+    lang: Lang,
+    sub: &Subscription,
+    attempts: &[ChargeAttempt],
+) -> SubscriptionView {
     let plan = state.catalog.plan(&sub.plan_slug);
     SubscriptionView {
         id: sub.id,
         plan: plan.map_or_else(|| sub.plan_slug.clone(), |p| p.name.get(lang).to_owned()),
-        price: format!("{} {}", Money::from_kurus(sub.amount_kurus).unwrap_or_default(), sub.currency),
+        price: format!(
+            "{} {}",
+            Money::from_kurus(sub.amount_kurus).unwrap_or_default(),
+            sub.currency
+        ),
         interval: format!("interval_{}", sub.interval_unit),
         card: sub.card_last4.clone(),
         next_charge: date_string(sub.next_charge_at),
@@ -48,7 +57,14 @@ pub fn view(state: &AppState, lang: Lang, sub: &Subscription, attempts: &[Charge
         charges: attempts
             .iter()
             .filter(|a| a.attempt_no > 0)
-            .map(|a| format!("{} · {} · {}", date_string(a.created_at), a.status, a.message.as_deref().unwrap_or("")))
+            .map(|a| {
+                format!(
+                    "{} · {} · {}",
+                    date_string(a.created_at),
+                    a.status,
+                    a.message.as_deref().unwrap_or("")
+                )
+            })
             .collect(),
     }
 }
@@ -59,8 +75,15 @@ pub struct SubscriptionPath {
 }
 
 /// The shopper's subscription `id`, or `None` if it is not theirs.
-async fn own_subscription(state: &AppState, user_id: i64, id: i64) -> Result<Option<Subscription>, crate::db::DbError> {
-    let sub = state.db.run(move |conn| Subscription::find(conn, id)).await?;
+async fn own_subscription(
+    state: &AppState,
+    user_id: i64,
+    id: i64,
+) -> Result<Option<Subscription>, crate::db::DbError> {
+    let sub = state
+        .db
+        .run(move |conn| Subscription::find(conn, id))
+        .await?;
     Ok(sub.filter(|s| s.user_id == user_id))
 }
 
@@ -77,8 +100,18 @@ struct SubscribePage {
     errors: HashMap<&'static str, &'static str>,
 }
 
-fn subscribe_page(ctx: &Ctx, plan: &crate::catalog::Plan, currency: &str, values: super::checkout::BillingValues, errors: HashMap<&'static str, &'static str>) -> HttpResponse {
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+fn subscribe_page(
+    ctx: &Ctx,
+    plan: &crate::catalog::Plan,
+    currency: &str,
+    values: super::checkout::BillingValues,
+    errors: HashMap<&'static str, &'static str>,
+) -> HttpResponse {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let page = SubscribePage {
         layout: Layout::new(ctx, "subscribe"),
         slug: plan.slug.clone(),
@@ -93,7 +126,12 @@ fn subscribe_page(ctx: &Ctx, plan: &crate::catalog::Plan, currency: &str, values
 }
 
 /// `GET /subscribe/{slug}`: the plan and the billing details for its first payment.
-pub async fn subscribe_form(req: HttpRequest, session: Session, state: web::Data<AppState>, slug: web::Path<String>) -> HttpResponse {
+pub async fn subscribe_form(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
     let Some(user) = ctx.user.clone() else {
         return redirect("/login");
@@ -102,12 +140,24 @@ pub async fn subscribe_form(req: HttpRequest, session: Session, state: web::Data
         return message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found");
     };
     let values = super::checkout::BillingValues::remembered(&session, Some(&user));
-    subscribe_page(&ctx, plan, state.catalog.currency.code(), values, HashMap::new())
+    subscribe_page(
+        &ctx,
+        plan,
+        state.catalog.currency.code(),
+        values,
+        HashMap::new(),
+    )
 }
 
 /// `POST /subscribe/{slug}`: the first period is an on-session order paid with 3-D Secure that
 /// saves the card; the subscription goes active once that payment is confirmed.
-pub async fn subscribe(req: HttpRequest, session: Session, state: web::Data<AppState>, slug: web::Path<String>, form: PostForm) -> HttpResponse {
+pub async fn subscribe(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+    form: PostForm,
+) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
     let Some(user) = ctx.user.clone() else {
         return redirect("/login");
@@ -119,7 +169,10 @@ pub async fn subscribe(req: HttpRequest, session: Session, state: web::Data<AppS
     let billing = match values.parse() {
         Ok(billing) => billing,
         Err(errors) => {
-            let errors = errors.iter().map(|e| (e.field, super::i18n::field_error(ctx.lang, e.field))).collect();
+            let errors = errors
+                .iter()
+                .map(|e| (e.field, super::i18n::field_error(ctx.lang, e.field)))
+                .collect();
             return subscribe_page(&ctx, &plan, state.catalog.currency.code(), values, errors);
         }
     };
@@ -152,25 +205,45 @@ async fn start_on_session_payment(
     // The cards on file now, so the one this payment saves can be told apart.
     let known = match cards_of(state, &user).await {
         Ok(cards) => cards.iter().map(card_ref).collect::<Vec<_>>().join(","),
-        Err(_) => return message(ctx, StatusCode::SERVICE_UNAVAILABLE, "subscriptions", "cards_unavailable"),
+        Err(_) => {
+            return message(
+                ctx,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "subscriptions",
+                "cards_unavailable",
+            );
+        }
     };
-    let (line, currency, slug, interval) = (plan_line(plan), state.catalog.currency, plan.slug.clone(), plan.interval);
+    let (line, currency, slug, interval) = (
+        plan_line(plan),
+        state.catalog.currency,
+        plan.slug.clone(),
+        plan.interval,
+    );
     let placed = state
         .db
         .write(move |conn| {
             use diesel::Connection;
             conn.transaction(|conn| {
-                let (order, _) = place_order(conn, Some(user_id), &billing, &[line], currency, ip).map_err(|e| match e {
-                    crate::checkout::CheckoutError::Db(e) => e,
-                    crate::checkout::CheckoutError::Invalid(v) => crate::db::DbError::Commit(v.to_string()),
-                })?;
+                let (order, _) = place_order(conn, Some(user_id), &billing, &[line], currency, ip)
+                    .map_err(|e| match e {
+                        crate::checkout::CheckoutError::Db(e) => e,
+                        crate::checkout::CheckoutError::Invalid(v) => {
+                            crate::db::DbError::Commit(v.to_string())
+                        }
+                    })?;
                 let now = unix_now();
                 match existing {
                     Some(id) => {
                         use crate::db::schema::subscriptions::dsl as s;
                         use diesel::prelude::*;
                         diesel::update(s::subscriptions.find(id))
-                            .set((s::first_order_id.eq(order.id), s::known_cards.eq(&known), s::user_ip.eq(ip.to_string()), s::updated_at.eq(now)))
+                            .set((
+                                s::first_order_id.eq(order.id),
+                                s::known_cards.eq(&known),
+                                s::user_ip.eq(ip.to_string()),
+                                s::updated_at.eq(now),
+                            ))
                             .execute(conn)?;
                     }
                     None => {
@@ -203,9 +276,17 @@ async fn start_on_session_payment(
 }
 
 /// `POST /account/subscriptions/{id}/pay`: pay a past-due period on-session with a new card.
-pub async fn pay_now(req: HttpRequest, session: Session, state: web::Data<AppState>, path: web::Path<SubscriptionPath>, _form: PostForm) -> HttpResponse {
+pub async fn pay_now(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    path: web::Path<SubscriptionPath>,
+    _form: PostForm,
+) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
-    let Some(user) = ctx.user.clone() else { return redirect("/login") };
+    let Some(user) = ctx.user.clone() else {
+        return redirect("/login");
+    };
     let sub = match own_subscription(&state, user.id, path.id).await {
         Ok(Some(sub)) if matches!(sub.status.as_str(), "past_due" | "needs_card") => sub,
         Ok(_) => return redirect("/account"),
@@ -215,31 +296,62 @@ pub async fn pay_now(req: HttpRequest, session: Session, state: web::Data<AppSta
         return message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found");
     };
     let first_order = sub.first_order_id;
-    let order = match state.db.run(move |conn| Ok(match first_order { Some(id) => crate::db::models::Order::find(conn, id)?, None => None })).await {
+    let order = match state
+        .db
+        .run(move |conn| {
+            Ok(match first_order {
+                Some(id) => crate::db::models::Order::find(conn, id)?,
+                None => None,
+            })
+        })
+        .await
+    {
         Ok(order) => order,
         Err(e) => return server_error(&ctx, &e),
     };
-    let Some(billing) = order.and_then(|o| BillingDetails::parse(&o.full_name, &o.email, &o.phone, &o.address).ok()) else {
+    let Some(billing) = order
+        .and_then(|o| BillingDetails::parse(&o.full_name, &o.email, &o.phone, &o.address).ok())
+    else {
         return redirect(&format!("/subscribe/{}", plan.slug));
     };
     start_on_session_payment(&ctx, &req, &state, user.id, &plan, billing, Some(sub.id)).await
 }
 
 /// `POST /account/subscriptions/{id}/cancel`: ends it at the end of the paid period.
-pub async fn cancel(req: HttpRequest, session: Session, state: web::Data<AppState>, path: web::Path<SubscriptionPath>, _form: PostForm) -> HttpResponse {
+pub async fn cancel(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    path: web::Path<SubscriptionPath>,
+    _form: PostForm,
+) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
-    let Some(user) = ctx.user.clone() else { return redirect("/login") };
+    let Some(user) = ctx.user.clone() else {
+        return redirect("/login");
+    };
     let (id, uid) = (path.id, user.id);
-    match state.db.write(move |conn| Subscription::set_cancel_at_period_end(conn, id, uid, unix_now())).await {
+    match state
+        .db
+        .write(move |conn| Subscription::set_cancel_at_period_end(conn, id, uid, unix_now()))
+        .await
+    {
         Ok(_) => redirect("/account"),
         Err(e) => server_error(&ctx, &e),
     }
 }
 
 /// `POST /account/subscriptions/{id}/card`: renewals go to another of the shopper's saved cards.
-pub async fn change_card(req: HttpRequest, session: Session, state: web::Data<AppState>, path: web::Path<SubscriptionPath>, form: PostForm) -> HttpResponse {
+pub async fn change_card(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    path: web::Path<SubscriptionPath>,
+    form: PostForm,
+) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
-    let Some(session_user) = ctx.user.clone() else { return redirect("/login") };
+    let Some(session_user) = ctx.user.clone() else {
+        return redirect("/login");
+    };
     let user = match session_user.load(&state).await {
         Ok(Some(user)) => user,
         Ok(None) => return redirect("/login"),
@@ -252,30 +364,63 @@ pub async fn change_card(req: HttpRequest, session: Session, state: web::Data<Ap
     }
     let cards = match cards_of(&state, &user).await {
         Ok(cards) => cards,
-        Err(_) => return message(&ctx, StatusCode::SERVICE_UNAVAILABLE, "subscriptions", "cards_unavailable"),
+        Err(_) => {
+            return message(
+                &ctx,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "subscriptions",
+                "cards_unavailable",
+            );
+        }
     };
     let Some(card) = find(&cards, form.get("card")).cloned() else {
-        return message(&ctx, StatusCode::FORBIDDEN, "subscriptions", "not_your_card");
+        return message(
+            &ctx,
+            StatusCode::FORBIDDEN,
+            "subscriptions",
+            "not_your_card",
+        );
     };
     if card.require_cvv {
-        return message(&ctx, StatusCode::UNPROCESSABLE_ENTITY, "subscriptions", "reason_card_needs_cvv");
+        return message(
+            &ctx,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "subscriptions",
+            "reason_card_needs_cvv",
+        );
     }
     let sealed = state.sealer.seal(card.ctoken.expose());
     let expiry = format!("{}/{}", card.month, card.year);
     let id = path.id;
-    match state.db.write(move |conn| Subscription::set_card(conn, id, &sealed, &card.last_4, &expiry, unix_now())).await {
+    match state
+        .db
+        .write(move |conn| {
+            Subscription::set_card(conn, id, &sealed, &card.last_4, &expiry, unix_now())
+        })
+        .await
+    {
         Ok(()) => redirect("/account"),
         Err(e) => server_error(&ctx, &e),
     }
 }
 
 /// The reference of the card that pays for each live subscription of the shopper.
-pub async fn cards_backing_subscriptions(state: &AppState, user_id: i64) -> Result<Vec<String>, crate::db::DbError> {
-    let subs = state.db.run(move |conn| Subscription::list_for_user(conn, user_id)).await?;
+pub async fn cards_backing_subscriptions(
+    state: &AppState,
+    user_id: i64,
+) -> Result<Vec<String>, crate::db::DbError> {
+    let subs = state
+        .db
+        .run(move |conn| Subscription::list_for_user(conn, user_id))
+        .await?;
     Ok(subs
         .iter()
         .filter(|s| s.status != "cancelled")
-        .filter_map(|s| s.ctoken_sealed.as_deref().and_then(|c| state.sealer.open(c)))
+        .filter_map(|s| {
+            s.ctoken_sealed
+                .as_deref()
+                .and_then(|c| state.sealer.open(c))
+        })
         .map(|c| crate::paytr::Token::new(c).hint())
         .collect())
 }

@@ -51,6 +51,10 @@ pub struct TestApp {
     pub db: TestDb,
     pub http: reqwest::Client,
     pub sandbox: Option<paytr_checkout::sandbox::Sandbox>,
+    /// The app's settings, with PUBLIC_URL set to where it listens.
+    pub settings: Settings,
+    /// The environment the app was configured with (for running the binary against it).
+    pub env: HashMap<String, String>,
 }
 
 impl TestApp {
@@ -100,6 +104,9 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
     let address = app.public_url().to_owned();
     let sandbox = app.sandbox().cloned();
     tokio::spawn(app.into_server());
+    env.insert("PUBLIC_URL".into(), address.clone());
+    let settings =
+        Settings::from_lookup(|name| env.get(name).cloned()).expect("test settings are valid");
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -109,6 +116,8 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
         db,
         http,
         sandbox,
+        settings,
+        env,
     }
 }
 

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod accounts;
+mod billing;
 mod browser;
 mod checkout_flow;
 mod health;

@@ -1,0 +1,500 @@
+//! Recurring billing against the sandbox, with the clock moved by hand.
+
+use crate::helpers::{TestApp, eventually_async, spawn_app, spawn_app_with};
+use crate::sandbox_harness::VISA;
+use crate::shopper::{Shopper, form_inputs, order_id};
+use paytr_checkout::billing::{Billing, Summary};
+use paytr_checkout::db::Backend;
+use paytr_checkout::db::subscriptions::{ChargeAttempt, NewChargeAttempt, Subscription};
+use paytr_checkout::sandbox::knobs::{Fault, Knobs};
+use paytr_checkout::startup::standalone_billing;
+use std::time::Duration;
+
+const SLOW: &str = "4355080000000062";
+const CLOSED: &str = "4355080000000054";
+
+async fn db<T: Send + 'static>(
+    app: &TestApp,
+    f: impl FnOnce(&mut paytr_checkout::db::DbConnection) -> Result<T, paytr_checkout::db::DbError>
+    + Send
+    + 'static,
+) -> T {
+    Backend::from_url(&app.db.url)
+        .expect("url")
+        .pool(1)
+        .expect("pool")
+        .run(f)
+        .await
+        .expect("query")
+}
+
+async fn subscription(app: &TestApp, id: i64) -> Subscription {
+    db(app, move |conn| {
+        Ok(Subscription::find(conn, id)?.expect("subscription"))
+    })
+    .await
+}
+
+async fn attempts(app: &TestApp, id: i64) -> Vec<ChargeAttempt> {
+    let mut all = db(app, move |conn| ChargeAttempt::for_subscription(conn, id)).await;
+    all.retain(|a| a.attempt_no > 0);
+    all.reverse();
+    all
+}
+
+fn recurring_payments(app: &TestApp) -> usize {
+    let sandbox = app.sandbox.as_ref().expect("sandbox");
+    sandbox.read(|s| {
+        s.payments
+            .iter()
+            .filter(|p| p.merchant_oid.starts_with("SUB"))
+            .count()
+    })
+}
+
+/// Signs up `email`, subscribes to the monthly plan paying with `card`, and waits until the
+/// subscription is active. Returns the shopper and the subscription id.
+async fn subscriber(app: &TestApp, email: &str, card: &str) -> (Shopper, i64) {
+    let mut shopper = Shopper::new(&app.address);
+    shopper.register(email).await;
+    shopper.get("/subscribe/kahve-kulubu").await;
+    let pay = shopper
+        .post(
+            "/subscribe/kahve-kulubu",
+            &[
+                ("full_name", "Ayşe Yılmaz"),
+                ("email", email),
+                ("phone", "0555 111 22 33"),
+                ("address", "Kadıköy, İstanbul"),
+            ],
+        )
+        .await;
+    assert!(
+        pay.html.contains("id=\"subscription-card-note\""),
+        "{}",
+        pay.html
+    );
+    let (_, fields) = form_inputs(&pay.html, "id=\"payment-form\"");
+    assert!(
+        fields.iter().any(|(k, v)| k == "store_card" && v == "1"),
+        "the card is always saved"
+    );
+    let three_d = shopper.pay(&pay.html, card, false).await;
+    shopper.answer_3d(&three_d, true).await;
+    shopper
+        .wait_for_order_status(&format!("/orders/{}", order_id(&pay.url)), "status_paid")
+        .await;
+    let uid_email = email.to_owned();
+    let id = db(app, move |conn| {
+        let user =
+            paytr_checkout::db::models::User::find_by_email(conn, &uid_email)?.expect("user");
+        Ok(Subscription::list_for_user(conn, user.id)?[0].id)
+    })
+    .await;
+    eventually_async("the subscription to become active", || async move {
+        let s = subscription(app, id).await;
+        (s.status == "active" || s.status == "needs_card").then_some(())
+    })
+    .await;
+    (shopper, id)
+}
+
+async fn engine(app: &TestApp) -> Billing {
+    standalone_billing(&app.settings)
+        .await
+        .expect("billing engine")
+}
+
+#[tokio::test]
+async fn a_subscription_renews_over_several_periods() {
+    let app = spawn_app().await;
+    let (mut shopper, id) = subscriber(&app, "renew@example.com", VISA).await;
+    let billing = engine(&app).await;
+    let start = subscription(&app, id).await;
+    assert_eq!(
+        (
+            start.status.as_str(),
+            start.periods_paid,
+            start.card_last4.as_deref()
+        ),
+        ("active", 1, Some("4358"))
+    );
+
+    for period in 2..=4 {
+        let due = subscription(&app, id).await.next_charge_at;
+        assert_eq!(
+            billing.run_due(due - 1).await.expect("pass"),
+            Summary::default(),
+            "nothing due a second early"
+        );
+        let summary = billing.run_due(due + 60).await.expect("pass");
+        assert_eq!(summary.charged, 1, "period {period}");
+        let now = subscription(&app, id).await;
+        assert_eq!(now.periods_paid, period);
+        assert!(now.next_charge_at > due, "the next charge moves on");
+    }
+
+    assert_eq!(recurring_payments(&app), 3);
+    let all = attempts(&app, id).await;
+    assert_eq!(
+        all.iter()
+            .map(|a| (a.period, a.status.as_str()))
+            .collect::<Vec<_>>(),
+        [(2, "succeeded"), (3, "succeeded"), (4, "succeeded")]
+    );
+    let account = shopper.get("/account").await;
+    assert!(
+        account.html.contains("Kahve kulübü")
+            && account.html.contains("•••• 4358")
+            && account.html.contains("class=\"next-charge\"")
+    );
+}
+
+#[tokio::test]
+async fn a_card_closed_by_the_bank_makes_the_subscription_past_due_with_a_way_to_fix_it() {
+    let app = spawn_app().await;
+    let (mut shopper, id) = subscriber(&app, "closed@example.com", CLOSED).await;
+    let billing = engine(&app).await;
+    let due = subscription(&app, id).await.next_charge_at;
+
+    let summary = billing.run_due(due + 60).await.expect("pass");
+    let again = billing.run_due(due + 3 * 86_400).await.expect("pass");
+
+    assert_eq!(summary.hard_failed, 1);
+    assert_eq!(again, Summary::default(), "never retried on the same card");
+    let sub = subscription(&app, id).await;
+    assert_eq!(
+        (sub.status.as_str(), sub.status_reason.as_deref()),
+        ("past_due", Some("card_declined"))
+    );
+    assert_eq!(attempts(&app, id).await[0].status, "failed_hard");
+    let account = shopper.get("/account").await;
+    assert!(
+        account.html.contains("Ödeme gecikti")
+            && account.html.contains(&format!("id=\"pay-now-{id}\"")),
+        "{}",
+        account.html
+    );
+
+    // Paying on-session with a new card puts it back on track.
+    let pay = shopper
+        .post(&format!("/account/subscriptions/{id}/pay"), &[])
+        .await;
+    let three_d = shopper.pay(&pay.html, "5406675406675403", false).await;
+    shopper.answer_3d(&three_d, true).await;
+    eventually_async("the subscription to be active again", || async {
+        let s = subscription(&app, id).await;
+        (s.status == "active" && s.card_last4.as_deref() == Some("5403")).then_some(())
+    })
+    .await;
+    assert_eq!(subscription(&app, id).await.periods_paid, 2);
+}
+
+#[tokio::test]
+async fn wait_callback_is_settled_by_the_notification_and_never_sent_twice() {
+    let app = spawn_app().await;
+    let sandbox = app.sandbox.clone().expect("sandbox");
+    sandbox.set_knobs(Knobs {
+        wait_callback: Duration::from_millis(500),
+        ..sandbox.knobs()
+    });
+    let (_, id) = subscriber(&app, "slow@example.com", SLOW).await;
+    let billing = engine(&app).await;
+    let due = subscription(&app, id).await.next_charge_at;
+
+    let first = billing.run_due(due + 60).await.expect("pass");
+    let second = billing.run_due(due + 120).await.expect("pass");
+
+    assert_eq!(first.pending, 1);
+    assert_eq!(second.unknown, 1, "pending: not sent again");
+    assert_eq!(recurring_payments(&app), 1);
+    eventually_async("the notification to settle the renewal", || async {
+        (subscription(&app, id).await.periods_paid == 2).then_some(())
+    })
+    .await;
+    assert_eq!(attempts(&app, id).await[0].status, "succeeded");
+    assert_eq!(
+        billing.run_due(due + 180).await.expect("pass"),
+        Summary::default()
+    );
+}
+
+#[tokio::test]
+async fn another_charge_in_flight_on_the_card_is_a_soft_failure_retried_a_day_later() {
+    let app = spawn_app().await;
+    let sandbox = app.sandbox.clone().expect("sandbox");
+    sandbox.set_knobs(Knobs {
+        wait_callback: Duration::from_millis(800),
+        ..sandbox.knobs()
+    });
+    let (mut shopper, first) = subscriber(&app, "twice@example.com", SLOW).await;
+    shopper.get("/subscribe/kahve-kulubu").await;
+    let pay = shopper
+        .post(
+            "/subscribe/kahve-kulubu",
+            &[
+                ("full_name", "Ayşe Yılmaz"),
+                ("email", "twice@example.com"),
+                ("phone", "0555 111 22 33"),
+                ("address", "Kadıköy"),
+            ],
+        )
+        .await;
+    let three_d = shopper.pay(&pay.html, VISA, false).await;
+    shopper.answer_3d(&three_d, true).await;
+    let second = first + 1;
+    eventually_async("the second subscription", || async {
+        (subscription(&app, second).await.status == "active").then_some(())
+    })
+    .await;
+    // Both renew on the slow card.
+    let account = shopper.get("/account").await;
+    let slow_ref = account
+        .html
+        .split("<option value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("card choice")
+        .to_owned();
+    let slow_ref = if account
+        .html
+        .contains(&format!("{slow_ref}\">VISA •••• 0062"))
+    {
+        slow_ref
+    } else {
+        account
+            .html
+            .split("<option value=\"")
+            .nth(2)
+            .and_then(|s| s.split('"').next())
+            .expect("card choice")
+            .to_owned()
+    };
+    shopper
+        .post(
+            &format!("/account/subscriptions/{second}/card"),
+            &[("card", slow_ref.as_str())],
+        )
+        .await;
+    assert_eq!(
+        subscription(&app, second).await.card_last4.as_deref(),
+        Some("0062")
+    );
+    let billing = engine(&app).await;
+    let due = subscription(&app, first)
+        .await
+        .next_charge_at
+        .max(subscription(&app, second).await.next_charge_at);
+
+    let summary = billing.run_due(due + 60).await.expect("pass");
+
+    assert_eq!(
+        (summary.pending, summary.soft_failed),
+        (1, 1),
+        "{summary:?}"
+    );
+    let soft = if attempts(&app, first).await[0].status == "failed_soft" {
+        first
+    } else {
+        second
+    };
+    let failed = attempts(&app, soft).await.remove(0);
+    assert_eq!(
+        failed.next_retry_at,
+        Some(due + 60 + 86_400),
+        "retried a day later"
+    );
+    assert_eq!(
+        billing.run_due(due + 120).await.expect("pass").soft_failed,
+        0,
+        "not before the retry time"
+    );
+    eventually_async("the slow charge to settle", || async {
+        (subscription(&app, soft ^ first ^ second).await.periods_paid == 2).then_some(())
+    })
+    .await;
+    let retry = billing.run_due(due + 60 + 86_400 + 1).await.expect("pass");
+    assert_eq!(retry.pending, 1, "the retry goes out: {retry:?}");
+    assert_eq!(
+        attempts(&app, soft)
+            .await
+            .iter()
+            .map(|a| a.attempt_no)
+            .collect::<Vec<_>>(),
+        [1, 2]
+    );
+}
+
+#[tokio::test]
+async fn a_lost_answer_leaves_the_charge_unknown_until_the_notification_and_it_is_charged_once() {
+    let app = spawn_app_with(&[("PAYTR_TIMEOUT_MS", "400")]).await;
+    let (_, id) = subscriber(&app, "lost@example.com", VISA).await;
+    let sandbox = app.sandbox.clone().expect("sandbox");
+    sandbox.set_knobs(Knobs {
+        recurring_fault: Fault::Timeout,
+        ..sandbox.knobs()
+    });
+    let billing = engine(&app).await;
+    let due = subscription(&app, id).await.next_charge_at;
+
+    let first = billing.run_due(due + 60).await.expect("pass");
+
+    assert_eq!(first.unknown, 1, "{first:?}");
+    eventually_async("the notification", || async {
+        (subscription(&app, id).await.periods_paid == 2).then_some(())
+    })
+    .await;
+    sandbox.set_knobs(Knobs {
+        recurring_fault: Fault::None,
+        ..sandbox.knobs()
+    });
+    let rerun = billing.run_due(due + 120).await.expect("pass");
+    assert_eq!(
+        rerun,
+        Summary::default(),
+        "nothing is sent again for that period"
+    );
+    assert_eq!(recurring_payments(&app), 1);
+    assert_eq!(
+        attempts(&app, id)
+            .await
+            .iter()
+            .map(|a| a.status.as_str())
+            .collect::<Vec<_>>(),
+        ["succeeded"]
+    );
+}
+
+#[tokio::test]
+async fn a_crash_after_submitted_is_never_resent_blindly() {
+    let app = spawn_app().await;
+    let (_, id) = subscriber(&app, "crash@example.com", VISA).await;
+    let billing = engine(&app).await;
+    let sub = subscription(&app, id).await;
+    let due = sub.next_charge_at;
+    // As a process killed right after committing `submitted` would leave it.
+    db(&app, move |conn| {
+        NewChargeAttempt {
+            subscription_id: id,
+            period: 2,
+            attempt_no: 1,
+            merchant_oid: &paytr_checkout::billing::attempt_oid(id, 2, 1),
+            amount_kurus: sub.amount_kurus,
+            card_ref: "x",
+            status: "submitted",
+            created_at: due,
+            updated_at: due,
+        }
+        .insert(conn)
+    })
+    .await;
+
+    let after_restart = billing.run_due(due + 60).await.expect("pass");
+    let later = billing.run_due(due + 7200).await.expect("pass");
+
+    assert_eq!(after_restart.unknown, 1);
+    assert_eq!(
+        later.unknown_overdue, 1,
+        "reported once it stays unknown past the window"
+    );
+    assert_eq!(recurring_payments(&app), 0, "nothing was sent");
+    assert_eq!(subscription(&app, id).await.periods_paid, 1);
+}
+
+#[tokio::test]
+async fn two_engines_racing_charge_each_due_subscription_once() {
+    let app = spawn_app().await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        ids.push(
+            subscriber(&app, &format!("race{i}@example.com"), VISA)
+                .await
+                .1,
+        );
+    }
+    let (a, b) = (engine(&app).await, engine(&app).await);
+    let mut due = 0;
+    for id in &ids {
+        due = due.max(subscription(&app, *id).await.next_charge_at);
+    }
+
+    let (one, two) = tokio::join!(a.run_due(due + 60), b.run_due(due + 60));
+
+    let (one, two) = (one.expect("engine a"), two.expect("engine b"));
+    assert_eq!(one.charged + two.charged, 3, "{one:?} {two:?}");
+    assert_eq!(recurring_payments(&app), 3);
+    for id in ids {
+        assert_eq!(attempts(&app, id).await.len(), 1);
+        assert_eq!(subscription(&app, id).await.periods_paid, 2);
+    }
+}
+
+#[tokio::test]
+async fn a_cancelled_subscription_ends_at_the_period_end_and_is_not_charged() {
+    let app = spawn_app().await;
+    let (mut shopper, id) = subscriber(&app, "cancel@example.com", VISA).await;
+    shopper.get("/account").await;
+    shopper
+        .post(&format!("/account/subscriptions/{id}/cancel"), &[])
+        .await;
+    let billing = engine(&app).await;
+    let due = subscription(&app, id).await.next_charge_at;
+
+    let summary = billing.run_due(due + 60).await.expect("pass");
+
+    assert_eq!(summary.cancelled, 1);
+    assert_eq!(subscription(&app, id).await.status, "cancelled");
+    assert_eq!(recurring_payments(&app), 0);
+}
+
+#[tokio::test]
+async fn the_card_behind_a_subscription_cannot_be_deleted_and_a_cvv_card_cannot_back_one() {
+    let app = spawn_app().await;
+    let (mut shopper, _) = subscriber(&app, "keep@example.com", VISA).await;
+    let cards = shopper.get("/account/cards").await;
+    let reference = cards
+        .html
+        .split("id=\"delete-")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("link")
+        .to_owned();
+
+    let page = shopper
+        .get(&format!("/account/cards/{reference}/delete"))
+        .await;
+
+    assert_eq!(page.status, 409);
+    assert!(page.html.contains("aboneliğinizin"));
+
+    let (_, cvv_sub) = subscriber(&app, "cvvsub@example.com", "5406670000000074").await;
+    let sub = subscription(&app, cvv_sub).await;
+    assert_eq!(
+        (sub.status.as_str(), sub.status_reason.as_deref()),
+        ("needs_card", Some("card_needs_cvv"))
+    );
+}
+
+#[tokio::test]
+async fn billing_run_due_with_now_renews_in_sandbox_mode() {
+    let app = spawn_app().await;
+    let (_, id) = subscriber(&app, "cli@example.com", VISA).await;
+    let due = subscription(&app, id).await.next_charge_at;
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_paytr-checkout"))
+        .args(["billing", "run-due", "--now", &(due + 60).to_string()])
+        .env_clear()
+        .envs(app.env.iter().filter(|(k, _)| k.as_str() != "BIND"))
+        .env("LOG", "warn")
+        .output()
+        .expect("binary runs");
+
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.starts_with("charged 1, pending 0"), "{stdout}");
+    assert_eq!(subscription(&app, id).await.periods_paid, 2);
+}
