@@ -610,7 +610,8 @@ pub fn settle_from_notification(
                 &["submitted", "pending", "unknown"],
                 "failed_soft",
                 n.failed_reason_msg.as_deref(),
-                Some(now + 86_400),
+                // A day after the attempt; the engine's own answer, if it comes, decides.
+                Some(attempt.created_at + 86_400),
                 now,
             )?;
             Ok(Some(if changed {
