@@ -288,3 +288,39 @@ async fn a_returning_shopper_pays_with_a_saved_card_then_deletes_it_in_chromium(
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_shopper_subscribes_and_sees_the_subscription_in_chromium() {
+    run("subscription", |c, app| async move {
+        c.goto(&format!("{}/register", app.address)).await?;
+        fill(&c, "full_name", "Ayşe Yılmaz").await?;
+        fill(&c, "email", "subscriber@example.com").await?;
+        fill(&c, "password", "a long enough password").await?;
+        click(&c, "register-submit").await?;
+        c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Id("nav-account")).await?;
+        c.goto(&format!("{}/", app.address)).await?;
+        click(&c, "subscribe-kahve-kulubu").await?;
+        fill(&c, "phone", "0555 111 22 33").await?;
+        fill(&c, "address", "Moda Cad. 1, Kadıköy, İstanbul").await?;
+        click(&c, "subscribe-continue").await?;
+        c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Id("subscription-card-note")).await?;
+        fill(&c, "cc_owner", "AYSE YILMAZ").await?;
+        fill(&c, "card_number", "4355084355084358").await?;
+        fill(&c, "expiry_month", "12").await?;
+        fill(&c, "expiry_year", "30").await?;
+        fill(&c, "cvv", "000").await?;
+        click(&c, "pay-submit").await?;
+        click(&c, "approve").await?;
+        c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("[data-status=\"status_paid\"]")).await?;
+        for _ in 0..100 {
+            c.goto(&format!("{}/account", app.address)).await?;
+            if c.find(Locator::Css("[data-status=\"sub_active\"]")).await.is_ok() {
+                snapshot(&c, "9-subscription").await;
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        anyhow::bail!("the subscription did not become active")
+    })
+    .await;
+}
