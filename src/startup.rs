@@ -102,21 +102,7 @@ impl Application {
                 )
             }
         };
-        let client_config = ClientConfig {
-            base_url,
-            credentials,
-            connect_timeout: settings.paytr.connect_timeout,
-            request_timeout: settings.paytr.request_timeout,
-        };
-        let capi = PaytrClient::new(ClientConfig {
-            request_timeout: settings.paytr.capi_timeout,
-            connect_timeout: settings
-                .paytr
-                .connect_timeout
-                .min(settings.paytr.capi_timeout),
-            ..client_config.clone()
-        })?;
-        let paytr = PaytrClient::new(client_config)?;
+        let (paytr, capi) = paytr_clients(&settings, base_url, credentials)?;
         let catalog = Catalog::load(&settings.catalog_path)?;
         let state_sandbox = sandbox.clone();
         let secrets = Secrets::load_or_create(&settings)?;
@@ -313,6 +299,30 @@ where
     Box::pin(srv.call(req))
 }
 
+/// PayTR's client for payments and recurring charges, and one with the short CAPI timeout for
+/// card lists on pages.
+fn paytr_clients(
+    settings: &Settings,
+    base_url: String,
+    credentials: crate::paytr::MerchantCredentials,
+) -> Result<(PaytrClient, PaytrClient), crate::paytr::PaytrError> {
+    let config = ClientConfig {
+        base_url,
+        credentials,
+        connect_timeout: settings.paytr.connect_timeout,
+        request_timeout: settings.paytr.request_timeout,
+    };
+    let capi = PaytrClient::new(ClientConfig {
+        request_timeout: settings.paytr.capi_timeout,
+        connect_timeout: settings
+            .paytr
+            .connect_timeout
+            .min(settings.paytr.capi_timeout),
+        ..config.clone()
+    })?;
+    Ok((PaytrClient::new(config)?, capi))
+}
+
 /// The pieces a [`Billing`] engine is made of.
 struct BillingParts<'a> {
     db: Db,
@@ -369,22 +379,13 @@ pub async fn standalone_billing(settings: &Settings) -> anyhow::Result<Billing> 
             format!("{public_url}{SANDBOX_PREFIX}"),
         ),
     };
-    let config = ClientConfig {
-        base_url,
-        credentials,
-        connect_timeout: settings.paytr.connect_timeout,
-        request_timeout: settings.paytr.request_timeout,
-    };
-    let capi = PaytrClient::new(ClientConfig {
-        request_timeout: settings.paytr.capi_timeout,
-        ..config.clone()
-    })?;
+    let (paytr, capi) = paytr_clients(settings, base_url, credentials)?;
     let secrets = Secrets::load_or_create(settings)?;
     Ok(make_billing(
         settings,
         BillingParts {
             db,
-            paytr: PaytrClient::new(config)?,
+            paytr,
             capi,
             cards: Arc::new(CardCache::new(Duration::from_secs(60))),
             data_key: &secrets.data_key,

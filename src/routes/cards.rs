@@ -15,11 +15,15 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-/// The signed-in shopper's full row, or `None` when nobody is signed in.
-async fn signed_in_user(ctx: &Ctx, state: &AppState) -> Result<Option<User>, crate::db::DbError> {
-    match &ctx.user {
-        Some(user) => user.load(state).await,
-        None => Ok(None),
+/// The signed-in shopper's full row; otherwise the response to send (log in, or an error).
+pub async fn require_user(ctx: &Ctx, state: &AppState) -> Result<User, HttpResponse> {
+    let Some(user) = &ctx.user else {
+        return Err(redirect("/login"));
+    };
+    match user.load(state).await {
+        Ok(Some(user)) => Ok(user),
+        Ok(None) => Err(redirect("/login")),
+        Err(e) => Err(server_error(ctx, &e)),
     }
 }
 
@@ -70,10 +74,9 @@ pub async fn pay_with_saved(
     form: PostForm,
 ) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
-    let user = match signed_in_user(&ctx, &state).await {
-        Ok(Some(user)) => user,
-        Ok(None) => return redirect("/login"),
-        Err(e) => return server_error(&ctx, &e),
+    let user = match require_user(&ctx, &state).await {
+        Ok(user) => user,
+        Err(response) => return response,
     };
     let public_id = id.into_inner();
     let found = state
@@ -161,10 +164,9 @@ pub async fn cards_page(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
-    let user = match signed_in_user(&ctx, &state).await {
-        Ok(Some(user)) => user,
-        Ok(None) => return redirect("/login"),
-        Err(e) => return server_error(&ctx, &e),
+    let user = match require_user(&ctx, &state).await {
+        Ok(user) => user,
+        Err(response) => return response,
     };
     let notice = match req.query_string() {
         q if q.contains("deleted=1") => Some("card_deleted"),
@@ -219,10 +221,9 @@ pub async fn confirm_delete(
     reference: web::Path<String>,
 ) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
-    let user = match signed_in_user(&ctx, &state).await {
-        Ok(Some(user)) => user,
-        Ok(None) => return redirect("/login"),
-        Err(e) => return server_error(&ctx, &e),
+    let user = match require_user(&ctx, &state).await {
+        Ok(user) => user,
+        Err(response) => return response,
     };
     if backs_subscription(&state, user.id, &reference).await {
         return message(
@@ -260,10 +261,9 @@ pub async fn delete_card(
     _form: PostForm,
 ) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
-    let user = match signed_in_user(&ctx, &state).await {
-        Ok(Some(user)) => user,
-        Ok(None) => return redirect("/login"),
-        Err(e) => return server_error(&ctx, &e),
+    let user = match require_user(&ctx, &state).await {
+        Ok(user) => user,
+        Err(response) => return response,
     };
     if !state.delete_limiter.check(&[&format!("user:{}", user.id)]) {
         return message(&ctx, StatusCode::TOO_MANY_REQUESTS, "my_cards", "too_many");

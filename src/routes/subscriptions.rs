@@ -194,13 +194,9 @@ async fn start_on_session_payment(
         Ok(ip) => ip,
         Err(e) => return server_error(ctx, &e),
     };
-    let user = match ctx.user.as_ref().map(|u| u.load(state)) {
-        Some(load) => match load.await {
-            Ok(Some(user)) => user,
-            Ok(None) => return redirect("/login"),
-            Err(e) => return server_error(ctx, &e),
-        },
-        None => return redirect("/login"),
+    let user = match super::cards::require_user(ctx, state).await {
+        Ok(user) => user,
+        Err(response) => return response,
     };
     // The cards on file now, so the one this payment saves can be told apart.
     let known = match cards_of(state, &user).await {
@@ -349,13 +345,9 @@ pub async fn change_card(
     form: PostForm,
 ) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
-    let Some(session_user) = ctx.user.clone() else {
-        return redirect("/login");
-    };
-    let user = match session_user.load(&state).await {
-        Ok(Some(user)) => user,
-        Ok(None) => return redirect("/login"),
-        Err(e) => return server_error(&ctx, &e),
+    let user = match super::cards::require_user(&ctx, &state).await {
+        Ok(user) => user,
+        Err(response) => return response,
     };
     match own_subscription(&state, user.id, path.id).await {
         Ok(Some(sub)) if sub.status != "cancelled" => {}

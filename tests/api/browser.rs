@@ -297,13 +297,19 @@ async fn a_shopper_subscribes_and_sees_the_subscription_in_chromium() {
         fill(&c, "email", "subscriber@example.com").await?;
         fill(&c, "password", "a long enough password").await?;
         click(&c, "register-submit").await?;
-        c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Id("nav-account")).await?;
+        c.wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Id("nav-account"))
+            .await?;
         c.goto(&format!("{}/", app.address)).await?;
         click(&c, "subscribe-kahve-kulubu").await?;
         fill(&c, "phone", "0555 111 22 33").await?;
         fill(&c, "address", "Moda Cad. 1, Kadıköy, İstanbul").await?;
         click(&c, "subscribe-continue").await?;
-        c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Id("subscription-card-note")).await?;
+        c.wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Id("subscription-card-note"))
+            .await?;
         fill(&c, "cc_owner", "AYSE YILMAZ").await?;
         fill(&c, "card_number", "4355084355084358").await?;
         fill(&c, "expiry_month", "12").await?;
@@ -311,10 +317,16 @@ async fn a_shopper_subscribes_and_sees_the_subscription_in_chromium() {
         fill(&c, "cvv", "000").await?;
         click(&c, "pay-submit").await?;
         click(&c, "approve").await?;
-        c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("[data-status=\"status_paid\"]")).await?;
+        c.wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("[data-status=\"status_paid\"]"))
+            .await?;
         for _ in 0..100 {
             c.goto(&format!("{}/account", app.address)).await?;
-            if c.find(Locator::Css("[data-status=\"sub_active\"]")).await.is_ok() {
+            if c.find(Locator::Css("[data-status=\"sub_active\"]"))
+                .await
+                .is_ok()
+            {
                 snapshot(&c, "9-subscription").await;
                 return Ok(());
             }

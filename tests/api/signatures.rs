@@ -1,12 +1,9 @@
 //! Known-answer vectors (tests/fixtures/test-vectors.json) and single-character mutations.
 
-use paytr_checkout::domain::{
-    AbsoluteUrl, Currency, Email, InstallmentCount, Lang, MerchantOid, Money, PaymentType,
-    UserAddress, UserIp, UserName, UserPhone,
-};
+use paytr_checkout::domain::{Currency, Email, InstallmentCount, Money, PaymentType, UserIp};
 use paytr_checkout::paytr::{
-    Basket, BasketItem, CardSource, MerchantCredentials, Notification, PaymentRequest, Token,
-    capi_delete_token, capi_list_token, notification_hash, sign, verify,
+    CardSource, MerchantCredentials, Notification, PaymentRequest, Token, capi_delete_token,
+    capi_list_token, notification_hash, sign, verify,
 };
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -49,31 +46,15 @@ fn of_kind<'a>(all: &'a Vectors, kind: &'a str) -> impl Iterator<Item = &'a Valu
 fn payment_request(f: &BTreeMap<String, String>) -> PaymentRequest {
     let amount = Money::parse_decimal(&f["payment_amount"]).expect("amount");
     PaymentRequest {
-        merchant_oid: MerchantOid::parse(&f["merchant_oid"]).expect("oid"),
         user_ip: UserIp::parse(&f["user_ip"]).expect("ip"),
         email: Email::parse(&f["email"]).expect("email"),
-        amount,
         currency: Currency::parse(&f["currency"]).expect("currency"),
         installment_count: InstallmentCount::parse(&f["installment_count"]).expect("installments"),
         payment_type: PaymentType::parse(&f["payment_type"]).expect("type"),
         test_mode: f["test_mode"] == "1",
         non_3d: f["non_3d"] == "1",
-        lang: Lang::Tr,
-        user_name: UserName::parse("Ayse Yilmaz").expect("name"),
-        user_address: UserAddress::parse("Istanbul").expect("address"),
-        user_phone: UserPhone::parse("05551112233").expect("phone"),
-        basket: Basket::new(vec![BasketItem {
-            name: "Abonelik".into(),
-            unit_price: amount,
-            quantity: 1,
-        }])
-        .expect("basket"),
-        ok_url: AbsoluteUrl::parse("merchant_ok_url", "https://shop.example/ok").expect("url"),
-        fail_url: AbsoluteUrl::parse("merchant_fail_url", "https://shop.example/fail")
-            .expect("url"),
         debug_on: false,
-        sync_mode: false,
-        non3d_test_failed: false,
+        ..crate::helpers::sample_request(&f["merchant_oid"], amount.kurus())
     }
 }
 
