@@ -9,23 +9,25 @@
 //! it. Due subscriptions are claimed with one atomic update, so engines running side by side
 //! charge each one once.
 
+mod activation;
 mod policy;
+mod settle;
 
 pub use policy::{Retry, RetryPolicy};
+pub use settle::settle_from_notification;
+use settle::succeed;
 
-use crate::cards::{CardCache, card_ref, saved_cards};
+use crate::cards::CardCache;
 use crate::catalog::{Catalog, Interval, Plan};
-use crate::checkout::notify::Outcome;
 use crate::db::models::Order;
 use crate::db::subscriptions::{ChargeAttempt, NewChargeAttempt, Subscription};
-use crate::db::{Db, DbConnection, DbError};
+use crate::db::{Db, DbError};
 use crate::domain::{
     AbsoluteUrl, Currency, Email, InstallmentCount, Lang, MerchantOid, Money, PaymentType,
     UserAddress, UserIp, UserName, UserPhone, year_month,
 };
 use crate::paytr::{
-    Basket, BasketItem, ChargeAnswer, Notification, NotificationStatus, PaymentRequest,
-    PaytrClient, PaytrError, Token,
+    Basket, BasketItem, ChargeAnswer, PaymentRequest, PaytrClient, PaytrError, Token,
 };
 use crate::seal::Sealer;
 use std::time::Duration;
@@ -406,221 +408,6 @@ impl Billing {
             &attempt_oid(sub.id, period, attempt_no),
         )
         .ok())
-    }
-
-    /// Ties subscriptions whose on-session payment has been confirmed to the card it saved.
-    pub async fn activate_pending(&self, now: i64) {
-        let pending = self
-            .db
-            .run(|conn| {
-                use crate::db::schema::subscriptions::dsl as s;
-                use diesel::prelude::*;
-                Ok(s::subscriptions
-                    .filter(s::status.eq_any(["pending_payment", "past_due", "needs_card"]))
-                    .select(s::id)
-                    .load::<i64>(conn)?)
-            })
-            .await
-            .unwrap_or_default();
-        for id in pending {
-            if let Err(e) = self.activate(id, now).await {
-                tracing::warn!(subscription = id, error = %e, "could not activate the subscription yet");
-            }
-        }
-    }
-
-    /// If the subscription's on-session order is paid: find the card it saved (CAPI LIST, the
-    /// card not on file before), tie the subscription to it and count the period as paid.
-    pub async fn activate(&self, id: i64, now: i64) -> anyhow::Result<bool> {
-        let found = self
-            .db
-            .run(move |conn| {
-                let Some(sub) = Subscription::find(conn, id)? else {
-                    return Ok(None);
-                };
-                let order = match sub.first_order_id {
-                    Some(order_id) => Order::find(conn, order_id)?,
-                    None => None,
-                };
-                Ok(Some((sub, order)))
-            })
-            .await?;
-        let Some((sub, Some(order))) = found else {
-            return Ok(false);
-        };
-        if order.status != "paid" {
-            return Ok(false);
-        }
-        let order_id = order.id;
-        let already_counted = self
-            .db
-            .run(move |conn| order_counted(conn, id, order_id))
-            .await?;
-        if already_counted {
-            return Ok(false);
-        }
-        let utoken = self.utoken_of(sub.user_id).await?;
-        self.cards.invalidate(sub.user_id);
-        let cards = saved_cards(&self.capi, &self.cards, sub.user_id, utoken.as_ref()).await?;
-        let known: Vec<&str> = sub
-            .known_cards
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .collect();
-        let Some(card) = cards
-            .iter()
-            .rev()
-            .find(|c| !known.contains(&card_ref(c).as_str()))
-        else {
-            self.db
-                .write(move |conn| {
-                    Subscription::set_status(conn, id, "needs_card", Some("card_not_saved"), now)
-                })
-                .await?;
-            return Ok(false);
-        };
-        let interval = Interval::parse(&sub.interval_unit).unwrap_or(Interval::Monthly);
-        let (sealed, last4) = (self.sealer.seal(card.ctoken.expose()), card.last_4.clone());
-        let expiry = format!("{}/{}", card.month, card.year);
-        let require_cvv = card.require_cvv;
-        let period = sub.periods_paid + 1;
-        self.db
-            .write(move |conn| {
-                use diesel::Connection;
-                conn.transaction(|conn| {
-                    mark_order_counted(conn, id, period, order_id, now)?;
-                    Subscription::advance(conn, id, period, now, interval.after(now), now)?;
-                    if require_cvv {
-                        // A card that wants its CVV can't be charged with nobody present.
-                        Subscription::set_status(
-                            conn,
-                            id,
-                            "needs_card",
-                            Some("card_needs_cvv"),
-                            now,
-                        )
-                    } else {
-                        Subscription::set_card(conn, id, &sealed, &last4, &expiry, now)
-                    }
-                })
-            })
-            .await?;
-        Ok(true)
-    }
-}
-
-fn on_session_oid(sub_id: i64, order_id: i64) -> String {
-    format!("SUB{sub_id}ORDER{order_id}")
-}
-
-/// Whether the on-session order `order_id` was already counted for the subscription: it is
-/// recorded as a succeeded attempt row named after the order, so it counts once.
-fn order_counted(conn: &mut DbConnection, sub_id: i64, order_id: i64) -> Result<bool, DbError> {
-    Ok(ChargeAttempt::find_by_merchant_oid(conn, &on_session_oid(sub_id, order_id))?.is_some())
-}
-
-fn mark_order_counted(
-    conn: &mut DbConnection,
-    sub_id: i64,
-    period: i32,
-    order_id: i64,
-    now: i64,
-) -> Result<(), DbError> {
-    NewChargeAttempt {
-        subscription_id: sub_id,
-        period,
-        attempt_no: 0,
-        merchant_oid: &on_session_oid(sub_id, order_id),
-        amount_kurus: 0,
-        card_ref: "on-session",
-        status: "succeeded",
-        created_at: now,
-        updated_at: now,
-    }
-    .insert(conn)
-}
-
-/// Marks the attempt succeeded and counts its period, once (answer and notification may race).
-fn succeed(
-    conn: &mut DbConnection,
-    oid: &str,
-    sub_id: i64,
-    period: i32,
-    interval: Interval,
-    now: i64,
-) -> Result<bool, DbError> {
-    use diesel::Connection;
-    conn.transaction(|conn| {
-        if !ChargeAttempt::transition(
-            conn,
-            oid,
-            &["submitted", "pending", "unknown", "failed_soft"],
-            "succeeded",
-            None,
-            None,
-            now,
-        )? {
-            return Ok(false);
-        }
-        let Some(sub) = Subscription::find(conn, sub_id)? else {
-            return Ok(false);
-        };
-        let start = sub.next_charge_at;
-        Subscription::advance(conn, sub_id, period, start, interval.after(start), now)?;
-        if sub.status == "past_due" {
-            Subscription::set_status(conn, sub_id, "active", None, now)?;
-        }
-        Ok(true)
-    })
-}
-
-/// Settles a renewal attempt from PayTR's notification (inside the notification's transaction).
-/// `None` when `n` is not about a renewal.
-pub fn settle_from_notification(
-    conn: &mut DbConnection,
-    n: &Notification,
-    now: i64,
-) -> Result<Option<Outcome>, DbError> {
-    let Some(attempt) = ChargeAttempt::find_by_merchant_oid(conn, &n.merchant_oid)? else {
-        return Ok(None);
-    };
-    let Some(sub) = Subscription::find(conn, attempt.subscription_id)? else {
-        return Ok(Some(Outcome::UnknownOrder));
-    };
-    let interval = Interval::parse(&sub.interval_unit).unwrap_or(Interval::Monthly);
-    match n.status() {
-        Some(NotificationStatus::Success) => {
-            let paid_enough = n
-                .total_amount()
-                .is_some_and(|t| t.kurus() >= attempt.amount_kurus);
-            if !paid_enough {
-                return Ok(Some(Outcome::Underpaid));
-            }
-            let done = succeed(conn, &n.merchant_oid, sub.id, attempt.period, interval, now)?;
-            Ok(Some(if done {
-                Outcome::RenewalPaid
-            } else {
-                Outcome::Duplicate
-            }))
-        }
-        Some(NotificationStatus::Failed) => {
-            let changed = ChargeAttempt::transition(
-                conn,
-                &n.merchant_oid,
-                &["submitted", "pending", "unknown"],
-                "failed_soft",
-                n.failed_reason_msg.as_deref(),
-                // A day after the attempt; the engine's own answer, if it comes, decides.
-                Some(attempt.created_at + 86_400),
-                now,
-            )?;
-            Ok(Some(if changed {
-                Outcome::RenewalFailed
-            } else {
-                Outcome::Duplicate
-            }))
-        }
-        None => Ok(Some(Outcome::UnknownStatus)),
     }
 }
 

@@ -8,6 +8,7 @@
 
 mod capi;
 pub mod cards;
+mod checks;
 pub mod knobs;
 mod notify;
 mod pages;

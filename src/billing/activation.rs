@@ -1,0 +1,141 @@
+//! Tying a subscription to the card its on-session payment saved.
+
+use super::Billing;
+use crate::cards::{card_ref, saved_cards};
+use crate::catalog::Interval;
+use crate::db::models::Order;
+use crate::db::subscriptions::{ChargeAttempt, NewChargeAttempt, Subscription};
+use crate::db::{DbConnection, DbError};
+
+impl Billing {
+    /// Ties subscriptions whose on-session payment has been confirmed to the card it saved.
+    pub async fn activate_pending(&self, now: i64) {
+        let pending = self
+            .db
+            .run(|conn| {
+                use crate::db::schema::subscriptions::dsl as s;
+                use diesel::prelude::*;
+                Ok(s::subscriptions
+                    .filter(s::status.eq_any(["pending_payment", "past_due", "needs_card"]))
+                    .select(s::id)
+                    .load::<i64>(conn)?)
+            })
+            .await
+            .unwrap_or_default();
+        for id in pending {
+            if let Err(e) = self.activate(id, now).await {
+                tracing::warn!(subscription = id, error = %e, "could not activate the subscription yet");
+            }
+        }
+    }
+
+    /// If the subscription's on-session order is paid: find the card it saved (CAPI LIST, the
+    /// card not on file before), tie the subscription to it and count the period as paid.
+    pub async fn activate(&self, id: i64, now: i64) -> anyhow::Result<bool> {
+        let found = self
+            .db
+            .run(move |conn| {
+                let Some(sub) = Subscription::find(conn, id)? else {
+                    return Ok(None);
+                };
+                let order = match sub.first_order_id {
+                    Some(order_id) => Order::find(conn, order_id)?,
+                    None => None,
+                };
+                Ok(Some((sub, order)))
+            })
+            .await?;
+        let Some((sub, Some(order))) = found else {
+            return Ok(false);
+        };
+        if order.status != "paid" {
+            return Ok(false);
+        }
+        let order_id = order.id;
+        let already_counted = self
+            .db
+            .run(move |conn| order_counted(conn, id, order_id))
+            .await?;
+        if already_counted {
+            return Ok(false);
+        }
+        let utoken = self.utoken_of(sub.user_id).await?;
+        self.cards.invalidate(sub.user_id);
+        let cards = saved_cards(&self.capi, &self.cards, sub.user_id, utoken.as_ref()).await?;
+        let known: Vec<&str> = sub
+            .known_cards
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .collect();
+        let Some(card) = cards
+            .iter()
+            .rev()
+            .find(|c| !known.contains(&card_ref(c).as_str()))
+        else {
+            self.db
+                .write(move |conn| {
+                    Subscription::set_status(conn, id, "needs_card", Some("card_not_saved"), now)
+                })
+                .await?;
+            return Ok(false);
+        };
+        let interval = Interval::parse(&sub.interval_unit).unwrap_or(Interval::Monthly);
+        let (sealed, last4) = (self.sealer.seal(card.ctoken.expose()), card.last_4.clone());
+        let expiry = format!("{}/{}", card.month, card.year);
+        let require_cvv = card.require_cvv;
+        let period = sub.periods_paid + 1;
+        self.db
+            .write(move |conn| {
+                use diesel::Connection;
+                conn.transaction(|conn| {
+                    mark_order_counted(conn, id, period, order_id, now)?;
+                    Subscription::advance(conn, id, period, now, interval.after(now), now)?;
+                    if require_cvv {
+                        // A card that wants its CVV can't be charged with nobody present.
+                        Subscription::set_status(
+                            conn,
+                            id,
+                            "needs_card",
+                            Some("card_needs_cvv"),
+                            now,
+                        )
+                    } else {
+                        Subscription::set_card(conn, id, &sealed, &last4, &expiry, now)
+                    }
+                })
+            })
+            .await?;
+        Ok(true)
+    }
+}
+
+fn on_session_oid(sub_id: i64, order_id: i64) -> String {
+    format!("SUB{sub_id}ORDER{order_id}")
+}
+
+/// Whether the on-session order `order_id` was already counted for the subscription: it is
+/// recorded as a succeeded attempt row named after the order, so it counts once.
+fn order_counted(conn: &mut DbConnection, sub_id: i64, order_id: i64) -> Result<bool, DbError> {
+    Ok(ChargeAttempt::find_by_merchant_oid(conn, &on_session_oid(sub_id, order_id))?.is_some())
+}
+
+fn mark_order_counted(
+    conn: &mut DbConnection,
+    sub_id: i64,
+    period: i32,
+    order_id: i64,
+    now: i64,
+) -> Result<(), DbError> {
+    NewChargeAttempt {
+        subscription_id: sub_id,
+        period,
+        attempt_no: 0,
+        merchant_oid: &on_session_oid(sub_id, order_id),
+        amount_kurus: 0,
+        card_ref: "on-session",
+        status: "succeeded",
+        created_at: now,
+        updated_at: now,
+    }
+    .insert(conn)
+}

@@ -1,0 +1,91 @@
+//! Settling renewal attempts, from PayTR's answer or its notification, exactly once.
+
+use crate::catalog::Interval;
+use crate::checkout::notify::Outcome;
+use crate::db::subscriptions::{ChargeAttempt, Subscription};
+use crate::db::{DbConnection, DbError};
+use crate::paytr::{Notification, NotificationStatus};
+
+/// Marks the attempt succeeded and counts its period, once (answer and notification may race).
+pub(super) fn succeed(
+    conn: &mut DbConnection,
+    oid: &str,
+    sub_id: i64,
+    period: i32,
+    interval: Interval,
+    now: i64,
+) -> Result<bool, DbError> {
+    use diesel::Connection;
+    conn.transaction(|conn| {
+        if !ChargeAttempt::transition(
+            conn,
+            oid,
+            &["submitted", "pending", "unknown", "failed_soft"],
+            "succeeded",
+            None,
+            None,
+            now,
+        )? {
+            return Ok(false);
+        }
+        let Some(sub) = Subscription::find(conn, sub_id)? else {
+            return Ok(false);
+        };
+        let start = sub.next_charge_at;
+        Subscription::advance(conn, sub_id, period, start, interval.after(start), now)?;
+        if sub.status == "past_due" {
+            Subscription::set_status(conn, sub_id, "active", None, now)?;
+        }
+        Ok(true)
+    })
+}
+
+/// Settles a renewal attempt from PayTR's notification (inside the notification's transaction).
+/// `None` when `n` is not about a renewal.
+pub fn settle_from_notification(
+    conn: &mut DbConnection,
+    n: &Notification,
+    now: i64,
+) -> Result<Option<Outcome>, DbError> {
+    let Some(attempt) = ChargeAttempt::find_by_merchant_oid(conn, &n.merchant_oid)? else {
+        return Ok(None);
+    };
+    let Some(sub) = Subscription::find(conn, attempt.subscription_id)? else {
+        return Ok(Some(Outcome::UnknownOrder));
+    };
+    let interval = Interval::parse(&sub.interval_unit).unwrap_or(Interval::Monthly);
+    match n.status() {
+        Some(NotificationStatus::Success) => {
+            let paid_enough = n
+                .total_amount()
+                .is_some_and(|t| t.kurus() >= attempt.amount_kurus);
+            if !paid_enough {
+                return Ok(Some(Outcome::Underpaid));
+            }
+            let done = succeed(conn, &n.merchant_oid, sub.id, attempt.period, interval, now)?;
+            Ok(Some(if done {
+                Outcome::RenewalPaid
+            } else {
+                Outcome::Duplicate
+            }))
+        }
+        Some(NotificationStatus::Failed) => {
+            let changed = ChargeAttempt::transition(
+                conn,
+                &n.merchant_oid,
+                &["submitted", "pending", "unknown"],
+                "failed_soft",
+                n.failed_reason_msg.as_deref(),
+                // A day after the attempt; the engine's own answer, if it comes, decides.
+                Some(attempt.created_at + 86_400),
+                now,
+            )?;
+            Ok(Some(if changed {
+                Outcome::RenewalFailed
+            } else {
+                Outcome::Duplicate
+            }))
+        }
+        None => Ok(Some(Outcome::UnknownStatus)),
+    }
+}
