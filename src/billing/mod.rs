@@ -258,7 +258,10 @@ impl Billing {
         .await
     }
 
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the answer and everything it settles"
+    )]
     async fn record_answer(
         &self,
         sub: &Subscription,

@@ -152,6 +152,12 @@ pub enum CheckoutError {
     Db(#[from] DbError),
 }
 
+impl From<diesel::result::Error> for CheckoutError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Db(DbError::Query(e))
+    }
+}
+
 fn new_attempt_row(
     conn: &mut DbConnection,
     order: &Order,

@@ -207,6 +207,27 @@ impl Subscription {
         Ok(changed == 1)
     }
 
+    /// Points the subscription at a new on-session order (paying a past-due period), with the
+    /// cards on file before it, so the card that order saves can be recognised.
+    pub fn set_on_session_order(
+        conn: &mut DbConnection,
+        id: i64,
+        order_id: i64,
+        known_cards: &str,
+        user_ip: &str,
+        now: i64,
+    ) -> Result<(), DbError> {
+        diesel::update(subscriptions::table.find(id))
+            .set((
+                subscriptions::first_order_id.eq(order_id),
+                subscriptions::known_cards.eq(known_cards),
+                subscriptions::user_ip.eq(user_ip),
+                subscriptions::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+
     pub fn set_cancel_at_period_end(
         conn: &mut DbConnection,
         id: i64,

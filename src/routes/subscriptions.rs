@@ -5,7 +5,7 @@ use super::ctx::{Ctx, PostForm, client_ip};
 use super::pages::{Layout, message, redirect, render, server_error};
 use crate::billing::plan_line;
 use crate::cards::{card_ref, find};
-use crate::checkout::{Billing as BillingDetails, place_order};
+use crate::checkout::{Billing as BillingDetails, CheckoutError, place_order};
 use crate::db::subscriptions::{ChargeAttempt, NewSubscription, Subscription};
 use crate::db::unix_now;
 use crate::domain::{Lang, Money, date_string};
@@ -180,7 +180,6 @@ pub async fn subscribe(
     start_on_session_payment(&ctx, &req, &state, user.id, &plan, billing, None).await
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn start_on_session_payment(
     ctx: &Ctx,
     req: &HttpRequest,
@@ -220,28 +219,18 @@ async fn start_on_session_payment(
         .db
         .write(move |conn| {
             use diesel::Connection;
-            conn.transaction(|conn| {
-                let (order, _) = place_order(conn, Some(user_id), &billing, &[line], currency, ip)
-                    .map_err(|e| match e {
-                        crate::checkout::CheckoutError::Db(e) => e,
-                        crate::checkout::CheckoutError::Invalid(v) => {
-                            crate::db::DbError::Commit(v.to_string())
-                        }
-                    })?;
+            Ok(conn.transaction::<_, CheckoutError, _>(|conn| {
+                let (order, _) = place_order(conn, Some(user_id), &billing, &[line], currency, ip)?;
                 let now = unix_now();
                 match existing {
-                    Some(id) => {
-                        use crate::db::schema::subscriptions::dsl as s;
-                        use diesel::prelude::*;
-                        diesel::update(s::subscriptions.find(id))
-                            .set((
-                                s::first_order_id.eq(order.id),
-                                s::known_cards.eq(&known),
-                                s::user_ip.eq(ip.to_string()),
-                                s::updated_at.eq(now),
-                            ))
-                            .execute(conn)?;
-                    }
+                    Some(id) => Subscription::set_on_session_order(
+                        conn,
+                        id,
+                        order.id,
+                        &known,
+                        &ip.to_string(),
+                        now,
+                    )?,
                     None => {
                         NewSubscription {
                             user_id,
@@ -262,11 +251,12 @@ async fn start_on_session_payment(
                     }
                 }
                 Ok(order.public_id)
-            })
+            }))
         })
         .await;
     match placed {
-        Ok(public_id) => redirect(&format!("/orders/{public_id}/pay")),
+        Ok(Ok(public_id)) => redirect(&format!("/orders/{public_id}/pay")),
+        Ok(Err(e)) => server_error(ctx, &e),
         Err(e) => server_error(ctx, &e),
     }
 }
