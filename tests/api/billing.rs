@@ -498,3 +498,37 @@ async fn billing_run_due_with_now_renews_in_sandbox_mode() {
     assert!(stdout.starts_with("charged 1, pending 0"), "{stdout}");
     assert_eq!(subscription(&app, id).await.periods_paid, 2);
 }
+
+#[tokio::test]
+async fn an_expired_card_is_not_charged_and_the_shopper_is_asked_to_update_it() {
+    let app = spawn_app().await;
+    let (mut shopper, id) = subscriber(&app, "expired@example.com", VISA).await;
+    db(&app, move |conn| {
+        use diesel::prelude::*;
+        use paytr_checkout::db::schema::subscriptions::dsl as s;
+        diesel::update(s::subscriptions.find(id))
+            .set(s::card_expiry.eq("12/30"))
+            .execute(conn)?;
+        Ok(())
+    })
+    .await;
+    let billing = engine(&app).await;
+    let after_expiry = paytr_checkout::cli::parse_time("2031-01-15").expect("date");
+
+    let summary = billing.run_due(after_expiry).await.expect("pass");
+
+    assert_eq!(summary.hard_failed, 1);
+    assert_eq!(recurring_payments(&app), 0, "nothing was sent");
+    let sub = subscription(&app, id).await;
+    assert_eq!(
+        (sub.status.as_str(), sub.status_reason.as_deref()),
+        ("past_due", Some("card_expired"))
+    );
+    assert!(
+        shopper
+            .get("/account")
+            .await
+            .html
+            .contains("Kartınızın süresi dolmuş")
+    );
+}
