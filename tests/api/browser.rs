@@ -134,6 +134,19 @@ async fn click(c: &Client, id: &str) -> Result<(), anyhow::Error> {
     Ok(())
 }
 
+async fn register(c: &Client, app: &TestApp, email: &str) -> Result<(), anyhow::Error> {
+    c.goto(&format!("{}/register", app.address)).await?;
+    fill(c, "full_name", "Ayşe Yılmaz").await?;
+    fill(c, "email", email).await?;
+    fill(c, "password", "a long enough password").await?;
+    click(c, "register-submit").await?;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("nav-account"))
+        .await?;
+    Ok(())
+}
+
 async fn buy(c: &Client, app: &TestApp, card: &str, save: bool) -> Result<(), anyhow::Error> {
     c.goto(&format!("{}/products/seramik-kupa", app.address))
         .await?;
@@ -180,11 +193,7 @@ async fn buy(c: &Client, app: &TestApp, card: &str, save: bool) -> Result<(), an
 #[tokio::test]
 async fn a_signed_in_shopper_saves_a_card_and_sees_the_order_paid_in_chromium() {
     run("signed_in_purchase", |c, app| async move {
-        c.goto(&format!("{}/register", app.address)).await?;
-        fill(&c, "full_name", "Ayşe Yılmaz").await?;
-        fill(&c, "email", "browser@example.com").await?;
-        fill(&c, "password", "a long enough password").await?;
-        click(&c, "register-submit").await?;
+        register(&c, &app, "browser@example.com").await?;
         c.wait()
             .at_most(Duration::from_secs(10))
             .for_element(Locator::Id("nav-account"))
@@ -236,11 +245,7 @@ async fn a_declined_card_shows_its_message_in_chromium() {
 #[tokio::test]
 async fn a_returning_shopper_pays_with_a_saved_card_then_deletes_it_in_chromium() {
     run("saved_card", |c, app| async move {
-        c.goto(&format!("{}/register", app.address)).await?;
-        fill(&c, "full_name", "Ayşe Yılmaz").await?;
-        fill(&c, "email", "returning@example.com").await?;
-        fill(&c, "password", "a long enough password").await?;
-        click(&c, "register-submit").await?;
+        register(&c, &app, "returning@example.com").await?;
         buy(&c, &app, "5406670000000074", true).await?;
         c.wait()
             .at_most(Duration::from_secs(20))
@@ -292,11 +297,7 @@ async fn a_returning_shopper_pays_with_a_saved_card_then_deletes_it_in_chromium(
 #[tokio::test]
 async fn a_shopper_subscribes_and_sees_the_subscription_in_chromium() {
     run("subscription", |c, app| async move {
-        c.goto(&format!("{}/register", app.address)).await?;
-        fill(&c, "full_name", "Ayşe Yılmaz").await?;
-        fill(&c, "email", "subscriber@example.com").await?;
-        fill(&c, "password", "a long enough password").await?;
-        click(&c, "register-submit").await?;
+        register(&c, &app, "subscriber@example.com").await?;
         c.wait()
             .at_most(Duration::from_secs(10))
             .for_element(Locator::Id("nav-account"))
