@@ -6,7 +6,7 @@ use super::payment::Charge;
 use crate::domain::Money;
 use crate::paytr::Token;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -227,7 +227,14 @@ fn back_to_panel(sandbox: &Sandbox) -> HttpResponse {
 }
 
 /// `POST /notifications/{id}/resend`.
-pub async fn resend(sandbox: web::Data<Sandbox>, id: web::Path<u64>) -> HttpResponse {
+pub async fn resend(
+    req: HttpRequest,
+    sandbox: web::Data<Sandbox>,
+    id: web::Path<u64>,
+) -> HttpResponse {
+    if cross_site(&req) {
+        return HttpResponse::Forbidden().body("the sandbox panel only takes its own forms");
+    }
     if sandbox.resend(*id) {
         back_to_panel(&sandbox)
     } else {
@@ -237,15 +244,32 @@ pub async fn resend(sandbox: web::Data<Sandbox>, id: web::Path<u64>) -> HttpResp
 
 /// `POST /knobs`: fields that are present change their knob; absent fields keep theirs.
 pub async fn update_knobs(
+    req: HttpRequest,
     sandbox: web::Data<Sandbox>,
     form: web::Form<HashMap<String, String>>,
 ) -> HttpResponse {
+    if cross_site(&req) {
+        return HttpResponse::Forbidden().body("the sandbox panel only takes its own forms");
+    }
     match apply_knobs(sandbox.knobs(), &form) {
         Ok(knobs) => {
             sandbox.set_knobs(knobs);
             back_to_panel(&sandbox)
         }
         Err(field) => HttpResponse::BadRequest().body(format!("invalid value for {field}")),
+    }
+}
+
+/// The panel's forms carry no token (it is a test tool), so another site's page must not be
+/// able to post them: browsers say where a form came from in `Origin` / `Sec-Fetch-Site`.
+fn cross_site(req: &HttpRequest) -> bool {
+    let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+    if header("sec-fetch-site").is_some_and(|site| site == "cross-site") {
+        return true;
+    }
+    match (header("origin"), header("host")) {
+        (Some(origin), Some(host)) => origin.split("://").nth(1) != Some(host),
+        _ => false,
     }
 }
 

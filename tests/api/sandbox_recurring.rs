@@ -408,3 +408,34 @@ async fn serve_without_credentials_mounts_the_sandbox_under_sandbox() {
         .expect("credentials kept");
     assert!(merchant.contains("merchant_salt"));
 }
+
+#[tokio::test]
+async fn the_panel_refuses_forms_posted_from_another_site() {
+    let sb = start_sandbox().await;
+
+    let forged = sb
+        .http
+        .post(format!("{}/knobs", sb.url))
+        .header("origin", "https://evil.example")
+        .form(&[("recurring_fault", "http500")])
+        .send()
+        .await
+        .expect("answer");
+    let own = sb
+        .http
+        .post(format!("{}/knobs", sb.url))
+        .header("origin", sb.url.clone())
+        .form(&[("latency_ms", "5")])
+        .send()
+        .await
+        .expect("answer");
+
+    assert_eq!(forged.status(), 403);
+    assert_eq!(
+        sb.sandbox.knobs().recurring_fault,
+        Fault::None,
+        "nothing changed"
+    );
+    assert_eq!(own.status(), 303);
+    assert_eq!(sb.sandbox.knobs().latency, Duration::from_millis(5));
+}
