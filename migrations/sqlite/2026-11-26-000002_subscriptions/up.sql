@@ -28,6 +28,7 @@ CREATE TABLE subscriptions (
 );
 CREATE INDEX subscriptions_user_id ON subscriptions(user_id);
 CREATE INDEX subscriptions_due ON subscriptions(status, next_charge_at);
+CREATE INDEX subscriptions_first_order ON subscriptions(first_order_id);
 
 -- Every recurring charge attempt; merchant_oid is deterministic per (subscription, period,
 -- attempt), so two engines can never send the same attempt twice.
