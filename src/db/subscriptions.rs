@@ -83,15 +83,14 @@ impl Subscription {
             .load(conn)?)
     }
 
-    pub fn find_by_first_order(
-        conn: &mut DbConnection,
-        order_id: i64,
-    ) -> Result<Option<Subscription>, DbError> {
-        Ok(subscriptions::table
+    /// Whether an on-session order starts (or restarts) a subscription.
+    pub fn exists_for_first_order(conn: &mut DbConnection, order_id: i64) -> Result<bool, DbError> {
+        let found: Option<i64> = subscriptions::table
             .filter(subscriptions::first_order_id.eq(order_id))
-            .select(Subscription::as_select())
+            .select(subscriptions::id)
             .first(conn)
-            .optional()?)
+            .optional()?;
+        Ok(found.is_some())
     }
 
     /// Claims every due subscription not claimed by another engine, in one atomic update, and

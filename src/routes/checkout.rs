@@ -188,8 +188,7 @@ async fn load_order(
                 None => None,
             };
             let subscription =
-                crate::db::subscriptions::Subscription::find_by_first_order(conn, order.id)?
-                    .is_some();
+                crate::db::subscriptions::Subscription::exists_for_first_order(conn, order.id)?;
             Ok(Some((order, attempt, user, subscription)))
         })
         .await
