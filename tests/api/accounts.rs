@@ -162,19 +162,9 @@ async fn an_idle_session_expires_on_the_server() {
     let mut shopper = Shopper::new(&app.address);
     shopper.register("idle@example.com").await;
     assert!(signed_in(&mut shopper).await);
-    let pool = Backend::from_url(&app.db.url)
-        .expect("url")
-        .pool(1)
-        .expect("pool");
 
-    pool.run(|conn| {
-        Ok(
-            diesel::sql_query("UPDATE sessions SET last_seen_at = last_seen_at - 1801")
-                .execute(conn)?,
-        )
-    })
-    .await
-    .expect("age the session");
+    app.execute_sql("UPDATE sessions SET last_seen_at = last_seen_at - 1801")
+        .await;
 
     assert!(
         !signed_in(&mut shopper).await,
@@ -187,19 +177,9 @@ async fn a_session_ends_after_twelve_hours_even_when_active() {
     let app = spawn_app().await;
     let mut shopper = Shopper::new(&app.address);
     shopper.register("long@example.com").await;
-    let pool = Backend::from_url(&app.db.url)
-        .expect("url")
-        .pool(1)
-        .expect("pool");
 
-    pool.run(|conn| {
-        Ok(
-            diesel::sql_query("UPDATE sessions SET created_at = created_at - 43201")
-                .execute(conn)?,
-        )
-    })
-    .await
-    .expect("age the session");
+    app.execute_sql("UPDATE sessions SET created_at = created_at - 43201")
+        .await;
 
     assert!(!signed_in(&mut shopper).await);
 }

@@ -4,7 +4,6 @@ use crate::helpers::{TestApp, eventually_async, spawn_app, spawn_app_with};
 use crate::sandbox_harness::VISA;
 use crate::shopper::{Shopper, form_inputs, order_id};
 use paytr_checkout::billing::{Billing, Summary};
-use paytr_checkout::db::Backend;
 use paytr_checkout::db::subscriptions::{ChargeAttempt, NewChargeAttempt, Subscription};
 use paytr_checkout::sandbox::knobs::{Fault, Knobs};
 use paytr_checkout::startup::standalone_billing;
@@ -19,13 +18,7 @@ async fn db<T: Send + 'static>(
     + Send
     + 'static,
 ) -> T {
-    Backend::from_url(&app.db.url)
-        .expect("url")
-        .pool(1)
-        .expect("pool")
-        .run(f)
-        .await
-        .expect("query")
+    app.db_run(f).await
 }
 
 async fn subscription(app: &TestApp, id: i64) -> Subscription {

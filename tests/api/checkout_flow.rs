@@ -3,7 +3,6 @@
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 use crate::sandbox_harness::{VISA, start_sandbox};
 use crate::shopper::{Shopper, hidden_fields, order_id};
-use paytr_checkout::db::Backend;
 use paytr_checkout::db::models::{Order, PaymentAttempt, User, notification_outcomes};
 use paytr_checkout::paytr::Token;
 
@@ -13,11 +12,7 @@ async fn db_query<T: Send + 'static>(
     + Send
     + 'static,
 ) -> T {
-    let pool = Backend::from_url(&app.db.url)
-        .expect("url")
-        .pool(1)
-        .expect("pool");
-    pool.run(f).await.expect("query")
+    app.db_run(f).await
 }
 
 async fn attempt_of(app: &TestApp, public_id: &str) -> (Order, PaymentAttempt) {

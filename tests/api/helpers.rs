@@ -78,6 +78,26 @@ impl TestApp {
         })
     }
 
+    /// Runs `f` on the app's database through a pool of its own.
+    pub async fn db_run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut paytr_checkout::db::DbConnection) -> Result<T, paytr_checkout::db::DbError>
+        + Send
+        + 'static,
+    ) -> T {
+        let pool = paytr_checkout::db::Backend::from_url(&self.db.url)
+            .expect("url")
+            .pool(1)
+            .expect("pool");
+        pool.run(f).await.expect("query")
+    }
+
+    /// Executes one SQL statement on the app's database (to age sessions, break a table, …).
+    pub async fn execute_sql(&self, sql: &'static str) -> usize {
+        self.db_run(move |conn| Ok(diesel::RunQueryDsl::execute(diesel::sql_query(sql), conn)?))
+            .await
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http
             .get(format!("{}{path}", self.address))
