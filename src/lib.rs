@@ -17,5 +17,6 @@ pub mod paytr;
 pub mod routes;
 pub mod sandbox;
 pub mod seal;
+pub mod security;
 pub mod sessions;
 pub mod startup;

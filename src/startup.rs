@@ -1,6 +1,6 @@
 //! Building and running the HTTP server.
 
-use crate::accounts::{RateLimiter, random_string};
+use crate::accounts::{LoginThrottle, RateLimiter, random_string};
 use crate::billing::{Billing, RetryPolicy};
 use crate::cards::CardCache;
 use crate::catalog::Catalog;
@@ -46,7 +46,10 @@ pub struct AppState {
     pub test_mode: bool,
     pub catalog: Catalog,
     pub sealer: Sealer,
+    /// All log-in tries per address (IPv6 by /64).
     pub login_limiter: RateLimiter,
+    /// Failed log-ins per account and address, with backoff.
+    pub login_throttle: LoginThrottle,
     pub register_limiter: RateLimiter,
     pub payment_limiter: RateLimiter,
     pub delete_limiter: RateLimiter,
@@ -135,7 +138,8 @@ impl Application {
             sandbox: sandbox.clone(),
             catalog,
             sealer: Sealer::new(&secrets.data_key),
-            login_limiter: RateLimiter::new(10, minutes(15)),
+            login_limiter: RateLimiter::new(100, minutes(15)),
+            login_throttle: LoginThrottle::new(5, minutes(15)),
             register_limiter: RateLimiter::new(10, minutes(60)),
             payment_limiter: RateLimiter::new(30, minutes(15)),
             delete_limiter: RateLimiter::new(10, minutes(15)),

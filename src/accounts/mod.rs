@@ -2,7 +2,7 @@
 
 mod limiter;
 
-pub use limiter::RateLimiter;
+pub use limiter::{LoginThrottle, RateLimiter};
 
 use crate::db::models::{NewUser, User};
 use crate::db::schema::users;
@@ -13,6 +13,8 @@ use argon2::password_hash::{
 };
 use argon2::{Algorithm, Argon2, Params, Version};
 use diesel::prelude::*;
+use sha2::{Digest, Sha256};
+use crate::paytr::Token;
 use rand::Rng;
 use rand::distributions::Alphanumeric;
 
@@ -129,20 +131,80 @@ pub fn find_user(conn: &mut DbConnection, id: i64) -> Result<Option<User>, DbErr
         .optional()?)
 }
 
-/// Stores the shopper's sealed utoken unless one is already on file (cards stay grouped).
-pub fn store_utoken_if_none(
+/// SHA-256 of a utoken, hex: what the unique index on `users.utoken_hash` compares.
+pub fn utoken_hash(utoken: &Token) -> String {
+    Sha256::digest(utoken.expose().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// What [`bind_utoken`] did with a `utoken` that came back in a notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binding {
+    /// The shopper had none; this one is theirs now.
+    Bound,
+    /// The shopper's own utoken came back (a further card, or a saved-card payment).
+    AlreadyTheirs,
+    /// Not bound; the reason is a security event.
+    Refused(&'static str),
+}
+
+/// Binds a notification's `utoken` to the shopper of the paid order, only when our own records
+/// prove it is theirs.
+///
+/// Why the rule: PayTR's `paytr_token` signs neither `utoken` nor `store_card`, so whoever holds
+/// a payment form can add `store_card=1` and *their own* `utoken` before posting it to PayTR.
+/// The payment goes through, and the notification then carries the stranger's `utoken`. Bound
+/// blindly, every card the shopper saves afterwards would land in the stranger's card list (and
+/// could be charged from the stranger's subscription). So a `utoken` is bound only if:
+/// - the attempt was ours to store a card (`store_card` offered to this signed-in shopper);
+/// - the shopper has no utoken yet (then the form we rendered carried none either: a shopper's
+///   utoken is never removed, so "none now" implies "none when the form was rendered");
+/// - no other shopper holds it (also enforced by the unique index on `users.utoken_hash`).
+///
+/// A shopper's own utoken coming back changes nothing. Anything else is refused and becomes a
+/// security event, and both shoppers' card lists are left untouched.
+pub fn bind_utoken(
     conn: &mut DbConnection,
     user_id: i64,
+    store_card_offered: bool,
+    utoken: &Token,
     sealed: &str,
-) -> Result<bool, DbError> {
+) -> Result<Binding, DbError> {
+    let hash = utoken_hash(utoken);
+    let Some(user) = find_user(conn, user_id)? else {
+        return Ok(Binding::Refused("no_such_shopper"));
+    };
+    if user.utoken_hash.as_deref() == Some(hash.as_str()) {
+        return Ok(Binding::AlreadyTheirs);
+    }
+    if user.utoken_sealed.is_some() {
+        return Ok(Binding::Refused("shopper_has_another_utoken"));
+    }
+    if !store_card_offered {
+        return Ok(Binding::Refused("store_card_not_offered"));
+    }
+    let holder: Option<i64> = users::table
+        .filter(users::utoken_hash.eq(&hash))
+        .select(users::id)
+        .first(conn)
+        .optional()?;
+    if holder.is_some() {
+        return Ok(Binding::Refused("utoken_of_another_shopper"));
+    }
     let changed = diesel::update(
         users::table
             .find(user_id)
             .filter(users::utoken_sealed.is_null()),
     )
-    .set(users::utoken_sealed.eq(sealed))
+    .set((users::utoken_sealed.eq(sealed), users::utoken_hash.eq(&hash)))
     .execute(conn)?;
-    Ok(changed == 1)
+    Ok(if changed == 1 {
+        Binding::Bound
+    } else {
+        Binding::Refused("shopper_has_another_utoken")
+    })
 }
 
 #[cfg(test)]

@@ -67,22 +67,24 @@ impl Billing {
             .split(',')
             .filter(|s| !s.is_empty())
             .collect();
-        let Some(card) = cards
+        let card = cards
             .iter()
             .rev()
-            .find(|c| !known.contains(&card_ref(c).as_str()))
-        else {
-            self.db
-                .write(move |conn| {
-                    Subscription::set_status(conn, id, "needs_card", Some("card_not_saved"), now)
-                })
-                .await?;
-            return Ok(false);
-        };
+            .find(|c| !known.contains(&card_ref(c).as_str()));
         let interval = Interval::parse(&sub.interval_unit).unwrap_or(Interval::Monthly);
-        let (sealed, last4) = (self.sealer.seal(card.ctoken.expose()), card.last_4.clone());
-        let expiry = format!("{}/{}", card.month, card.year);
-        let require_cvv = card.require_cvv;
+        // The paid period always counts, card or not: the shopper paid for it. Without a card
+        // that can be charged unattended, only a card for the next renewal is asked for.
+        let chargeable = card.filter(|c| !c.require_cvv).map(|c| {
+            (
+                self.sealer.seal(c.ctoken.expose()),
+                c.last_4.clone(),
+                format!("{}/{}", c.month, c.year),
+            )
+        });
+        let reason = match card {
+            None => "card_not_saved",
+            Some(_) => "card_needs_cvv",
+        };
         let period = sub.periods_paid + 1;
         self.db
             .write(move |conn| {
@@ -90,17 +92,13 @@ impl Billing {
                 conn.transaction(|conn| {
                     mark_order_counted(conn, id, period, order_id, now)?;
                     Subscription::advance(conn, id, period, now, interval.after(now), now)?;
-                    if require_cvv {
-                        // A card that wants its CVV can't be charged with nobody present.
-                        Subscription::set_status(
-                            conn,
-                            id,
-                            "needs_card",
-                            Some("card_needs_cvv"),
-                            now,
-                        )
-                    } else {
-                        Subscription::set_card(conn, id, &sealed, &last4, &expiry, now)
+                    match &chargeable {
+                        Some((sealed, last4, expiry)) => Subscription::activate_with_card(
+                            conn, id, sealed, last4, expiry, now,
+                        ),
+                        None => {
+                            Subscription::set_status(conn, id, "needs_card", Some(reason), now)
+                        }
                     }
                 })
             })
@@ -115,7 +113,7 @@ fn on_session_oid(sub_id: i64, order_id: i64) -> String {
 
 /// Whether the on-session order `order_id` was already counted for the subscription: it is
 /// recorded as a succeeded attempt row named after the order, so it counts once.
-fn order_counted(conn: &mut DbConnection, sub_id: i64, order_id: i64) -> Result<bool, DbError> {
+pub fn order_counted(conn: &mut DbConnection, sub_id: i64, order_id: i64) -> Result<bool, DbError> {
     Ok(ChargeAttempt::find_by_merchant_oid(conn, &on_session_oid(sub_id, order_id))?.is_some())
 }
 

@@ -13,6 +13,7 @@ mod activation;
 mod policy;
 mod settle;
 
+pub use activation::order_counted;
 pub use policy::{Retry, RetryPolicy};
 pub use settle::settle_from_notification;
 use settle::succeed;
@@ -355,10 +356,16 @@ impl Billing {
         let (oid, msg) = (oid.to_owned(), msg.map(str::to_owned));
         self.db
             .write(move |conn| {
+                // A failed notification can land before the answer and write a soft failure;
+                // the answer, which says whether to try again, then decides.
+                let from: &[&str] = match to {
+                    "failed_soft" | "failed_hard" => &["submitted", "failed_soft"],
+                    _ => &["submitted"],
+                };
                 ChargeAttempt::transition(
                     conn,
                     &oid,
-                    &["submitted"],
+                    from,
                     to,
                     msg.as_deref(),
                     retry,

@@ -4,7 +4,8 @@
 //! attempt and order at most once; duplicates change nothing. The caller answers `OK` only
 //! after [`apply`] committed.
 
-use crate::accounts::store_utoken_if_none;
+use crate::accounts::{Binding, bind_utoken};
+use crate::security::{self, EventKind};
 use crate::db::models::{NewNotification, Order, PaymentAttempt};
 use crate::db::{DbConnection, DbError, unix_now};
 use crate::domain::Currency;
@@ -151,11 +152,31 @@ fn apply_inner(
             }
             Order::mark_paid(conn, attempt.order_id, now)?;
             let mut card_saved_for = None;
-            if let (Some(utoken), Some(order)) = (&n.utoken, Order::find(conn, attempt.order_id)?)
-                && let Some(user_id) = order.user_id
-            {
-                store_utoken_if_none(conn, user_id, &sealer.seal(utoken.expose()))?;
-                card_saved_for = Some(user_id);
+            if let Some(utoken) = &n.utoken {
+                let owner = Order::find(conn, attempt.order_id)?.and_then(|o| o.user_id);
+                let binding = match owner {
+                    Some(user_id) => bind_utoken(
+                        conn,
+                        user_id,
+                        attempt.store_card,
+                        utoken,
+                        &sealer.seal(utoken.expose()),
+                    )?,
+                    None => Binding::Refused("guest_order"),
+                };
+                match binding {
+                    Binding::Bound | Binding::AlreadyTheirs => card_saved_for = owner,
+                    Binding::Refused(reason) => {
+                        // The payment stands; the utoken is nobody's. Recorded for the merchant.
+                        security::record(
+                            conn,
+                            EventKind::UtokenRefused,
+                            owner,
+                            Some(&n.merchant_oid),
+                            &format!("{reason}; utoken #{}", utoken.hint()),
+                        )?;
+                    }
+                }
             }
             Ok(Applied {
                 outcome: Outcome::Paid,

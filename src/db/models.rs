@@ -15,6 +15,8 @@ pub struct User {
     pub address: String,
     pub utoken_sealed: Option<String>,
     pub created_at: i64,
+    /// SHA-256 of the utoken: unique, so one utoken belongs to one shopper at most.
+    pub utoken_hash: Option<String>,
 }
 
 #[derive(Debug, Insertable)]

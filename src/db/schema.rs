@@ -10,6 +10,7 @@ diesel::table! {
         address -> Text,
         utoken_sealed -> Nullable<Text>,
         created_at -> BigInt,
+        utoken_hash -> Nullable<Text>,
     }
 }
 
@@ -129,3 +130,21 @@ diesel::table! {
 
 diesel::joinable!(subscriptions -> users (user_id));
 diesel::joinable!(charge_attempts -> subscriptions (subscription_id));
+
+diesel::table! {
+    security_events (id) {
+        id -> BigInt,
+        kind -> Text,
+        user_id -> Nullable<BigInt>,
+        merchant_oid -> Nullable<Text>,
+        detail -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    app_meta (name) {
+        name -> Text,
+        value -> Text,
+    }
+}

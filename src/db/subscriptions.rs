@@ -156,8 +156,47 @@ impl Subscription {
         Ok(())
     }
 
-    /// Ties the subscription to a card and makes it active.
+    /// Renewals go to another card (the shopper's choice). This never makes an unpaid
+    /// subscription active: only a paid period does ([`Subscription::activate_with_card`]). A
+    /// subscription whose first period is paid and that waited for a card (or a past-due one,
+    /// retried on the new card) becomes active again.
     pub fn set_card(
+        conn: &mut DbConnection,
+        id: i64,
+        sealed: &str,
+        last4: &str,
+        expiry: &str,
+        now: i64,
+    ) -> Result<bool, DbError> {
+        let changed = diesel::update(
+            subscriptions::table
+                .find(id)
+                .filter(subscriptions::status.ne_all(["cancelled", "pending_payment"])),
+        )
+        .set((
+            subscriptions::ctoken_sealed.eq(sealed),
+            subscriptions::card_last4.eq(last4),
+            subscriptions::card_expiry.eq(expiry),
+            subscriptions::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+        diesel::update(
+            subscriptions::table
+                .find(id)
+                .filter(subscriptions::status.eq_any(["needs_card", "past_due"]))
+                .filter(subscriptions::periods_paid.ge(1)),
+        )
+        .set((
+            subscriptions::status.eq("active"),
+            subscriptions::status_reason.eq(None::<String>),
+        ))
+        .execute(conn)?;
+        Ok(changed == 1)
+    }
+
+    /// After a paid on-session period (the notification, counted by activation): the card it
+    /// saved backs the renewals and the subscription is active.
+    pub fn activate_with_card(
         conn: &mut DbConnection,
         id: i64,
         sealed: &str,
@@ -168,7 +207,8 @@ impl Subscription {
         diesel::update(
             subscriptions::table
                 .find(id)
-                .filter(subscriptions::status.ne("cancelled")),
+                .filter(subscriptions::status.ne("cancelled"))
+                .filter(subscriptions::periods_paid.ge(1)),
         )
         .set((
             subscriptions::ctoken_sealed.eq(sealed),
@@ -207,24 +247,35 @@ impl Subscription {
     }
 
     /// Points the subscription at a new on-session order (paying a past-due period), with the
-    /// cards on file before it, so the card that order saves can be recognised.
+    /// cards on file before it, so the card that order saves can be recognised. Compare and
+    /// swap on the previous order: of two requests racing, one wins (false for the other).
     pub fn set_on_session_order(
         conn: &mut DbConnection,
         id: i64,
+        previous_order: Option<i64>,
         order_id: i64,
         known_cards: &str,
         user_ip: &str,
         now: i64,
-    ) -> Result<(), DbError> {
-        diesel::update(subscriptions::table.find(id))
-            .set((
-                subscriptions::first_order_id.eq(order_id),
-                subscriptions::known_cards.eq(known_cards),
-                subscriptions::user_ip.eq(user_ip),
-                subscriptions::updated_at.eq(now),
-            ))
-            .execute(conn)?;
-        Ok(())
+    ) -> Result<bool, DbError> {
+        let target = subscriptions::table.find(id);
+        let values = (
+            subscriptions::first_order_id.eq(order_id),
+            subscriptions::known_cards.eq(known_cards),
+            subscriptions::user_ip.eq(user_ip),
+            subscriptions::updated_at.eq(now),
+        );
+        let changed = match previous_order {
+            Some(previous) => diesel::update(
+                target.filter(subscriptions::first_order_id.eq(previous)),
+            )
+            .set(values)
+            .execute(conn)?,
+            None => diesel::update(target.filter(subscriptions::first_order_id.is_null()))
+                .set(values)
+                .execute(conn)?,
+        };
+        Ok(changed == 1)
     }
 
     pub fn set_cancel_at_period_end(

@@ -1,7 +1,7 @@
 //! The shopper's fields PayTR requires, with PayTR's length limits.
 
 use super::{ValidationError, bounded_text};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 
 macro_rules! text_value {
     ($(#[$doc:meta])* $name:ident, $field:literal, $max:literal) => {
@@ -108,9 +108,9 @@ impl AbsoluteUrl {
     }
 }
 
-/// The shopper's IPv4 address, as PayTR requires (`user_ip`, "ipv4", ≤ 39 characters).
+/// The shopper's public IP address for PayTR's `user_ip` (≤ 39 characters: IPv4 or IPv6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UserIp(Ipv4Addr);
+pub struct UserIp(IpAddr);
 
 impl UserIp {
     pub fn parse(value: &str) -> Result<Self, ValidationError> {
@@ -118,25 +118,21 @@ impl UserIp {
             Ok(ip) => Self::from_ip(ip),
             Err(_) => Err(ValidationError::new(
                 "user_ip",
-                "must be an IPv4 address such as 85.34.78.112",
+                "must be an IP address such as 85.34.78.112 or 2001:db8::1",
             )),
         }
     }
 
-    /// IPv4-mapped IPv6 addresses (`::ffff:a.b.c.d`) are read as their IPv4 address.
+    /// IPv4-mapped IPv6 addresses (`::ffff:a.b.c.d`) are read as their IPv4 address. A full
+    /// IPv6 address is at most 39 characters, which is PayTR's limit for `user_ip`.
     pub fn from_ip(ip: IpAddr) -> Result<Self, ValidationError> {
-        match ip {
-            IpAddr::V4(v4) => Ok(Self(v4)),
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(Self).ok_or_else(|| {
-                ValidationError::new(
-                    "user_ip",
-                    "is an IPv6 address, but PayTR accepts only IPv4 addresses for user_ip",
-                )
-            }),
-        }
+        Ok(Self(match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        }))
     }
 
-    pub fn addr(self) -> Ipv4Addr {
+    pub fn addr(self) -> IpAddr {
         self.0
     }
 }
@@ -197,9 +193,16 @@ mod tests {
                 .as_deref(),
             Ok("85.34.78.112")
         );
-        assert!(UserIp::parse("::ffff:85.34.78.112").is_ok());
-        let err = UserIp::parse("2001:db8::1").expect_err("IPv6 must be refused");
-        assert!(err.message.contains("IPv6"), "{}", err.message);
+        assert_eq!(
+            UserIp::parse("::ffff:85.34.78.112")
+                .map(|ip| ip.to_string())
+                .ok()
+                .as_deref(),
+            Some("85.34.78.112")
+        );
+        let longest = "2001:0db8:85a3:0000:0000:8a2e:0370:7334";
+        assert_eq!(longest.len(), 39, "PayTR's limit");
+        assert!(UserIp::parse(longest).is_ok_and(|ip| ip.to_string().len() <= 39));
         assert!(UserIp::parse("localhost").is_err());
     }
 }

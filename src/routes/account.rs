@@ -1,6 +1,6 @@
 //! Registration, log in, log out and the account page.
 
-use super::ctx::{Ctx, PostForm, client_ip};
+use super::ctx::{Ctx, PostForm, client_ip, ip_bucket};
 use super::i18n::field_error;
 use super::pages::{Layout, redirect, render, server_error};
 use crate::accounts::{self, RegisterError, Registration, dummy_hash, verify_password};
@@ -38,17 +38,21 @@ pub async fn register_form(req: HttpRequest, session: Session) -> HttpResponse {
     render(StatusCode::OK, &page)
 }
 
+/// The limiter's bucket for the client's address (IPv6 by /64).
+fn client_bucket(state: &AppState, req: &HttpRequest) -> String {
+    client_ip(req, &state.settings.trusted_proxies)
+        .map(|ip| ip_bucket(&ip))
+        .unwrap_or_default()
+}
+
 fn limited(
     state: &AppState,
     limiter: &accounts::RateLimiter,
     req: &HttpRequest,
     email: &str,
 ) -> bool {
-    let ip = client_ip(req, &state.settings.trusted_proxies)
-        .map(|ip| ip.to_string())
-        .unwrap_or_default();
     !limiter.check(&[
-        &format!("ip:{ip}"),
+        &client_bucket(state, req),
         &format!("account:{}", email.trim().to_lowercase()),
     ])
 }
@@ -120,10 +124,15 @@ pub async fn register(
 fn sign_in(session: &Session, user: &User) -> HttpResponse {
     let cart = super::shop::session_cart(session);
     let lang = session.get::<String>("lang").ok().flatten();
+    let guest_orders = super::checkout::guest_orders(session);
     session.renew();
     let _ = session.insert("user_id", user.id);
     let _ = session.insert("user", super::ctx::SessionUser::of(user));
     let _ = session.insert("cart", cart);
+    // Guest orders placed before signing in stay visible to this browser.
+    for order in guest_orders {
+        super::checkout::remember_guest_order(session, &order);
+    }
     if let Some(lang) = lang {
         let _ = session.insert("lang", lang);
     }
@@ -169,7 +178,13 @@ pub async fn login(
             },
         )
     };
-    if limited(&state, &state.login_limiter, &req, &email) {
+    // Per address, all tries (password spraying); per account and address, failures with
+    // backoff: someone failing elsewhere never locks the owner out.
+    let bucket = client_bucket(&state, &req);
+    let throttle_key = format!("{email}|{bucket}");
+    if !state.login_limiter.check(&[&bucket])
+        || !state.login_throttle.wait(&throttle_key).is_zero()
+    {
         return refuse("too_many", StatusCode::TOO_MANY_REQUESTS);
     }
     let user = match state
@@ -191,8 +206,14 @@ pub async fn login(
         .await
         .unwrap_or(false);
     match user {
-        Some(user) if matches => sign_in(&session, &user),
-        _ => refuse("login_failed", StatusCode::UNAUTHORIZED),
+        Some(user) if matches => {
+            state.login_throttle.succeeded(&throttle_key);
+            sign_in(&session, &user)
+        }
+        _ => {
+            state.login_throttle.failed(&throttle_key);
+            refuse("login_failed", StatusCode::UNAUTHORIZED)
+        }
     }
 }
 

@@ -79,6 +79,9 @@ pub async fn pay_with_saved(
         Err(response) => return response,
     };
     let public_id = id.into_inner();
+    if !super::checkout::plausible_order_id(&public_id) {
+        return message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found");
+    }
     let found = state
         .db
         .run(move |conn| {

@@ -1,7 +1,7 @@
 //! Billing, the payment page (whose form posts straight to PayTR), coming back from PayTR,
 //! and the order page.
 
-use super::ctx::{Ctx, PostForm, client_ip, parse_form_refusing_card_data};
+use super::ctx::{Ctx, PostForm, client_ip, ip_bucket, parse_form_refusing_card_data};
 use super::i18n::field_error;
 use super::pages::{Layout, message, redirect, render, server_error};
 use super::shop::{CartRow, cart_rows, session_cart};
@@ -131,7 +131,7 @@ pub async fn submit_checkout(
         Ok(ip) => ip,
         Err(e) => return server_error(&ctx, &e),
     };
-    if !state.payment_limiter.check(&[&format!("ip:{ip}")]) {
+    if !state.payment_limiter.check(&[&ip_bucket(&ip)]) {
         return checkout_page(
             &ctx,
             &state,
@@ -154,6 +154,9 @@ pub async fn submit_checkout(
         Ok(Ok((order, attempt))) => {
             tracing::info!(order = %order.public_id, merchant_oid = %attempt.merchant_oid, "order placed");
             let _ = session.insert("billing", &values);
+            if order.user_id.is_none() {
+                remember_guest_order(&session, &order.public_id);
+            }
             session.remove("cart");
             redirect(&format!("/orders/{}/pay", order.public_id))
         }
@@ -170,20 +173,81 @@ type OrderRows = (
     bool,
 );
 
-/// The order, its latest attempt and (if `user_id` owns it) the shopper's row, in one trip.
+/// How many guest orders a session remembers (the most recent ones).
+const GUEST_ORDERS_KEPT: usize = 20;
+const GUEST_ORDERS_KEY: &str = "guest_orders";
+
+/// Remembers that this session placed the guest order `public_id`: it is the guest's proof of
+/// ownership.
+pub fn remember_guest_order(session: &Session, public_id: &str) {
+    let mut orders = guest_orders(session);
+    orders.retain(|o| o != public_id);
+    orders.push(public_id.to_owned());
+    let excess = orders.len().saturating_sub(GUEST_ORDERS_KEPT);
+    orders.drain(..excess);
+    let _ = session.insert(GUEST_ORDERS_KEY, orders);
+}
+
+/// The guest orders this session placed.
+pub fn guest_orders(session: &Session) -> Vec<String> {
+    session
+        .get(GUEST_ORDERS_KEY)
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+/// Who is asking for an order: the signed-in shopper, and the guest orders of this session.
+pub struct Viewer {
+    user_id: Option<i64>,
+    guest_orders: Vec<String>,
+}
+
+impl Viewer {
+    pub fn of(ctx: &Ctx, session: &Session) -> Self {
+        Self {
+            user_id: ctx.user.as_ref().map(|u| u.id),
+            guest_orders: guest_orders(session),
+        }
+    }
+
+    /// A shopper's order belongs to that shopper's account; a guest order to the session that
+    /// placed it. Anyone else is answered as for an unknown id.
+    pub fn owns(&self, order: &Order) -> bool {
+        match order.user_id {
+            Some(owner) => self.user_id == Some(owner),
+            None => self.guest_orders.iter().any(|o| *o == order.public_id),
+        }
+    }
+}
+
+/// Whether `id` can be one of our order ids (letters and digits); anything else is a 404
+/// without a database trip (and never reaches a header).
+pub fn plausible_order_id(id: &str) -> bool {
+    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// The order, its latest attempt and the owner's row, in one trip; `None` unless `viewer` owns
+/// the order.
 async fn load_order(
     state: &AppState,
     public_id: String,
-    user_id: Option<i64>,
+    viewer: Viewer,
 ) -> Result<Option<OrderRows>, crate::db::DbError> {
+    if !plausible_order_id(&public_id) {
+        return Ok(None);
+    }
     state
         .db
         .run(move |conn| {
             let Some(order) = Order::find_by_public_id(conn, &public_id)? else {
                 return Ok(None);
             };
+            if !viewer.owns(&order) {
+                return Ok(None);
+            }
             let attempt = PaymentAttempt::latest_for_order(conn, order.id)?;
-            let user = match user_id.filter(|id| Some(*id) == order.user_id) {
+            let user = match order.user_id {
                 Some(id) => crate::accounts::find_user(conn, id)?,
                 None => None,
             };
@@ -216,9 +280,9 @@ pub async fn pay_page(
     id: web::Path<String>,
 ) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
-    let user_id = ctx.user.as_ref().map(|u| u.id);
+    let viewer = Viewer::of(&ctx, &session);
     let (order, attempt, owner, subscription) =
-        match load_order(&state, id.into_inner(), user_id).await {
+        match load_order(&state, id.into_inner(), viewer).await {
             Ok(Some((order, Some(attempt), owner, subscription))) => {
                 (order, attempt, owner, subscription)
             }
@@ -289,7 +353,7 @@ pub async fn retry(
         Ok(ip) => ip,
         Err(e) => return server_error(&ctx, &e),
     };
-    if !state.payment_limiter.check(&[&format!("ip:{ip}")]) {
+    if !state.payment_limiter.check(&[&ip_bucket(&ip)]) {
         return message(
             &ctx,
             StatusCode::TOO_MANY_REQUESTS,
@@ -298,19 +362,26 @@ pub async fn retry(
         );
     }
     let public_id = id.into_inner();
+    if !plausible_order_id(&public_id) {
+        return message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found");
+    }
+    let viewer = Viewer::of(&ctx, &session);
     let result = state
         .db
         .write({
             let public_id = public_id.clone();
             move |conn| match Order::find_by_public_id(conn, &public_id)? {
-                Some(order) => retry_order(conn, &order, ip).map(|a| a.is_some()),
-                None => Ok(false),
+                Some(order) if viewer.owns(&order) => {
+                    retry_order(conn, &order, ip).map(|a| Some(a.is_some()))
+                }
+                _ => Ok(None),
             }
         })
         .await;
     match result {
-        Ok(true) => redirect(&format!("/orders/{public_id}/pay")),
-        Ok(false) => redirect(&format!("/orders/{public_id}")),
+        Ok(Some(true)) => redirect(&format!("/orders/{public_id}/pay")),
+        Ok(Some(false)) => redirect(&format!("/orders/{public_id}")),
+        Ok(None) => message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found"),
         Err(e) => server_error(&ctx, &e),
     }
 }
@@ -341,7 +412,8 @@ async fn order_view(
     returning: Return,
 ) -> HttpResponse {
     let ctx = Ctx::load(req, session).await;
-    let (order, attempt) = match load_order(state, public_id, None)
+    let viewer = Viewer::of(&ctx, session);
+    let (order, attempt) = match load_order(state, public_id, viewer)
         .await
         .map(|o| o.map(|(o, a, _, _)| (o, a)))
     {
@@ -362,16 +434,15 @@ async fn order_view(
         })
         .unwrap_or_default();
     let pending = order.status == "pending";
-    let fail_message = match &returning {
-        Return::Failed(msg) => Some(msg.clone()).filter(|m| !m.is_empty()),
+    // Our own words for PayTR's reason code: nothing from the browser is shown back.
+    let failed_attempt = attempt.as_ref().filter(|a| a.status == "failed");
+    let fail_message = match (failed_attempt, &returning) {
+        (Some(a), _) => Some(failure_text(ctx.lang, a)),
+        (None, Return::Failed) => {
+            Some(super::i18n::t(ctx.lang, "payment_not_completed").to_owned())
+        }
         _ => None,
-    }
-    .or_else(|| {
-        attempt
-            .as_ref()
-            .filter(|a| a.status == "failed")
-            .and_then(|a| a.failed_reason_msg.clone())
-    });
+    };
     let page = OrderPage {
         layout: Layout::new(&ctx, "order"),
         status: format!("status_{}", order.status),
@@ -394,10 +465,25 @@ async fn order_view(
     render(StatusCode::OK, &page)
 }
 
+/// Why an attempt failed, in our words for PayTR's reason code. For code 0 ("the bank's reason
+/// is in the message") the bank's words follow, as recorded from the notification, whose hash
+/// PayTR signed: never from the browser.
+fn failure_text(lang: crate::domain::Lang, attempt: &PaymentAttempt) -> String {
+    let code = attempt.failed_reason_code.as_deref();
+    let ours = super::i18n::failure_reason(lang, code);
+    match (code, attempt.failed_reason_msg.as_deref()) {
+        (Some("0"), Some(bank)) if !bank.trim().is_empty() => {
+            let bank: String = bank.chars().filter(|c| !c.is_control()).take(200).collect();
+            format!("{ours} ({bank})")
+        }
+        _ => ours.to_owned(),
+    }
+}
+
 enum Return {
     None,
     Ok,
-    Failed(String),
+    Failed,
 }
 
 pub async fn order_page(
@@ -409,7 +495,17 @@ pub async fn order_page(
     order_view(&req, &session, &state, id.into_inner(), Return::None).await
 }
 
-/// `merchant_ok_url` (GET or POST, no data): "received, confirming…" until the notification.
+/// PayTR hands the browser back with a cross-site POST, which carries no `SameSite=Lax` cookie:
+/// a POST is answered with a 303 to the same page, whose GET (a top-level navigation) does
+/// carry the cookie, so the owner check sees the shopper. Nothing posted is read.
+fn back_to_get(req: &HttpRequest, body: &[u8]) -> Option<HttpResponse> {
+    if let Err(e) = parse_form_refusing_card_data(body) {
+        return Some(e.error_response());
+    }
+    (req.method() != actix_web::http::Method::GET).then(|| redirect(req.path()))
+}
+
+/// `merchant_ok_url`: "received, confirming…" until the notification.
 pub async fn returned_ok(
     req: HttpRequest,
     session: Session,
@@ -417,13 +513,15 @@ pub async fn returned_ok(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    if let Err(e) = parse_form_refusing_card_data(&body) {
-        return e.error_response();
+    if let Some(response) = back_to_get(&req, &body) {
+        return response;
     }
     order_view(&req, &session, &state, id.into_inner(), Return::Ok).await
 }
 
-/// `merchant_fail_url` (GET or POST with `fail_message`): PayTR's reason, escaped, and a retry.
+/// `merchant_fail_url`: the payment did not complete. PayTR's `fail_message` is not shown (it
+/// would let anyone put their text on our page); the reason comes from the notification's
+/// code, in our own words.
 pub async fn returned_fail(
     req: HttpRequest,
     session: Session,
@@ -431,18 +529,8 @@ pub async fn returned_fail(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = match parse_form_refusing_card_data(&body) {
-        Ok(form) => form,
-        Err(e) => return e.error_response(),
-    };
-    let query = web::Query::<HashMap<String, String>>::from_query(req.query_string())
-        .map(|q| q.into_inner())
-        .unwrap_or_default();
-    let msg = form
-        .get("fail_message")
-        .or_else(|| query.get("fail_message"))
-        .cloned()
-        .unwrap_or_default();
-    let msg: String = msg.chars().take(300).collect();
-    order_view(&req, &session, &state, id.into_inner(), Return::Failed(msg)).await
+    if let Some(response) = back_to_get(&req, &body) {
+        return response;
+    }
+    order_view(&req, &session, &state, id.into_inner(), Return::Failed).await
 }

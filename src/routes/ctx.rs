@@ -169,26 +169,61 @@ impl FromRequest for PostForm {
     }
 }
 
-/// The shopper's IPv4 address: the socket's peer, or the first `X-Forwarded-For` entry when
-/// the peer is a trusted proxy. Loopback IPv6 (local development) reads as 127.0.0.1.
+/// The shopper's IP address. Without trusted proxies it is the socket's peer. When the peer is
+/// a trusted proxy, `X-Forwarded-For` is walked from the right (each proxy appends the address
+/// it heard from), skipping trusted proxies, and the first untrusted hop is the shopper: the
+/// left end is whatever the client chose to send and is never believed. Loopback IPv6 (local
+/// development) reads as 127.0.0.1.
 pub fn client_ip(req: &HttpRequest, trusted: &[IpAddr]) -> Result<UserIp, ValidationError> {
     let peer = req
         .peer_addr()
-        .map(|a| a.ip())
+        .map(|a| canonical(a.ip()))
         .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
-    let forwarded = req
+    let forwarded: Vec<&str> = req
         .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .and_then(|v| v.trim().parse::<IpAddr>().ok());
-    let ip = match forwarded {
-        Some(ip) if trusted.contains(&peer) => ip,
-        _ => peer,
-    };
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect();
+    let ip = shopper_ip(peer, &forwarded, trusted);
     match ip {
-        IpAddr::V6(v6) if v6.is_loopback() => Ok(UserIp::from_ip(IpAddr::V4(Ipv4Addr::LOCALHOST))?),
+        IpAddr::V6(v6) if v6.is_loopback() => UserIp::from_ip(IpAddr::V4(Ipv4Addr::LOCALHOST)),
         other => UserIp::from_ip(other),
+    }
+}
+
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// The right-to-left walk of [`client_ip`]: a hop that does not parse ends the walk at the
+/// last trusted proxy (nothing behind garbage is believed).
+fn shopper_ip(peer: IpAddr, forwarded: &[&str], trusted: &[IpAddr]) -> IpAddr {
+    let mut ip = peer;
+    for hop in forwarded.iter().rev() {
+        if !trusted.contains(&ip) {
+            break;
+        }
+        match hop.trim().parse::<IpAddr>() {
+            Ok(hop) => ip = canonical(hop),
+            Err(_) => break,
+        }
+    }
+    ip
+}
+
+/// The rate-limit bucket of an address: IPv4 by address, IPv6 by its /64 (one subscriber line
+/// usually holds a whole /64, so a single address would be no limit at all).
+pub fn ip_bucket(ip: &UserIp) -> String {
+    match ip.addr() {
+        IpAddr::V4(v4) => format!("ip:{v4}"),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("ip6:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
     }
 }
 
@@ -203,6 +238,34 @@ mod tests {
         );
         assert!(parse_form_refusing_card_data(b"csrf_token=x&cvv=000").is_err());
         assert!(parse_form_refusing_card_data(b"csrf_token=x&email=a%40b.co").is_ok());
+    }
+
+    #[test]
+    fn the_shopper_is_the_first_untrusted_hop_from_the_right() {
+        let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
+        let trusted = [ip("10.0.0.1"), ip("10.0.0.2")];
+        // The client wrote 6.6.6.6 itself; the proxy appended the address it heard from.
+        let hops = ["6.6.6.6", " 203.0.113.7"];
+        assert_eq!(shopper_ip(ip("10.0.0.1"), &hops, &trusted), ip("203.0.113.7"));
+        // Two trusted proxies in a row are skipped.
+        let hops = ["6.6.6.6", "203.0.113.7", "10.0.0.2"];
+        assert_eq!(shopper_ip(ip("10.0.0.1"), &hops, &trusted), ip("203.0.113.7"));
+        // An untrusted peer's header is ignored altogether.
+        assert_eq!(shopper_ip(ip("198.51.100.9"), &hops, &trusted), ip("198.51.100.9"));
+        // Garbage ends the walk at the last trusted hop.
+        assert_eq!(shopper_ip(ip("10.0.0.1"), &["x"], &trusted), ip("10.0.0.1"));
+        assert_eq!(
+            shopper_ip(ip("10.0.0.1"), &["2001:db8::1"], &trusted),
+            ip("2001:db8::1")
+        );
+    }
+
+    #[test]
+    fn ipv6_clients_are_limited_by_their_64() {
+        let bucket = |s: &str| ip_bucket(&UserIp::parse(s).expect("ip"));
+        assert_eq!(bucket("2001:db8:1:2:aaaa::1"), bucket("2001:db8:1:2:bbbb::9"));
+        assert_ne!(bucket("2001:db8:1:2::1"), bucket("2001:db8:1:3::1"));
+        assert_eq!(bucket("85.34.78.112"), "ip:85.34.78.112");
     }
 
     #[test]

@@ -193,6 +193,10 @@ pub fn t(lang: Lang, key: &str) -> &str {
             "Bu kart bir aboneliğinizin ödemesini yapıyor. Önce aboneliğin kartını değiştirin veya aboneliği iptal edin.",
             "This card pays for one of your subscriptions. Change that subscription's card or cancel it first.",
         ),
+        "payment_not_completed" => (
+            "Ödeme tamamlanmadı. Kartınızdan para çekilmedi; tekrar deneyebilirsiniz.",
+            "The payment was not completed. Your card was not charged; you can try again.",
+        ),
         _ => (key, key),
     };
     match lang {
@@ -216,5 +220,48 @@ pub fn field_error(lang: Lang, field: &str) -> &'static str {
         (Lang::En, "password") => "The password must be 10 to 128 characters long.",
         (Lang::Tr, _) => "Bu alanı kontrol edin.",
         (Lang::En, _) => "Please check this field.",
+    }
+}
+
+/// Our own words for PayTR's `failed_reason_code` (PayTR's `failed_reason_msg` and the
+/// browser's `fail_message` are never shown back: the page says only what we wrote).
+pub fn failure_reason(lang: Lang, code: Option<&str>) -> &'static str {
+    let (tr, en) = match code.unwrap_or_default() {
+        "0" => (
+            "Bankanız ödemeyi onaylamadı (ör. yetersiz limit). Başka bir kartla deneyin veya bankanızla görüşün.",
+            "Your bank declined the payment (e.g. insufficient limit). Try another card or contact your bank.",
+        ),
+        "1" | "2" => (
+            "3-D Secure doğrulaması tamamlanamadı. Lütfen tekrar deneyin.",
+            "3-D Secure verification was not completed. Please try again.",
+        ),
+        "3" | "11" => (
+            "Ödeme güvenlik kontrolünden geçemedi. Başka bir kartla deneyin.",
+            "The payment did not pass the security check. Try another card.",
+        ),
+        "6" => (
+            "Ödeme yarıda kaldı veya süresi doldu.",
+            "The payment was abandoned or timed out.",
+        ),
+        "8" => (
+            "Bu karta taksit yapılamıyor; tek çekim deneyin.",
+            "This card does not allow installments; try a single payment.",
+        ),
+        "9" => (
+            "Bu kartla bu mağazada ödeme yapılamıyor. Başka bir kart deneyin.",
+            "This card can't be used at this shop. Try another card.",
+        ),
+        "10" => (
+            "Bu ödeme 3-D Secure ile yapılmalı.",
+            "This payment needs 3-D Secure.",
+        ),
+        _ => (
+            "Ödeme tamamlanamadı. Lütfen tekrar deneyin.",
+            "The payment could not be completed. Please try again.",
+        ),
+    };
+    match lang {
+        Lang::Tr => tr,
+        Lang::En => en,
     }
 }

@@ -2,7 +2,7 @@
 
 mod account;
 mod cards;
-mod checkout;
+pub mod checkout;
 pub mod ctx;
 mod health;
 pub mod i18n;

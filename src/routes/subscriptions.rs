@@ -53,7 +53,7 @@ pub fn view(
         status: format!("sub_{}", sub.status),
         reason: sub.status_reason.as_ref().map(|r| format!("reason_{r}")),
         cancel_at_period_end: sub.cancel_at_period_end,
-        can_pay_now: matches!(sub.status.as_str(), "past_due" | "needs_card"),
+        can_pay_now: period_payable_now(sub, unix_now()),
         charges: attempts
             .iter()
             .filter(|a| a.attempt_no > 0)
@@ -66,6 +66,17 @@ pub fn view(
                 )
             })
             .collect(),
+    }
+}
+
+/// Whether the shopper may pay the subscription's next period on-session now: when a renewal
+/// failed (past due), or when it waits for a card and its paid period is over. Never while the
+/// current period is paid: that would charge the same period twice.
+pub fn period_payable_now(sub: &Subscription, now: i64) -> bool {
+    match sub.status.as_str() {
+        "past_due" => true,
+        "needs_card" => sub.periods_paid == 0 || sub.next_charge_at <= now,
+        _ => false,
     }
 }
 
@@ -193,6 +204,15 @@ async fn start_on_session_payment(
         Ok(ip) => ip,
         Err(e) => return server_error(ctx, &e),
     };
+    // Starting a payment is limited as for checkout, whichever page starts it.
+    if !state.payment_limiter.check(&[&super::ctx::ip_bucket(&ip)]) {
+        return message(
+            ctx,
+            StatusCode::TOO_MANY_REQUESTS,
+            "payment_failed",
+            "too_many",
+        );
+    }
     let user = match super::cards::require_user(ctx, state).await {
         Ok(user) => user,
         Err(response) => return response,
@@ -220,42 +240,76 @@ async fn start_on_session_payment(
         .write(move |conn| {
             use diesel::Connection;
             Ok(conn.transaction::<_, CheckoutError, _>(|conn| {
-                let (order, _) = place_order(conn, Some(user_id), &billing, &[line], currency, ip)?;
                 let now = unix_now();
-                match existing {
-                    Some(id) => Subscription::set_on_session_order(
+                if let Some(id) = existing {
+                    // "Pay now" pressed again (or in two tabs): the order already waiting for
+                    // payment is the one to pay; a second order would charge the period twice.
+                    let Some(sub) = Subscription::find(conn, id)? else {
+                        return Ok(None);
+                    };
+                    if !period_payable_now(&sub, now) {
+                        return Ok(None);
+                    }
+                    if let Some(order) = sub
+                        .first_order_id
+                        .map(|o| crate::db::models::Order::find(conn, o))
+                        .transpose()?
+                        .flatten()
+                    {
+                        match order.status.as_str() {
+                            "pending" => return Ok(Some(order.public_id)),
+                            // Paid, not yet counted: activation will count it.
+                            "paid" if !crate::billing::order_counted(conn, id, order.id)? => {
+                                return Ok(None);
+                            }
+                            _ => {}
+                        }
+                    }
+                    let (order, _) =
+                        place_order(conn, Some(user_id), &billing, &[line], currency, ip)?;
+                    if !Subscription::set_on_session_order(
                         conn,
                         id,
+                        sub.first_order_id,
                         order.id,
                         &known,
                         &ip.to_string(),
                         now,
-                    )?,
-                    None => {
-                        NewSubscription {
-                            user_id,
-                            plan_slug: &slug,
-                            amount_kurus: order.total_kurus,
-                            currency: currency.code(),
-                            interval_unit: interval.code(),
-                            status: "pending_payment",
-                            known_cards: &known,
-                            first_order_id: Some(order.id),
-                            period_start: now,
-                            next_charge_at: now,
-                            user_ip: &ip.to_string(),
-                            created_at: now,
-                            updated_at: now,
-                        }
-                        .insert(conn)?;
+                    )? {
+                        return Err(CheckoutError::Db(crate::db::DbError::Query(
+                            diesel::result::Error::RollbackTransaction,
+                        )));
                     }
+                    return Ok(Some(order.public_id));
                 }
-                Ok(order.public_id)
+                let (order, _) = place_order(conn, Some(user_id), &billing, &[line], currency, ip)?;
+                NewSubscription {
+                    user_id,
+                    plan_slug: &slug,
+                    amount_kurus: order.total_kurus,
+                    currency: currency.code(),
+                    interval_unit: interval.code(),
+                    status: "pending_payment",
+                    known_cards: &known,
+                    first_order_id: Some(order.id),
+                    period_start: now,
+                    next_charge_at: now,
+                    user_ip: &ip.to_string(),
+                    created_at: now,
+                    updated_at: now,
+                }
+                .insert(conn)?;
+                Ok(Some(order.public_id))
             }))
         })
         .await;
     match placed {
-        Ok(Ok(public_id)) => redirect(&format!("/orders/{public_id}/pay")),
+        Ok(Ok(Some(public_id))) => redirect(&format!("/orders/{public_id}/pay")),
+        Ok(Ok(None)) => redirect("/account"),
+        // Lost a race with another "pay now": that one's order is the one to pay.
+        Ok(Err(CheckoutError::Db(crate::db::DbError::Query(
+            diesel::result::Error::RollbackTransaction,
+        )))) => redirect("/account"),
         Ok(Err(e)) => server_error(ctx, &e),
         Err(e) => server_error(ctx, &e),
     }
@@ -274,7 +328,7 @@ pub async fn pay_now(
         return redirect("/login");
     };
     let sub = match own_subscription(&state, user.id, path.id).await {
-        Ok(Some(sub)) if matches!(sub.status.as_str(), "past_due" | "needs_card") => sub,
+        Ok(Some(sub)) if period_payable_now(&sub, unix_now()) => sub,
         Ok(_) => return redirect("/account"),
         Err(e) => return server_error(&ctx, &e),
     };
@@ -339,8 +393,9 @@ pub async fn change_card(
         Ok(user) => user,
         Err(response) => return response,
     };
+    // Only a subscription whose first period is paid has renewals to put on a card.
     match own_subscription(&state, user.id, path.id).await {
-        Ok(Some(sub)) if sub.status != "cancelled" => {}
+        Ok(Some(sub)) if matches!(sub.status.as_str(), "active" | "needs_card" | "past_due") => {}
         Ok(_) => return redirect("/account"),
         Err(e) => return server_error(&ctx, &e),
     }
@@ -381,7 +436,7 @@ pub async fn change_card(
         })
         .await
     {
-        Ok(()) => redirect("/account"),
+        Ok(_) => redirect("/account"),
         Err(e) => server_error(&ctx, &e),
     }
 }

@@ -213,11 +213,17 @@ async fn a_declined_card_shows_paytr_reason_and_a_retry_uses_a_new_merchant_oid(
     let back = shopper.answer_3d(&three_d, true).await;
 
     assert!(back.url.contains("/fail"), "{}", back.url);
-    assert!(back.html.contains("Kart limiti yetersiz."), "{}", back.html);
+    assert_eq!(back.status, 200, "the owner's browser sees its order");
     let failed = shopper
         .wait_for_order_status(&format!("/orders/{}", order_id(&pay.url)), "status_failed")
         .await;
     assert!(failed.html.contains("id=\"retry\""));
+    assert!(
+        failed.html.contains("Bankanız ödemeyi onaylamadı")
+            && failed.html.contains("Kart limiti yetersiz."),
+        "our words for code 0, then the bank's reason from the signed notification: {}",
+        failed.html
+    );
     shopper.last_html = failed.html;
     let again = shopper
         .post(&format!("/orders/{}/retry", order_id(&pay.url)), &[])
@@ -232,7 +238,7 @@ async fn a_declined_card_shows_paytr_reason_and_a_retry_uses_a_new_merchant_oid(
 }
 
 #[tokio::test]
-async fn the_fail_page_escapes_paytr_message() {
+async fn the_fail_page_shows_our_words_never_text_from_the_browser() {
     let app = spawn_app().await;
     let mut shopper = Shopper::new(&app.address);
     shopper.add_to_cart("lokum").await;
@@ -241,16 +247,24 @@ async fn the_fail_page_escapes_paytr_message() {
     let page = shopper
         .post_raw(
             &format!("/orders/{}/fail", order_id(&pay.url)),
-            &[("fail_message".into(), "<script>alert(1)</script>".into())],
+            &[(
+                "fail_message".into(),
+                "<script>alert(1)</script> Call +90 555 000 00 00 to pay".into(),
+            )],
         )
         .await;
+    let query = shopper
+        .get(&format!(
+            "/orders/{}/fail?fail_message=Call%20us%20to%20pay",
+            order_id(&pay.url)
+        ))
+        .await;
 
-    assert_eq!(page.status, 200);
-    assert!(!page.html.contains("<script>alert(1)</script>"));
-    assert!(
-        page.html.contains("alert(1)"),
-        "the message is shown, escaped"
-    );
+    assert_eq!((page.status, query.status), (200, 200));
+    for html in [&page.html, &query.html] {
+        assert!(!html.contains("alert(1)") && !html.contains("Call"), "{html}");
+        assert!(html.contains("Ödeme tamamlanmadı."), "{html}");
+    }
 }
 
 #[tokio::test]
