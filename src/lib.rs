@@ -13,6 +13,8 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod files;
+pub mod logging;
 pub mod paytr;
 pub mod routes;
 pub mod sandbox;

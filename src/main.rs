@@ -10,14 +10,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // A missing .env is normal; the environment alone is enough.
     let _ = dotenvy::dotenv();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    paytr_checkout::logging::init();
     let command = cli.command.unwrap_or(Command::Serve);
     if let Command::Sandbox(args) = command {
         return finish(actix_web::rt::System::new().block_on(sandbox(*args)));

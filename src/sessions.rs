@@ -2,7 +2,9 @@
 //!
 //! The cookie carries only a random id (encrypted by actix-session); the table keeps its
 //! SHA-256, so a database reader can't replay a session. Idle (30 min) and absolute (12 h)
-//! timeouts are enforced here, on the server, whatever the cookie says.
+//! timeouts are enforced here, on the server, whatever the cookie says. An anonymous visitor
+//! whose session holds only a CSRF token and a language gets no row at all: that state rides
+//! in the encrypted cookie (see [`ANON_PREFIX`]), so cookieless traffic writes nothing.
 
 use crate::db::schema::sessions;
 use crate::db::{Db, unix_now};
@@ -47,6 +49,30 @@ fn new_key() -> String {
     crate::accounts::random_string(64)
 }
 
+/// Keys of an anonymous visitor's session that are not worth a database row.
+const LIGHT_KEYS: [&str; 2] = ["csrf", "lang"];
+/// A session key that carries a light state itself (inside the encrypted, authenticated
+/// cookie) instead of naming a row.
+const ANON_PREFIX: &str = "anon.";
+
+/// Only a CSRF token and a language: an anonymous visitor, kept in the cookie alone, so a
+/// stream of cookieless requests writes nothing to the database.
+fn is_light(state: &State) -> bool {
+    state.keys().all(|k| LIGHT_KEYS.contains(&k.as_str()))
+}
+
+fn anon_key(state: &State) -> Result<SessionKey, anyhow::Error> {
+    let json = serde_json::to_string(state)?;
+    SessionKey::try_from(format!("{ANON_PREFIX}{json}")).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// The state an anonymous key carries; `None` for anything but a light state (the cookie is
+/// authenticated, but a key that claims more is refused all the same).
+fn anon_state(key: &str) -> Option<State> {
+    let state: State = serde_json::from_str(key.strip_prefix(ANON_PREFIX)?).ok()?;
+    is_light(&state).then_some(state)
+}
+
 impl DbSessionStore {
     /// Deletes sessions past their idle or absolute timeout; returns how many.
     pub async fn prune(&self) -> Result<usize, crate::db::DbError> {
@@ -84,6 +110,9 @@ impl DbSessionStore {
 
 impl SessionStore for DbSessionStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<State>, LoadError> {
+        if key.as_ref().starts_with(ANON_PREFIX) {
+            return Ok(anon_state(key.as_ref()));
+        }
         let hash = id_hash(key.as_ref());
         let row = self
             .db
@@ -126,6 +155,9 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn save(&self, state: State, _ttl: &Duration) -> Result<SessionKey, SaveError> {
+        if is_light(&state) {
+            return anon_key(&state).map_err(SaveError::Other);
+        }
         let key = new_key();
         let (hash, data) = (
             id_hash(&key),
@@ -158,6 +190,13 @@ impl SessionStore for DbSessionStore {
         state: State,
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
+        if key.as_ref().starts_with(ANON_PREFIX) {
+            // An anonymous visitor: still light, or now worth a row (a cart, a sign-in).
+            return self
+                .save(state, ttl)
+                .await
+                .map_err(|e| UpdateError::Other(anyhow::anyhow!(e.to_string())));
+        }
         let hash = id_hash(key.as_ref());
         let data =
             serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
@@ -178,13 +217,15 @@ impl SessionStore for DbSessionStore {
             .await
             .map_err(|e| UpdateError::Other(e.into()))?;
         if updated == 1 {
-            Ok(key)
-        } else {
-            // The session expired or was ended meanwhile: start a fresh one.
-            self.save(state, ttl)
-                .await
-                .map_err(|e| UpdateError::Other(anyhow::anyhow!(e.to_string())))
+            return Ok(key);
         }
+        // The session expired or was ended (log out) while this request ran: it is never
+        // brought back. The browser gets an anonymous session with only its language.
+        let fresh: State = state
+            .into_iter()
+            .filter(|(k, _)| k == "lang")
+            .collect();
+        anon_key(&fresh).map_err(UpdateError::Other)
     }
 
     async fn update_ttl(&self, _key: &SessionKey, _ttl: &Duration) -> Result<(), anyhow::Error> {
@@ -193,6 +234,9 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
+        if key.as_ref().starts_with(ANON_PREFIX) {
+            return Ok(());
+        }
         let hash = id_hash(key.as_ref());
         self.db
             .write(move |conn| {

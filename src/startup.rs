@@ -14,7 +14,7 @@ use actix_web::body::BoxBody;
 use actix_web::cookie::time::Duration as CookieDuration;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
-use actix_web::middleware::DefaultHeaders;
+use actix_web::http::header::{HeaderName, HeaderValue};
 use secrecy::ExposeSecret;
 use sha2::{Digest, Sha512};
 use std::future::Future;
@@ -53,6 +53,9 @@ pub struct AppState {
     pub register_limiter: RateLimiter,
     pub payment_limiter: RateLimiter,
     pub delete_limiter: RateLimiter,
+    /// Refused notifications recorded and logged per minute (the rest are only counted).
+    pub refused_notifications: RateLimiter,
+    pub unrecorded_refusals: std::sync::atomic::AtomicU64,
     /// PayTR with the short CAPI timeout, for card lists on pages.
     pub capi: PaytrClient,
     pub card_cache: Arc<CardCache>,
@@ -109,8 +112,12 @@ impl Application {
         let catalog = Catalog::load(&settings.catalog_path)?;
         let state_sandbox = sandbox.clone();
         let secrets = Secrets::load_or_create(&settings)?;
+        check_data_key(&db, &secrets.data_key).await?;
         let secure = settings.secure_cookies(&public_url);
-        let csp = content_security_policy(&paytr.url(""));
+        let headers = std::sync::Arc::new(security_headers(
+            &content_security_policy(&paytr.url("")),
+            public_url.starts_with("https://"),
+        ));
         let minutes = |m: u64| Duration::from_secs(m * 60);
         let card_cache = Arc::new(CardCache::new(Duration::from_secs(60)));
         let billing = make_billing(
@@ -143,6 +150,8 @@ impl Application {
             register_limiter: RateLimiter::new(10, minutes(60)),
             payment_limiter: RateLimiter::new(30, minutes(15)),
             delete_limiter: RateLimiter::new(10, minutes(15)),
+            refused_notifications: RateLimiter::new(60, minutes(1)),
+            unrecorded_refusals: std::sync::atomic::AtomicU64::new(0),
             capi,
             card_cache,
             billing,
@@ -167,8 +176,17 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .wrap(sessions)
-                .wrap(security_headers(&csp))
                 .wrap_fn(refuse_card_data_in_urls)
+                .wrap_fn({
+                    // Outermost, so every answer carries them: 4xx and 5xx, refusals of the
+                    // middlewares inside, and errors that never became a page.
+                    let headers = headers.clone();
+                    move |req, srv| {
+                        let http_req = req.request().clone();
+                        let answer = srv.call(req);
+                        with_security_headers(answer, http_req, headers.clone())
+                    }
+                })
                 .configure(|cfg| {
                     crate::routes::configure(cfg);
                     if let Some(sandbox) = &sandbox {
@@ -246,7 +264,7 @@ impl Secrets {
                     session_key: random_string(64),
                     data_key: random_string(64),
                 };
-                std::fs::create_dir_all(&settings.data_dir)?;
+                crate::files::create_private_dir(&settings.data_dir)?;
                 crate::sandbox::write_private(&path, &serde_json::to_vec_pretty(&file)?)?;
                 file
             }
@@ -264,6 +282,14 @@ impl Secrets {
     }
 }
 
+/// Stops start-up when `DATA_KEY` is not the key the database's tokens were sealed with.
+async fn check_data_key(db: &Db, data_key: &str) -> anyhow::Result<()> {
+    let sealer = Sealer::new(data_key);
+    db.write(move |conn| Ok(crate::accounts::verify_data_key(conn, &sealer)))
+        .await??;
+    Ok(())
+}
+
 /// CSP with no inline script; forms may post to us and to PayTR only.
 fn content_security_policy(paytr_base: &str) -> String {
     let paytr_origin = url::Url::parse(paytr_base)
@@ -275,12 +301,53 @@ fn content_security_policy(paytr_base: &str) -> String {
     )
 }
 
-fn security_headers(csp: &str) -> DefaultHeaders {
-    DefaultHeaders::new()
-        .add(("Content-Security-Policy", csp.to_owned()))
-        .add(("Referrer-Policy", "same-origin"))
-        .add(("X-Content-Type-Options", "nosniff"))
-        .add(("X-Frame-Options", "DENY"))
+type HeaderList = Vec<(HeaderName, HeaderValue)>;
+
+/// The headers every answer carries; HSTS when the shop is served over https.
+fn security_headers(csp: &str, https: bool) -> HeaderList {
+    let mut list = vec![
+        ("content-security-policy", csp.to_owned()),
+        ("referrer-policy", "same-origin".to_owned()),
+        ("x-content-type-options", "nosniff".to_owned()),
+        ("x-frame-options", "DENY".to_owned()),
+    ];
+    if https {
+        list.push((
+            "strict-transport-security",
+            "max-age=31536000; includeSubDomains".to_owned(),
+        ));
+    }
+    list.into_iter()
+        .filter_map(|(name, value)| {
+            Some((
+                HeaderName::from_static(name),
+                HeaderValue::from_str(&value).ok()?,
+            ))
+        })
+        .collect()
+}
+
+/// Adds the security headers a response lacks; an error becomes its response first, so it
+/// carries them too.
+async fn with_security_headers<F, B>(
+    answer: F,
+    req: actix_web::HttpRequest,
+    headers: std::sync::Arc<HeaderList>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error>
+where
+    F: Future<Output = Result<ServiceResponse<B>, actix_web::Error>>,
+    B: actix_web::body::MessageBody + 'static,
+{
+    let mut response = match answer.await {
+        Ok(response) => response.map_into_boxed_body(),
+        Err(e) => ServiceResponse::from_err(e, req),
+    };
+    for (name, value) in headers.iter() {
+        if !response.headers().contains_key(name) {
+            response.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    Ok(response)
 }
 
 /// Card data never travels to us, not even in a URL: such a request is refused unlogged.
@@ -385,6 +452,7 @@ pub async fn standalone_billing(settings: &Settings) -> anyhow::Result<Billing> 
     };
     let (paytr, capi) = paytr_clients(settings, base_url, credentials)?;
     let secrets = Secrets::load_or_create(settings)?;
+    check_data_key(&db, &secrets.data_key).await?;
     Ok(make_billing(
         settings,
         BillingParts {

@@ -207,6 +207,72 @@ pub fn bind_utoken(
     })
 }
 
+/// The plain text sealed into `app_meta` to recognise the right `DATA_KEY`.
+const KEY_CHECK_TEXT: &str = "paytr-checkout DATA_KEY check v1";
+const KEY_CHECK_NAME: &str = "data_key_check";
+
+/// Why the database can't be used with this `DATA_KEY`.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyCheckError {
+    #[error(
+        "DATA_KEY is not the key this database's saved cards were sealed with: they would be unreachable. Set the DATA_KEY used before (or restore DATA_DIR/secrets.json)"
+    )]
+    WrongKey,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// Checks `DATA_KEY` against the check value stored with the database (storing one the first
+/// time), so a wrong key stops start-up and `billing run-due` with a clear message instead of
+/// silently treating every saved card as missing. Also fills in `utoken_hash` for utokens
+/// sealed before it existed.
+pub fn verify_data_key(conn: &mut DbConnection, sealer: &crate::seal::Sealer) -> Result<(), KeyCheckError> {
+    use crate::db::schema::app_meta;
+    let stored: Option<String> = app_meta::table
+        .find(KEY_CHECK_NAME)
+        .select(app_meta::value)
+        .first(conn)
+        .optional()
+        .map_err(DbError::from)?;
+    let sealed_users: Vec<(i64, String, Option<String>)> = users::table
+        .filter(users::utoken_sealed.is_not_null())
+        .select((users::id, users::utoken_sealed.assume_not_null(), users::utoken_hash))
+        .load(conn)
+        .map_err(DbError::from)?;
+    match stored {
+        Some(check) if sealer.open(&check).as_deref() != Some(KEY_CHECK_TEXT) => {
+            return Err(KeyCheckError::WrongKey);
+        }
+        Some(_) => {}
+        None => {
+            // A database from before the check: any sealed utoken tells whether the key fits.
+            if let Some((_, sealed, _)) = sealed_users.first()
+                && sealer.open(sealed).is_none()
+            {
+                return Err(KeyCheckError::WrongKey);
+            }
+            diesel::insert_into(app_meta::table)
+                .values((
+                    app_meta::name.eq(KEY_CHECK_NAME),
+                    app_meta::value.eq(sealer.seal(KEY_CHECK_TEXT)),
+                ))
+                .execute(conn)
+                .map_err(DbError::from)?;
+        }
+    }
+    for (id, sealed, hash) in sealed_users {
+        if hash.is_none()
+            && let Some(utoken) = sealer.open(&sealed)
+        {
+            diesel::update(users::table.find(id))
+                .set(users::utoken_hash.eq(utoken_hash(&Token::new(utoken))))
+                .execute(conn)
+                .map_err(DbError::from)?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -52,34 +52,65 @@ impl Outcome {
     }
 }
 
-/// The posted fields as JSON, with any `utoken` replaced by its short hash.
+/// The posted fields as JSON, with any `utoken` replaced by its short hash; bounded (at most
+/// 40 fields, names of 32 and values of 256 characters), since PayTR's hash signs only a few of
+/// them and a replayed notification could carry anything besides.
 pub fn redacted_json(fields: &[(String, String)]) -> String {
     let map: serde_json::Map<String, serde_json::Value> = fields
         .iter()
+        .take(40)
         .map(|(k, v)| {
             let v = if k == "utoken" {
                 format!("#{}", crate::paytr::Token::new(v.clone()).hint())
             } else {
-                v.clone()
+                v.chars().take(256).collect()
             };
-            (k.clone(), serde_json::Value::from(v))
+            (k.chars().take(32).collect(), serde_json::Value::from(v))
         })
         .collect();
     serde_json::Value::Object(map).to_string()
 }
 
-/// Records a notification that was refused before it could be applied.
+/// Most field names a refused notification's summary keeps, and their length.
+const SUMMARY_FIELDS: usize = 24;
+const SUMMARY_NAME_LEN: usize = 32;
+
+/// A refused notification as we keep it: constant size whatever was posted (the outcome, the
+/// merchant_oid cut to 64 characters, at most 24 field names of 32 characters, the body's
+/// size, and how many refusals before it went unrecorded). Never the values: a refused body is
+/// anyone's text.
+pub fn refused_summary(fields: &[(String, String)], body_len: usize, unrecorded: u64) -> String {
+    let names: Vec<String> = fields
+        .iter()
+        .take(SUMMARY_FIELDS)
+        .map(|(k, _)| k.chars().take(SUMMARY_NAME_LEN).collect())
+        .collect();
+    serde_json::json!({
+        "fields": names,
+        "field_count": fields.len(),
+        "body_bytes": body_len,
+        "unrecorded_before": unrecorded,
+    })
+    .to_string()
+}
+
+/// A merchant_oid from outside, cut to PayTR's 64 characters, without control characters.
+pub fn bounded_oid(oid: &str) -> String {
+    oid.chars().filter(|c| !c.is_control()).take(64).collect()
+}
+
+/// Records a notification that was refused before it could be applied, as a bounded summary.
 pub fn record_refused(
     conn: &mut DbConnection,
     oid: &str,
     outcome: Outcome,
-    fields: &[(String, String)],
+    summary: &str,
 ) -> Result<(), DbError> {
     NewNotification {
-        merchant_oid: oid,
+        merchant_oid: &bounded_oid(oid),
         hash_valid: false,
         outcome: outcome.code(),
-        fields_json: &redacted_json(fields),
+        fields_json: summary,
         received_at: unix_now(),
     }
     .insert(conn)

@@ -13,7 +13,7 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, ManageConnection, Pool};
 use diesel::{Connection, ConnectionError, PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -98,15 +98,24 @@ impl Backend {
         }
     }
 
-    /// Creates the SQLite file's folder if needed.
+    /// Creates the SQLite file's folder if needed, and the file itself owner-only (`0600`;
+    /// SQLite gives its `-wal` and `-shm` files the database file's permissions).
     fn prepare(&self) -> Result<(), DbError> {
-        if let Self::Sqlite(path) = self
-            && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir).map_err(|source| DbError::Folder {
-                path: dir.to_owned(),
-                source,
-            })?;
+        let Self::Sqlite(path) = self else {
+            return Ok(());
+        };
+        let folder = |source| DbError::Folder {
+            path: path.clone(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            crate::files::create_private_dir(dir).map_err(folder)?;
+        }
+        crate::files::touch_private(path).map_err(folder)?;
+        for suffix in ["-wal", "-shm"] {
+            let mut side = path.clone().into_os_string();
+            side.push(suffix);
+            crate::files::restrict(Path::new(&side)).map_err(folder)?;
         }
         Ok(())
     }

@@ -88,9 +88,21 @@ impl Ctx {
             csrf: csrf_token(session),
             cart_count: cart.iter().map(|l| l.quantity).sum(),
             sandbox: state.is_some_and(|s| s.mode() == Mode::Sandbox),
-            path: req.path().to_owned(),
+            path: same_origin_path(req.path()),
         }
     }
+}
+
+/// `path` if it is a plain path of this site (letters, digits, `/ _ . -`, not starting with
+/// `//`), else `/`: the language links repeat it, and `//evil.example` would leave the site.
+pub fn same_origin_path(path: &str) -> String {
+    let plain = path.starts_with('/')
+        && !path.starts_with("//")
+        && path.len() <= 200
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/_.-".contains(&b));
+    if plain { path.to_owned() } else { "/".to_owned() }
 }
 
 /// The session's CSRF token, created on first use.
@@ -266,6 +278,14 @@ mod tests {
         assert_eq!(bucket("2001:db8:1:2:aaaa::1"), bucket("2001:db8:1:2:bbbb::9"));
         assert_ne!(bucket("2001:db8:1:2::1"), bucket("2001:db8:1:3::1"));
         assert_eq!(bucket("85.34.78.112"), "ip:85.34.78.112");
+    }
+
+    #[test]
+    fn language_links_stay_on_this_site() {
+        assert_eq!(same_origin_path("/orders/abc123"), "/orders/abc123");
+        for odd in ["//evil.example", "/\\evil.example", "/a%0d%0a", "https://x", ""] {
+            assert_eq!(same_origin_path(odd), "/", "{odd}");
+        }
     }
 
     #[test]

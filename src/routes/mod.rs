@@ -69,6 +69,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/orders/{id}/fail",
             web::route().to(checkout::returned_fail),
         )
-        .route("/paytr/notify", web::post().to(notify::paytr_notify))
+        .service(
+            // PayTR's notification is a few hundred bytes; nothing larger is read.
+            web::resource("/paytr/notify")
+                .app_data(web::PayloadConfig::new(16 * 1024))
+                .route(web::post().to(notify::paytr_notify)),
+        )
         .default_service(web::to(pages::not_found));
 }

@@ -1,6 +1,7 @@
 //! `POST /paytr/notify`: PayTR's notification. Exempt from CSRF: its hash authenticates it.
 
-use crate::checkout::notify::{Outcome, apply, record_refused};
+use crate::checkout::notify::{Outcome, apply, bounded_oid, record_refused, refused_summary};
+use std::sync::atomic::Ordering;
 use crate::paytr::{Notification, Token};
 use crate::startup::AppState;
 use actix_web::{HttpResponse, web};
@@ -23,17 +24,24 @@ pub async fn paytr_notify(state: web::Data<AppState>, body: web::Bytes) -> HttpR
     };
     let oid = parsed
         .as_ref()
-        .map(|n| n.merchant_oid.clone())
+        .map(|n| bounded_oid(&n.merchant_oid))
         .unwrap_or_default();
     if let Some(outcome) = refused {
-        tracing::warn!(merchant_oid = %oid, outcome = outcome.code(), "notification refused");
-        let oid = oid.chars().take(64).collect::<String>();
-        if let Err(e) = state
-            .db
-            .write(move |conn| record_refused(conn, &oid, outcome, &fields))
-            .await
-        {
-            tracing::error!(error = %e, "could not record a refused notification");
+        // Anyone can post here: what is kept of a refusal is bounded, and so are its log lines
+        // and rows per minute (the rest is counted and reported with the next one recorded).
+        if state.refused_notifications.check(&["refused"]) {
+            let unrecorded = state.unrecorded_refusals.swap(0, Ordering::Relaxed);
+            tracing::warn!(merchant_oid = ?oid, outcome = outcome.code(), body_bytes = body.len(), unrecorded, "notification refused");
+            let summary = refused_summary(&fields, body.len(), unrecorded);
+            if let Err(e) = state
+                .db
+                .write(move |conn| record_refused(conn, &oid, outcome, &summary))
+                .await
+            {
+                tracing::error!(error = %e, "could not record a refused notification");
+            }
+        } else {
+            state.unrecorded_refusals.fetch_add(1, Ordering::Relaxed);
         }
         return answer(400, "PAYTR notification failed: bad hash");
     }
@@ -58,11 +66,11 @@ pub async fn paytr_notify(state: web::Data<AppState>, body: web::Bytes) -> HttpR
                     billing.activate_pending(crate::db::unix_now()).await
                 });
             }
-            tracing::info!(merchant_oid = %oid, outcome = applied.outcome.code(), utoken = ?utoken_hint, "notification applied");
+            tracing::info!(merchant_oid = ?oid, outcome = applied.outcome.code(), utoken = ?utoken_hint, "notification applied");
             answer(200, "OK")
         }
         Err(e) => {
-            tracing::error!(merchant_oid = %oid, error = %e, "notification not stored; PayTR will retry");
+            tracing::error!(merchant_oid = ?oid, error = %e, "notification not stored; PayTR will retry");
             answer(500, "ERROR")
         }
     }

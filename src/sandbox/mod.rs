@@ -64,7 +64,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Sandbox {
     /// Loads the saved state from `config.data_dir` (creating the folder).
     pub fn open(config: SandboxConfig) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        crate::files::create_private_dir(&config.data_dir).with_context(|| {
             format!(
                 "could not create the sandbox folder {}",
                 config.data_dir.display()
@@ -194,7 +194,8 @@ pub fn load_or_create_merchant(dir: &Path) -> anyhow::Result<MerchantCredentials
             &m.merchant_salt,
         ));
     }
-    std::fs::create_dir_all(dir).with_context(|| format!("could not create {}", dir.display()))?;
+    crate::files::create_private_dir(dir)
+        .with_context(|| format!("could not create {}", dir.display()))?;
     let creds = MerchantCredentials::new(
         &format!("{}", 100_000 + rand::random::<u32>() % 900_000),
         &state::random_token()[..16],

@@ -4,7 +4,7 @@
 
 use super::cards::Behaviour;
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// A card PayTR would have stored. No card number, no CVV: only what CAPI LIST returns.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -110,12 +110,11 @@ impl State {
     }
 
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        let tmp: PathBuf = path.with_extension("json.tmp");
-        std::fs::write(
-            &tmp,
-            serde_json::to_vec(self).map_err(std::io::Error::other)?,
-        )?;
-        std::fs::rename(tmp, path)
+        // Owner-only: it holds stored cards' utokens and ctokens.
+        crate::files::replace_private(
+            path,
+            &serde_json::to_vec(self).map_err(std::io::Error::other)?,
+        )
     }
 
     pub fn next_id(&mut self) -> u64 {
