@@ -181,11 +181,7 @@ impl Application {
                     // Outermost, so every answer carries them: 4xx and 5xx, refusals of the
                     // middlewares inside, and errors that never became a page.
                     let headers = headers.clone();
-                    move |req, srv| {
-                        let http_req = req.request().clone();
-                        let answer = srv.call(req);
-                        with_security_headers(answer, http_req, headers.clone())
-                    }
+                    move |req, srv| with_security_headers(srv.call(req), headers.clone())
                 })
                 .configure(|cfg| {
                     crate::routes::configure(cfg);
@@ -327,27 +323,33 @@ fn security_headers(csp: &str, https: bool) -> HeaderList {
         .collect()
 }
 
-/// Adds the security headers a response lacks; an error becomes its response first, so it
-/// carries them too.
+/// Adds the security headers a response lacks; an error's response gets them too (the
+/// request can't be kept aside for it: routing needs to own it).
 async fn with_security_headers<F, B>(
     answer: F,
-    req: actix_web::HttpRequest,
     headers: std::sync::Arc<HeaderList>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error>
+) -> Result<ServiceResponse<B>, actix_web::Error>
 where
     F: Future<Output = Result<ServiceResponse<B>, actix_web::Error>>,
-    B: actix_web::body::MessageBody + 'static,
 {
-    let mut response = match answer.await {
-        Ok(response) => response.map_into_boxed_body(),
-        Err(e) => ServiceResponse::from_err(e, req),
+    let add = |map: &mut actix_web::http::header::HeaderMap| {
+        for (name, value) in headers.iter() {
+            if !map.contains_key(name) {
+                map.insert(name.clone(), value.clone());
+            }
+        }
     };
-    for (name, value) in headers.iter() {
-        if !response.headers().contains_key(name) {
-            response.headers_mut().insert(name.clone(), value.clone());
+    match answer.await {
+        Ok(mut response) => {
+            add(response.headers_mut());
+            Ok(response)
+        }
+        Err(e) => {
+            let mut response = e.error_response();
+            add(response.headers_mut());
+            Err(actix_web::error::InternalError::from_response(e.to_string(), response).into())
         }
     }
-    Ok(response)
 }
 
 /// Card data never travels to us, not even in a URL: such a request is refused unlogged.
