@@ -56,7 +56,13 @@ mod tests {
         assert_eq!(escape_controls("PC123"), "PC123");
         let forged = "x\n2026-11-26 INFO notification applied outcome=paid\u{1b}[2J";
         let shown = escape_controls(forged);
-        assert!(!shown.contains('\n') && !shown.contains('\u{1b}'), "{shown}");
-        assert!(shown.contains("\\n") && shown.contains("\\u{1b}"), "{shown}");
+        assert!(
+            !shown.contains('\n') && !shown.contains('\u{1b}'),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("\\n") && shown.contains("\\u{1b}"),
+            "{shown}"
+        );
     }
 }

@@ -221,10 +221,7 @@ impl SessionStore for DbSessionStore {
         }
         // The session expired or was ended (log out) while this request ran: it is never
         // brought back. The browser gets an anonymous session with only its language.
-        let fresh: State = state
-            .into_iter()
-            .filter(|(k, _)| k == "lang")
-            .collect();
+        let fresh: State = state.into_iter().filter(|(k, _)| k == "lang").collect();
         anon_key(&fresh).map_err(UpdateError::Other)
     }
 

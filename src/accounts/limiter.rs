@@ -120,9 +120,7 @@ impl LoginThrottle {
     pub fn wait(&self, key: &str) -> Duration {
         let table = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         match table.entries.get(&table.key(key)) {
-            Some((last, failures)) => self
-                .wait_after(*failures)
-                .saturating_sub(last.elapsed()),
+            Some((last, failures)) => self.wait_after(*failures).saturating_sub(last.elapsed()),
             None => Duration::ZERO,
         }
     }
@@ -192,7 +190,11 @@ mod tests {
         assert!(first > Duration::from_millis(500), "{first:?}");
         throttle.failed("a|ip1");
         assert!(throttle.wait("a|ip1") > first, "the wait doubles");
-        assert_eq!(throttle.wait("a|ip2"), Duration::ZERO, "the owner elsewhere");
+        assert_eq!(
+            throttle.wait("a|ip2"),
+            Duration::ZERO,
+            "the owner elsewhere"
+        );
         throttle.succeeded("a|ip1");
         assert_eq!(throttle.wait("a|ip1"), Duration::ZERO);
     }

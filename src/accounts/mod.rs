@@ -8,15 +8,15 @@ use crate::db::models::{NewUser, User};
 use crate::db::schema::users;
 use crate::db::{DbConnection, DbError, unix_now};
 use crate::domain::{Email, UserName, ValidationError};
+use crate::paytr::Token;
 use argon2::password_hash::{
     PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
 };
 use argon2::{Algorithm, Argon2, Params, Version};
 use diesel::prelude::*;
-use sha2::{Digest, Sha256};
-use crate::paytr::Token;
 use rand::Rng;
 use rand::distributions::Alphanumeric;
+use sha2::{Digest, Sha256};
 
 /// `len` random letters and digits from the OS-seeded generator.
 pub fn random_string(len: usize) -> String {
@@ -198,7 +198,10 @@ pub fn bind_utoken(
             .find(user_id)
             .filter(users::utoken_sealed.is_null()),
     )
-    .set((users::utoken_sealed.eq(sealed), users::utoken_hash.eq(&hash)))
+    .set((
+        users::utoken_sealed.eq(sealed),
+        users::utoken_hash.eq(&hash),
+    ))
     .execute(conn)?;
     Ok(if changed == 1 {
         Binding::Bound
@@ -226,7 +229,10 @@ pub enum KeyCheckError {
 /// time), so a wrong key stops start-up and `billing run-due` with a clear message instead of
 /// silently treating every saved card as missing. Also fills in `utoken_hash` for utokens
 /// sealed before it existed.
-pub fn verify_data_key(conn: &mut DbConnection, sealer: &crate::seal::Sealer) -> Result<(), KeyCheckError> {
+pub fn verify_data_key(
+    conn: &mut DbConnection,
+    sealer: &crate::seal::Sealer,
+) -> Result<(), KeyCheckError> {
     use crate::db::schema::app_meta;
     let stored: Option<String> = app_meta::table
         .find(KEY_CHECK_NAME)
@@ -236,7 +242,11 @@ pub fn verify_data_key(conn: &mut DbConnection, sealer: &crate::seal::Sealer) ->
         .map_err(DbError::from)?;
     let sealed_users: Vec<(i64, String, Option<String>)> = users::table
         .filter(users::utoken_sealed.is_not_null())
-        .select((users::id, users::utoken_sealed.assume_not_null(), users::utoken_hash))
+        .select((
+            users::id,
+            users::utoken_sealed.assume_not_null(),
+            users::utoken_hash,
+        ))
         .load(conn)
         .map_err(DbError::from)?;
     match stored {

@@ -93,12 +93,10 @@ impl Billing {
                     mark_order_counted(conn, id, period, order_id, now)?;
                     Subscription::advance(conn, id, period, now, interval.after(now), now)?;
                     match &chargeable {
-                        Some((sealed, last4, expiry)) => Subscription::activate_with_card(
-                            conn, id, sealed, last4, expiry, now,
-                        ),
-                        None => {
-                            Subscription::set_status(conn, id, "needs_card", Some(reason), now)
+                        Some((sealed, last4, expiry)) => {
+                            Subscription::activate_with_card(conn, id, sealed, last4, expiry, now)
                         }
+                        None => Subscription::set_status(conn, id, "needs_card", Some(reason), now),
                     }
                 })
             })

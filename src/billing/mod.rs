@@ -362,15 +362,7 @@ impl Billing {
                     "failed_soft" | "failed_hard" => &["submitted", "failed_soft"],
                     _ => &["submitted"],
                 };
-                ChargeAttempt::transition(
-                    conn,
-                    &oid,
-                    from,
-                    to,
-                    msg.as_deref(),
-                    retry,
-                    now,
-                )?;
+                ChargeAttempt::transition(conn, &oid, from, to, msg.as_deref(), retry, now)?;
                 Ok(())
             })
             .await

@@ -5,12 +5,12 @@
 //! after [`apply`] committed.
 
 use crate::accounts::{Binding, bind_utoken};
-use crate::security::{self, EventKind};
 use crate::db::models::{NewNotification, Order, PaymentAttempt};
 use crate::db::{DbConnection, DbError, unix_now};
 use crate::domain::Currency;
 use crate::paytr::{Notification, NotificationStatus};
 use crate::seal::Sealer;
+use crate::security::{self, EventKind};
 use diesel::Connection;
 
 /// What a notification did, as recorded in the `notifications` table.

@@ -266,11 +266,11 @@ impl Subscription {
             subscriptions::updated_at.eq(now),
         );
         let changed = match previous_order {
-            Some(previous) => diesel::update(
-                target.filter(subscriptions::first_order_id.eq(previous)),
-            )
-            .set(values)
-            .execute(conn)?,
+            Some(previous) => {
+                diesel::update(target.filter(subscriptions::first_order_id.eq(previous)))
+                    .set(values)
+                    .execute(conn)?
+            }
             None => diesel::update(target.filter(subscriptions::first_order_id.is_null()))
                 .set(values)
                 .execute(conn)?,

@@ -182,8 +182,7 @@ pub async fn login(
     // backoff: someone failing elsewhere never locks the owner out.
     let bucket = client_bucket(&state, &req);
     let throttle_key = format!("{email}|{bucket}");
-    if !state.login_limiter.check(&[&bucket])
-        || !state.login_throttle.wait(&throttle_key).is_zero()
+    if !state.login_limiter.check(&[&bucket]) || !state.login_throttle.wait(&throttle_key).is_zero()
     {
         return refuse("too_many", StatusCode::TOO_MANY_REQUESTS);
     }

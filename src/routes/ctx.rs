@@ -102,7 +102,11 @@ pub fn same_origin_path(path: &str) -> String {
         && path
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"/_.-".contains(&b));
-    if plain { path.to_owned() } else { "/".to_owned() }
+    if plain {
+        path.to_owned()
+    } else {
+        "/".to_owned()
+    }
 }
 
 /// The session's CSRF token, created on first use.
@@ -258,12 +262,21 @@ mod tests {
         let trusted = [ip("10.0.0.1"), ip("10.0.0.2")];
         // The client wrote 6.6.6.6 itself; the proxy appended the address it heard from.
         let hops = ["6.6.6.6", " 203.0.113.7"];
-        assert_eq!(shopper_ip(ip("10.0.0.1"), &hops, &trusted), ip("203.0.113.7"));
+        assert_eq!(
+            shopper_ip(ip("10.0.0.1"), &hops, &trusted),
+            ip("203.0.113.7")
+        );
         // Two trusted proxies in a row are skipped.
         let hops = ["6.6.6.6", "203.0.113.7", "10.0.0.2"];
-        assert_eq!(shopper_ip(ip("10.0.0.1"), &hops, &trusted), ip("203.0.113.7"));
+        assert_eq!(
+            shopper_ip(ip("10.0.0.1"), &hops, &trusted),
+            ip("203.0.113.7")
+        );
         // An untrusted peer's header is ignored altogether.
-        assert_eq!(shopper_ip(ip("198.51.100.9"), &hops, &trusted), ip("198.51.100.9"));
+        assert_eq!(
+            shopper_ip(ip("198.51.100.9"), &hops, &trusted),
+            ip("198.51.100.9")
+        );
         // Garbage ends the walk at the last trusted hop.
         assert_eq!(shopper_ip(ip("10.0.0.1"), &["x"], &trusted), ip("10.0.0.1"));
         assert_eq!(
@@ -275,7 +288,10 @@ mod tests {
     #[test]
     fn ipv6_clients_are_limited_by_their_64() {
         let bucket = |s: &str| ip_bucket(&UserIp::parse(s).expect("ip"));
-        assert_eq!(bucket("2001:db8:1:2:aaaa::1"), bucket("2001:db8:1:2:bbbb::9"));
+        assert_eq!(
+            bucket("2001:db8:1:2:aaaa::1"),
+            bucket("2001:db8:1:2:bbbb::9")
+        );
         assert_ne!(bucket("2001:db8:1:2::1"), bucket("2001:db8:1:3::1"));
         assert_eq!(bucket("85.34.78.112"), "ip:85.34.78.112");
     }
@@ -283,7 +299,13 @@ mod tests {
     #[test]
     fn language_links_stay_on_this_site() {
         assert_eq!(same_origin_path("/orders/abc123"), "/orders/abc123");
-        for odd in ["//evil.example", "/\\evil.example", "/a%0d%0a", "https://x", ""] {
+        for odd in [
+            "//evil.example",
+            "/\\evil.example",
+            "/a%0d%0a",
+            "https://x",
+            "",
+        ] {
             assert_eq!(same_origin_path(odd), "/", "{odd}");
         }
     }

@@ -1,10 +1,10 @@
 //! `POST /paytr/notify`: PayTR's notification. Exempt from CSRF: its hash authenticates it.
 
 use crate::checkout::notify::{Outcome, apply, bounded_oid, record_refused, refused_summary};
-use std::sync::atomic::Ordering;
 use crate::paytr::{Notification, Token};
 use crate::startup::AppState;
 use actix_web::{HttpResponse, web};
+use std::sync::atomic::Ordering;
 
 fn answer(status: u16, body: &'static str) -> HttpResponse {
     HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap_or_default())

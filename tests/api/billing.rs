@@ -12,7 +12,7 @@ use std::time::Duration;
 const SLOW: &str = "4355080000000062";
 const CLOSED: &str = "4355080000000054";
 
-async fn db<T: Send + 'static>(
+pub(crate) async fn db<T: Send + 'static>(
     app: &TestApp,
     f: impl FnOnce(&mut paytr_checkout::db::DbConnection) -> Result<T, paytr_checkout::db::DbError>
     + Send
@@ -21,21 +21,21 @@ async fn db<T: Send + 'static>(
     app.db_run(f).await
 }
 
-async fn subscription(app: &TestApp, id: i64) -> Subscription {
+pub(crate) async fn subscription(app: &TestApp, id: i64) -> Subscription {
     db(app, move |conn| {
         Ok(Subscription::find(conn, id)?.expect("subscription"))
     })
     .await
 }
 
-async fn attempts(app: &TestApp, id: i64) -> Vec<ChargeAttempt> {
+pub(crate) async fn attempts(app: &TestApp, id: i64) -> Vec<ChargeAttempt> {
     let mut all = db(app, move |conn| ChargeAttempt::for_subscription(conn, id)).await;
     all.retain(|a| a.attempt_no > 0);
     all.reverse();
     all
 }
 
-fn recurring_payments(app: &TestApp) -> usize {
+pub(crate) fn recurring_payments(app: &TestApp) -> usize {
     let sandbox = app.sandbox.as_ref().expect("sandbox");
     sandbox.read(|s| {
         s.payments
@@ -47,7 +47,7 @@ fn recurring_payments(app: &TestApp) -> usize {
 
 /// Signs up `email`, subscribes to the monthly plan paying with `card`, and waits until the
 /// subscription is active. Returns the shopper and the subscription id.
-async fn subscriber(app: &TestApp, email: &str, card: &str) -> (Shopper, i64) {
+pub(crate) async fn subscriber(app: &TestApp, email: &str, card: &str) -> (Shopper, i64) {
     let mut shopper = Shopper::new(&app.address);
     shopper.register(email).await;
     shopper.get("/subscribe/kahve-kulubu").await;
@@ -92,7 +92,7 @@ async fn subscriber(app: &TestApp, email: &str, card: &str) -> (Shopper, i64) {
     (shopper, id)
 }
 
-async fn engine(app: &TestApp) -> Billing {
+pub(crate) async fn engine(app: &TestApp) -> Billing {
     standalone_billing(&app.settings)
         .await
         .expect("billing engine")

@@ -262,7 +262,10 @@ async fn the_fail_page_shows_our_words_never_text_from_the_browser() {
 
     assert_eq!((page.status, query.status), (200, 200));
     for html in [&page.html, &query.html] {
-        assert!(!html.contains("alert(1)") && !html.contains("Call"), "{html}");
+        assert!(
+            !html.contains("alert(1)") && !html.contains("Call"),
+            "{html}"
+        );
         assert!(html.contains("Ödeme tamamlanmadı."), "{html}");
     }
 }

@@ -48,6 +48,8 @@ fn create_postgres_database(server_url: &str) -> String {
 /// The running application.
 pub struct TestApp {
     pub address: String,
+    /// `http://127.0.0.1:{port}`: where the app listens, whatever PUBLIC_URL says.
+    pub local: String,
     pub db: TestDb,
     pub http: reqwest::Client,
     pub sandbox: Option<paytr_checkout::sandbox::Sandbox>,
@@ -122,6 +124,7 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
         .await
         .expect("application starts");
     let address = app.public_url().to_owned();
+    let local = format!("http://127.0.0.1:{}", app.port());
     let sandbox = app.sandbox().cloned();
     tokio::spawn(app.into_server());
     env.insert("PUBLIC_URL".into(), address.clone());
@@ -133,6 +136,7 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
         .expect("http client");
     TestApp {
         address,
+        local,
         db,
         http,
         sandbox,

@@ -16,6 +16,7 @@ mod sandbox_harness;
 mod sandbox_payments;
 mod sandbox_recurring;
 mod saved_cards;
+mod security;
 mod shopper;
 mod signatures;
 mod storage;

@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn binary() -> Command {
+pub(crate) fn binary() -> Command {
     Command::new(env!("CARGO_BIN_EXE_paytr-checkout"))
 }
 
@@ -118,35 +118,68 @@ mod reqwest {
     }
 }
 
+/// The binary serving from a temporary folder (sandbox mode, debug log), its log captured.
+pub(crate) struct LoggedServer {
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    log: Vec<String>,
+}
+
+impl LoggedServer {
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut child = binary()
+            .arg("serve")
+            .current_dir(dir.path())
+            .env("BIND", "127.0.0.1:0")
+            .env("LOG", "debug")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("binary starts");
+        let (tx, lines) = std::sync::mpsc::channel::<String>();
+        let stderr = child.stderr.take().expect("stderr");
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut log = Vec::new();
+        let url = loop {
+            let line = lines
+                .recv_timeout(Duration::from_secs(20))
+                .expect("the server logs its URL");
+            log.push(line.clone());
+            if let Some(url) = line.split("url=").nth(1) {
+                break url.trim().to_owned();
+            }
+        };
+        Self {
+            url,
+            dir,
+            child,
+            lines,
+            log,
+        }
+    }
+
+    /// Stops the server gracefully and returns everything it logged.
+    pub fn stop(mut self) -> (String, tempfile::TempDir) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+        self.log.extend(self.lines.try_iter());
+        (self.log.join("\n"), self.dir)
+    }
+}
+
 #[tokio::test]
 async fn a_purchase_that_saves_a_card_logs_no_card_data_or_tokens() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut child = binary()
-        .arg("serve")
-        .current_dir(dir.path())
-        .env("BIND", "127.0.0.1:0")
-        .env("LOG", "debug")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary starts");
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    let stderr = child.stderr.take().expect("stderr");
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut log = Vec::new();
-    let url = loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(20))
-            .expect("the server logs its URL");
-        log.push(line.clone());
-        if let Some(url) = line.split("url=").nth(1) {
-            break url.trim().to_owned();
-        }
-    };
+    let server = LoggedServer::start();
+    let url = server.url.clone();
 
     let mut shopper = crate::shopper::Shopper::new(&url);
     shopper.register("logs@example.com").await;
@@ -160,21 +193,16 @@ async fn a_purchase_that_saves_a_card_logs_no_card_data_or_tokens() {
             "status_paid",
         )
         .await;
-    let state =
-        std::fs::read_to_string(dir.path().join("data/sandbox/state.json")).expect("sandbox state");
+    let state = std::fs::read_to_string(server.dir.path().join("data/sandbox/state.json"))
+        .expect("sandbox state");
     let utoken = state
         .split("\"utoken\":\"")
         .nth(1)
         .and_then(|s| s.split('"').next())
         .expect("a stored card")
         .to_owned();
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let _ = child.wait();
-    log.extend(rx.try_iter());
+    let (log, dir) = server.stop();
 
-    let log = log.join("\n");
     eprintln!("checked {} log lines", log.lines().count());
     assert!(
         log.contains("notification applied"),
