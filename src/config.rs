@@ -45,6 +45,9 @@ pub struct Settings {
     /// Peers whose `X-Forwarded-For` is believed for the shopper's IP.
     pub trusted_proxies: Vec<IpAddr>,
     pub billing: BillingSettings,
+    /// Where e-mails are posted as JSON (`{"to","subject","text"}`); none: they wait in the
+    /// outbox (shown at `/dev/mailbox` in sandbox mode).
+    pub mail_webhook_url: Option<String>,
 }
 
 /// The recurring billing engine.
@@ -157,6 +160,10 @@ impl Settings {
             paytr: PaytrSettings::from_lookup(&get)?,
             trusted_proxies,
             billing: BillingSettings::from_lookup(&get)?,
+            mail_webhook_url: match get("MAIL_WEBHOOK_URL") {
+                Some(v) => Some(absolute_url("MAIL_WEBHOOK_URL", &v)?),
+                None => None,
+            },
         })
     }
 

@@ -15,6 +15,7 @@ pub mod db;
 pub mod domain;
 pub mod files;
 pub mod logging;
+pub mod mail;
 pub mod paytr;
 pub mod routes;
 pub mod sandbox;

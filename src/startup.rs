@@ -136,6 +136,15 @@ impl Application {
         if let Some(every) = settings.billing.interval {
             spawn_billing_loop(billing.clone(), every);
         }
+        match &settings.mail_webhook_url {
+            Some(url) => {
+                crate::mail::spawn_delivery(db.clone(), url.clone(), Duration::from_secs(5))
+            }
+            None if sandbox.is_none() => tracing::warn!(
+                "MAIL_WEBHOOK_URL is not set: sign-up confirmations wait in the outbox table and shoppers can't finish signing up"
+            ),
+            None => {}
+        }
         let state = web::Data::new(AppState {
             db: db.clone(),
             test_mode: settings.paytr.test_mode || sandbox.is_some(),

@@ -5,7 +5,7 @@ mod limiter;
 pub use limiter::{LoginThrottle, RateLimiter};
 
 use crate::db::models::{NewUser, User};
-use crate::db::schema::users;
+use crate::db::schema::{email_tokens, users};
 use crate::db::{DbConnection, DbError, unix_now};
 use crate::domain::{Email, UserName, ValidationError};
 use crate::paytr::Token;
@@ -86,35 +86,93 @@ impl Registration {
     }
 }
 
-/// Why a registration did not create an account.
-#[derive(Debug, thiserror::Error)]
-pub enum RegisterError {
-    #[error("an account with this e-mail already exists")]
-    Taken,
-    #[error(transparent)]
-    Db(#[from] DbError),
+/// What a sign-up did. The page answers the same in every case; only the e-mail differs, and
+/// it goes to the address's owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignUp {
+    /// A new account, or one never confirmed (its password and name replaced): a link to
+    /// confirm it, which signs the shopper in.
+    Confirm { token: String },
+    /// The address has an account already: its owner is told someone tried.
+    AlreadyRegistered,
 }
 
-/// Creates the account (the password is hashed before this is called, off the async workers).
+/// How long a confirmation link works.
+pub const CONFIRM_LINK_SECS: i64 = 24 * 60 * 60;
+
+/// Signs up (the password is hashed before this is called, off the async workers). No
+/// account is signed in here: the shopper confirms the address first, so this answer can't
+/// tell whether the address was taken.
 pub fn register(
     conn: &mut DbConnection,
     reg: &Registration,
     password_hash: &str,
-) -> Result<User, RegisterError> {
-    if User::find_by_email(conn, reg.email.as_str())?.is_some() {
-        return Err(RegisterError::Taken);
+) -> Result<SignUp, DbError> {
+    let now = unix_now();
+    let user = match User::find_by_email(conn, reg.email.as_str())? {
+        Some(user) if user.email_verified_at.is_some() => return Ok(SignUp::AlreadyRegistered),
+        Some(user) => {
+            // Never confirmed: whoever confirms now chooses the password.
+            diesel::update(users::table.find(user.id))
+                .set((
+                    users::password_hash.eq(password_hash),
+                    users::full_name.eq(reg.full_name.as_str()),
+                ))
+                .execute(conn)?;
+            user
+        }
+        None => NewUser {
+            email: reg.email.as_str(),
+            password_hash,
+            full_name: reg.full_name.as_str(),
+            created_at: now,
+        }
+        .insert(conn)?,
+    };
+    let token = random_string(40);
+    diesel::insert_into(email_tokens::table)
+        .values((
+            email_tokens::token_hash.eq(utoken_hash(&Token::new(token.clone()))),
+            email_tokens::user_id.eq(user.id),
+            email_tokens::expires_at.eq(now + CONFIRM_LINK_SECS),
+        ))
+        .execute(conn)?;
+    Ok(SignUp::Confirm { token })
+}
+
+/// Uses a confirmation link once: the account is confirmed and returned (to sign in).
+pub fn confirm_email(conn: &mut DbConnection, token: &str) -> Result<Option<User>, DbError> {
+    let now = unix_now();
+    let hash = utoken_hash(&Token::new(token));
+    let user_id: Option<i64> = email_tokens::table
+        .find(&hash)
+        .filter(email_tokens::used_at.is_null())
+        .filter(email_tokens::expires_at.gt(now))
+        .select(email_tokens::user_id)
+        .first(conn)
+        .optional()?;
+    let Some(user_id) = user_id else {
+        return Ok(None);
+    };
+    // Once: of two uses at the same moment, one changes the row.
+    let used = diesel::update(
+        email_tokens::table
+            .find(&hash)
+            .filter(email_tokens::used_at.is_null()),
+    )
+    .set(email_tokens::used_at.eq(now))
+    .execute(conn)?;
+    if used != 1 {
+        return Ok(None);
     }
-    NewUser {
-        email: reg.email.as_str(),
-        password_hash,
-        full_name: reg.full_name.as_str(),
-        created_at: unix_now(),
-    }
-    .insert(conn)
-    .map_err(|e| match User::find_by_email(conn, reg.email.as_str()) {
-        Ok(Some(_)) => RegisterError::Taken,
-        _ => RegisterError::Db(e),
-    })
+    diesel::update(
+        users::table
+            .find(user_id)
+            .filter(users::email_verified_at.is_null()),
+    )
+    .set(users::email_verified_at.eq(now))
+    .execute(conn)?;
+    find_user(conn, user_id)
 }
 
 /// A hash to verify against when the e-mail is unknown, so both paths take the same time.

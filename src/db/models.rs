@@ -17,6 +17,8 @@ pub struct User {
     pub created_at: i64,
     /// SHA-256 of the utoken: unique, so one utoken belongs to one shopper at most.
     pub utoken_hash: Option<String>,
+    /// When the shopper opened the confirmation link; `None`: not confirmed, can't log in.
+    pub email_verified_at: Option<i64>,
 }
 
 #[derive(Debug, Insertable)]

@@ -11,6 +11,7 @@ diesel::table! {
         utoken_sealed -> Nullable<Text>,
         created_at -> BigInt,
         utoken_hash -> Nullable<Text>,
+        email_verified_at -> Nullable<BigInt>,
     }
 }
 
@@ -146,5 +147,26 @@ diesel::table! {
     app_meta (name) {
         name -> Text,
         value -> Text,
+    }
+}
+
+diesel::table! {
+    email_tokens (token_hash) {
+        token_hash -> Text,
+        user_id -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        to_address -> Text,
+        subject -> Text,
+        body -> Text,
+        created_at -> BigInt,
+        sent_at -> Nullable<BigInt>,
+        attempts -> Integer,
     }
 }

@@ -2,10 +2,11 @@
 
 use super::ctx::{Ctx, PostForm, client_ip, ip_bucket};
 use super::i18n::field_error;
-use super::pages::{Layout, redirect, render, server_error};
-use crate::accounts::{self, RegisterError, Registration, dummy_hash, verify_password};
+use super::pages::{Layout, message, redirect, render, server_error};
+use crate::accounts::{self, Registration, SignUp, dummy_hash, verify_password};
 use crate::db::models::{Order, User};
 use crate::db::subscriptions::{ChargeAttempt, Subscription};
+use crate::domain::Lang;
 use crate::domain::Money;
 use crate::startup::AppState;
 use actix_session::Session;
@@ -105,18 +106,127 @@ pub async fn register(
         Ok(hash) => hash,
         Err(e) => return server_error(&ctx, &e),
     };
-    let created = state
+    // The same page whether or not the address has an account; its owner is told by e-mail.
+    let (lang, base) = (ctx.lang, state.public_url.clone());
+    let sent = state
         .db
-        .write(move |conn| Ok(accounts::register(conn, &registration, &hash)))
+        .write(move |conn| {
+            let to = registration.email.as_str().to_owned();
+            let (subject, body) = match accounts::register(conn, &registration, &hash)? {
+                SignUp::Confirm { token } => {
+                    confirmation_mail(lang, &format!("{base}/register/confirm/{token}"))
+                }
+                SignUp::AlreadyRegistered => {
+                    already_registered_mail(lang, &format!("{base}/login"))
+                }
+            };
+            crate::mail::enqueue(conn, &to, subject, &body)
+        })
         .await;
-    match created {
-        Ok(Ok(user)) => sign_in(&session, &user),
-        Ok(Err(RegisterError::Taken)) => rerender(
-            Errors::from([("email", "")]),
-            Some("email_taken"),
-            StatusCode::UNPROCESSABLE_ENTITY,
+    match sent {
+        Ok(()) => render(
+            StatusCode::OK,
+            &CheckEmailPage {
+                layout: Layout::new(&ctx, "check_email"),
+                email: email.trim().to_lowercase(),
+            },
         ),
-        Ok(Err(RegisterError::Db(e))) | Err(e) => server_error(&ctx, &e),
+        Err(e) => server_error(&ctx, &e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "check_email.html")]
+struct CheckEmailPage {
+    layout: Layout,
+    email: String,
+}
+
+fn confirmation_mail(lang: Lang, link: &str) -> (&'static str, String) {
+    match lang {
+        Lang::Tr => (
+            "Üyeliğinizi onaylayın",
+            format!(
+                "Merhaba,\n\nÜyeliğinizi tamamlamak için bu bağlantıyı açın (24 saat geçerlidir):\n{link}\n\nBu isteği siz yapmadıysanız bu e-postayı yok sayın.\n"
+            ),
+        ),
+        Lang::En => (
+            "Confirm your account",
+            format!(
+                "Hello,\n\nOpen this link to finish signing up (it works for 24 hours):\n{link}\n\nIf you did not ask for this, ignore this e-mail.\n"
+            ),
+        ),
+    }
+}
+
+fn already_registered_mail(lang: Lang, login: &str) -> (&'static str, String) {
+    match lang {
+        Lang::Tr => (
+            "Bu adresle zaten bir hesabınız var",
+            format!(
+                "Merhaba,\n\nBu e-posta adresiyle yeniden üye olunmak istendi, ancak bu adresle zaten bir hesabınız var. Siz iseniz giriş yapın: {login}\n\nSiz değilseniz bu e-postayı yok sayabilirsiniz: hesabınızda hiçbir şey değişmedi.\n"
+            ),
+        ),
+        Lang::En => (
+            "You already have an account",
+            format!(
+                "Hello,\n\nSomeone tried to sign up with this e-mail address, which already has an account. If it was you, log in: {login}\n\nIf it wasn't, you can ignore this e-mail: nothing about your account changed.\n"
+            ),
+        ),
+    }
+}
+
+/// `GET /register/confirm/{token}`: the link from the e-mail confirms the account, once, and
+/// signs the shopper in.
+pub async fn confirm_email(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> HttpResponse {
+    let ctx = Ctx::load(&req, &session).await;
+    let token = token.into_inner();
+    if token.len() > 64 || !token.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return message(&ctx, StatusCode::NOT_FOUND, "register", "link_invalid");
+    }
+    match state
+        .db
+        .write(move |conn| accounts::confirm_email(conn, &token))
+        .await
+    {
+        Ok(Some(user)) => sign_in(&session, &user),
+        Ok(None) => message(&ctx, StatusCode::NOT_FOUND, "register", "link_invalid"),
+        Err(e) => server_error(&ctx, &e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "mailbox.html")]
+struct MailboxPage {
+    layout: Layout,
+    mails: Vec<crate::mail::Mail>,
+}
+
+/// `GET /dev/mailbox`, in sandbox mode only: the e-mails that would have been sent, newest
+/// first, so sign-up works with no mail service.
+pub async fn mailbox(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let ctx = Ctx::load(&req, &session).await;
+    if !ctx.sandbox {
+        return message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found");
+    }
+    match state.db.run(|conn| crate::mail::recent(conn, 50)).await {
+        Ok(mails) => render(
+            StatusCode::OK,
+            &MailboxPage {
+                layout: Layout::new(&ctx, "mailbox"),
+                mails,
+            },
+        ),
+        Err(e) => server_error(&ctx, &e),
     }
 }
 
@@ -205,7 +315,9 @@ pub async fn login(
         .await
         .unwrap_or(false);
     match user {
-        Some(user) if matches => {
+        // An account never confirmed can't log in (else signing up someone else's address and
+        // logging in would tell whether it was taken).
+        Some(user) if matches && user.email_verified_at.is_some() => {
             state.login_throttle.succeeded(&throttle_key);
             sign_in(&session, &user)
         }

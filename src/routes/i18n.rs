@@ -193,6 +193,20 @@ pub fn t(lang: Lang, key: &str) -> &str {
             "Bu kart bir aboneliğinizin ödemesini yapıyor. Önce aboneliğin kartını değiştirin veya aboneliği iptal edin.",
             "This card pays for one of your subscriptions. Change that subscription's card or cancel it first.",
         ),
+        "check_email" => ("E-postanızı kontrol edin", "Check your e-mail"),
+        "check_email_text" => (
+            "Bu adrese bir e-posta gönderdik. Üyeliğinizi tamamlamak için içindeki bağlantıyı açın. Gelmediyse istenmeyen klasörüne bakın.",
+            "We sent an e-mail to this address. Open the link in it to finish signing up. If it hasn't arrived, look in your spam folder.",
+        ),
+        "sandbox_mailbox" => (
+            "Sandbox: e-posta gönderilmez; iletiler posta kutusunda görünür.",
+            "Sandbox: no e-mail is sent; the messages are in the mailbox.",
+        ),
+        "mailbox" => ("Posta kutusu (sandbox)", "Mailbox (sandbox)"),
+        "link_invalid" => (
+            "Bu bağlantı geçersiz, kullanılmış veya süresi dolmuş. Yeniden üye olarak yeni bir bağlantı isteyebilirsiniz.",
+            "This link is invalid, used or expired. Sign up again to get a new one.",
+        ),
         "payment_not_completed" => (
             "Ödeme tamamlanmadı. Kartınızdan para çekilmedi; tekrar deneyebilirsiniz.",
             "The payment was not completed. Your card was not charged; you can try again.",

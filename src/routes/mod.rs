@@ -24,6 +24,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/cart/update", web::post().to(shop::update_cart))
         .route("/register", web::get().to(account::register_form))
         .route("/register", web::post().to(account::register))
+        .route(
+            "/register/confirm/{token}",
+            web::get().to(account::confirm_email),
+        )
+        .route("/dev/mailbox", web::get().to(account::mailbox))
         .route("/login", web::get().to(account::login_form))
         .route("/login", web::post().to(account::login))
         .route("/logout", web::post().to(account::logout))

@@ -15,18 +15,39 @@ async fn signed_in(shopper: &mut Shopper) -> bool {
 }
 
 #[tokio::test]
-async fn registering_signs_the_shopper_in_and_a_duplicate_email_is_refused() {
+async fn signing_up_confirms_the_address_by_email_then_signs_the_shopper_in_once() {
     let app = spawn_app().await;
     let mut shopper = Shopper::new(&app.address);
 
-    let page = shopper.register("new@example.com").await;
-    let mut other = Shopper::new(&app.address);
-    let again = other.register("NEW@example.com").await;
+    let check = shopper.sign_up("new@example.com").await;
+    assert_eq!(check.status, 200);
+    assert!(
+        !signed_in(&mut shopper).await,
+        "not before the address is confirmed"
+    );
+    shopper.get("/login").await;
+    let early = shopper
+        .post(
+            "/login",
+            &[
+                ("email", "new@example.com"),
+                ("password", "a long enough password"),
+            ],
+        )
+        .await;
+    let link = shopper
+        .confirmation_link("new@example.com")
+        .await
+        .expect("an e-mail with a link");
+    let confirmed = shopper.get(&link).await;
+    let mut replay = Shopper::new(&app.address);
+    let again = replay.get(&link).await;
 
-    assert!(page.url.ends_with("/account"), "{}", page.url);
+    assert_eq!(early.status, 401, "an unconfirmed account can't log in");
+    assert!(confirmed.url.ends_with("/account"), "{}", confirmed.url);
     assert!(signed_in(&mut shopper).await);
-    assert_eq!(again.status, 422);
-    assert!(again.html.contains("Bu e-posta ile bir hesap zaten var."));
+    assert_eq!(again.status, 404, "a link works once");
+    assert!(!signed_in(&mut replay).await);
 }
 
 #[tokio::test]

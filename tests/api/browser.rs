@@ -140,6 +140,14 @@ async fn register(c: &Client, app: &TestApp, email: &str) -> Result<(), anyhow::
     fill(c, "email", email).await?;
     fill(c, "password", "a long enough password").await?;
     click(c, "register-submit").await?;
+    // No e-mail in sandbox mode: the confirmation link is in the sandbox's mailbox.
+    click(c, "open-mailbox").await?;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("li.mail a.mail-link"))
+        .await?
+        .click()
+        .await?;
     c.wait()
         .at_most(Duration::from_secs(10))
         .for_element(Locator::Id("nav-account"))

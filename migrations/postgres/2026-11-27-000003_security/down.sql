@@ -1,3 +1,6 @@
+DROP TABLE outbox;
+DROP TABLE email_tokens;
+ALTER TABLE users DROP COLUMN email_verified_at;
 DROP TABLE app_meta;
 DROP INDEX charge_attempts_one_paid_period;
 DROP TABLE security_events;

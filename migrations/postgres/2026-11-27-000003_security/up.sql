@@ -25,3 +25,29 @@ CREATE TABLE app_meta (
     name TEXT PRIMARY KEY NOT NULL,
     value TEXT NOT NULL
 );
+
+-- Sign-up answers the same whether or not an account exists: the address's owner is told by
+-- e-mail (a confirmation link, or "someone tried to sign up with your address"). Accounts from
+-- before this migration count as confirmed.
+ALTER TABLE users ADD COLUMN email_verified_at BIGINT;
+UPDATE users SET email_verified_at = created_at;
+
+-- One-time links sent by e-mail; only their SHA-256 is kept.
+CREATE TABLE email_tokens (
+    token_hash TEXT PRIMARY KEY NOT NULL,
+    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT
+);
+
+-- E-mails waiting to be delivered (MAIL_WEBHOOK_URL), kept once sent for the back office.
+CREATE TABLE outbox (
+    id BIGSERIAL PRIMARY KEY,
+    to_address TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    sent_at BIGINT,
+    attempts INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX outbox_unsent ON outbox(sent_at, id);

@@ -7,6 +7,7 @@ mod network;
 mod notifications;
 mod orders;
 mod sessions;
+mod signup;
 mod subscriptions;
 mod utoken;
 

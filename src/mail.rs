@@ -1,0 +1,122 @@
+//! E-mails to shoppers: written to the `outbox` table inside the use case that sends them, then
+//! delivered by a background loop that posts each one as JSON to `MAIL_WEBHOOK_URL` (any mail
+//! service or a small bridge of the merchant's). In sandbox mode nothing is delivered: the
+//! messages are shown at `/dev/mailbox`.
+
+use crate::db::schema::outbox;
+use crate::db::{Db, DbConnection, DbError, unix_now};
+use diesel::prelude::*;
+use std::time::Duration;
+
+/// An e-mail as kept in the outbox.
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = outbox)]
+pub struct Mail {
+    pub id: i64,
+    pub to_address: String,
+    pub subject: String,
+    pub body: String,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+    pub attempts: i32,
+}
+
+/// Queues an e-mail (in the caller's transaction).
+pub fn enqueue(
+    conn: &mut DbConnection,
+    to: &str,
+    subject: &str,
+    body: &str,
+) -> Result<(), DbError> {
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::to_address.eq(to),
+            outbox::subject.eq(subject),
+            outbox::body.eq(body),
+            outbox::created_at.eq(unix_now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The newest e-mails, newest first.
+pub fn recent(conn: &mut DbConnection, limit: i64) -> Result<Vec<Mail>, DbError> {
+    Ok(outbox::table
+        .order(outbox::id.desc())
+        .limit(limit)
+        .select(Mail::as_select())
+        .load(conn)?)
+}
+
+/// Most delivery attempts for one e-mail.
+const MAX_ATTEMPTS: i32 = 20;
+
+fn unsent(conn: &mut DbConnection) -> Result<Vec<Mail>, DbError> {
+    Ok(outbox::table
+        .filter(outbox::sent_at.is_null())
+        .filter(outbox::attempts.lt(MAX_ATTEMPTS))
+        .order(outbox::id.asc())
+        .limit(50)
+        .select(Mail::as_select())
+        .load(conn)?)
+}
+
+/// Delivers what waits in the outbox, once; returns how many were accepted.
+pub async fn deliver(db: &Db, http: &reqwest::Client, webhook: &str) -> Result<usize, DbError> {
+    let mails = db.run(unsent).await?;
+    let mut delivered = 0;
+    for mail in mails {
+        let accepted = http
+            .post(webhook)
+            .header("content-type", "application/json")
+            .body(
+                serde_json::json!({
+                    "to": mail.to_address,
+                    "subject": mail.subject,
+                    "text": mail.body,
+                })
+                .to_string(),
+            )
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success());
+        let id = mail.id;
+        db.write(move |conn| {
+            let row = outbox::table.find(id);
+            if accepted {
+                diesel::update(row)
+                    .set(outbox::sent_at.eq(unix_now()))
+                    .execute(conn)?;
+            } else {
+                diesel::update(row)
+                    .set(outbox::attempts.eq(outbox::attempts + 1))
+                    .execute(conn)?;
+            }
+            Ok(())
+        })
+        .await?;
+        if accepted {
+            delivered += 1;
+        } else {
+            tracing::warn!(mail = id, "e-mail not delivered; it will be tried again");
+        }
+    }
+    Ok(delivered)
+}
+
+/// Delivers the outbox every `every` in the background.
+pub fn spawn_delivery(db: Db, webhook: String, every: Duration) {
+    tokio::spawn(async move {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap_or_default();
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            if let Err(e) = deliver(&db, &http, &webhook).await {
+                tracing::warn!(error = %e, "e-mail delivery pass failed");
+            }
+        }
+    });
+}
