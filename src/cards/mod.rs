@@ -6,6 +6,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// Most shoppers whose card lists are cached at once.
+const MAX_CACHED_SHOPPERS: usize = 10_000;
+
 /// A short per-shopper cache of CAPI LIST answers, so repeated checkout views don't call PayTR
 /// each time. Emptied for a shopper when a card is saved or deleted.
 pub struct CardCache {
@@ -33,8 +36,13 @@ impl CardCache {
 
     fn put(&self, user_id: i64, cards: Vec<StoredCard>) {
         let mut entries = self.entries();
-        if entries.len() > 10_000 {
+        // Bounded: stale entries go first; if all are fresh, the cache starts over (it is
+        // only a cache).
+        if entries.len() >= MAX_CACHED_SHOPPERS {
             entries.retain(|_, (at, _)| at.elapsed() < self.ttl);
+            if entries.len() >= MAX_CACHED_SHOPPERS {
+                entries.clear();
+            }
         }
         entries.insert(user_id, (Instant::now(), cards));
     }

@@ -73,10 +73,6 @@ pub fn t(lang: Lang, key: &str) -> &str {
             "Çok fazla deneme. Lütfen birkaç dakika sonra tekrar deneyin.",
             "Too many attempts. Please try again in a few minutes.",
         ),
-        "email_taken" => (
-            "Bu e-posta ile bir hesap zaten var.",
-            "An account with this e-mail already exists.",
-        ),
         "form_expired" => (
             "Form süresi doldu. Lütfen tekrar deneyin.",
             "The form expired. Please try again.",

@@ -48,3 +48,37 @@ async fn signing_up_with_a_taken_address_looks_the_same_and_tells_the_owner() {
         1
     );
 }
+
+#[tokio::test]
+async fn the_outbox_is_delivered_to_the_mail_webhook_once_it_accepts() {
+    use wiremock::matchers::{body_partial_json, method};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let mail_service = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(body_partial_json(
+            serde_json::json!({"to": "mailed@example.com"}),
+        ))
+        .respond_with(ResponseTemplate::new(202))
+        .expect(1)
+        .mount(&mail_service)
+        .await;
+    let app = crate::helpers::spawn_app_with(&[("MAIL_WEBHOOK_URL", &mail_service.uri())]).await;
+
+    Shopper::new(&app.address)
+        .sign_up("mailed@example.com")
+        .await;
+
+    crate::helpers::eventually_async("the e-mail to be delivered", || async {
+        (count(
+            &app,
+            "SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NOT NULL",
+        )
+        .await
+            == 1)
+            .then_some(())
+    })
+    .await;
+    let received = mail_service.received_requests().await.unwrap_or_default();
+    let body = String::from_utf8_lossy(&received[0].body).to_string();
+    assert!(body.contains("/register/confirm/"), "{body}");
+}
