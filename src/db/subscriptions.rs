@@ -156,6 +156,46 @@ impl Subscription {
         Ok(())
     }
 
+    /// Writes the card columns unless the subscription's status is one of `unless`.
+    fn write_card(
+        conn: &mut DbConnection,
+        id: i64,
+        unless: &[&str],
+        card: (&str, &str, &str),
+        now: i64,
+    ) -> Result<bool, DbError> {
+        let (sealed, last4, expiry) = card;
+        let changed = diesel::update(
+            subscriptions::table
+                .find(id)
+                .filter(subscriptions::status.ne_all(unless)),
+        )
+        .set((
+            subscriptions::ctoken_sealed.eq(sealed),
+            subscriptions::card_last4.eq(last4),
+            subscriptions::card_expiry.eq(expiry),
+            subscriptions::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+        Ok(changed == 1)
+    }
+
+    /// `active` from one of `from`, only once a period has been paid.
+    fn reactivate(conn: &mut DbConnection, id: i64, from: &[&str]) -> Result<(), DbError> {
+        diesel::update(
+            subscriptions::table
+                .find(id)
+                .filter(subscriptions::status.eq_any(from))
+                .filter(subscriptions::periods_paid.ge(1)),
+        )
+        .set((
+            subscriptions::status.eq("active"),
+            subscriptions::status_reason.eq(None::<String>),
+        ))
+        .execute(conn)?;
+        Ok(())
+    }
+
     /// Renewals go to another card (the shopper's choice). This never makes an unpaid
     /// subscription active: only a paid period does ([`Subscription::activate_with_card`]). A
     /// subscription whose first period is paid and that waited for a card (or a past-due one,
@@ -168,30 +208,10 @@ impl Subscription {
         expiry: &str,
         now: i64,
     ) -> Result<bool, DbError> {
-        let changed = diesel::update(
-            subscriptions::table
-                .find(id)
-                .filter(subscriptions::status.ne_all(["cancelled", "pending_payment"])),
-        )
-        .set((
-            subscriptions::ctoken_sealed.eq(sealed),
-            subscriptions::card_last4.eq(last4),
-            subscriptions::card_expiry.eq(expiry),
-            subscriptions::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-        diesel::update(
-            subscriptions::table
-                .find(id)
-                .filter(subscriptions::status.eq_any(["needs_card", "past_due"]))
-                .filter(subscriptions::periods_paid.ge(1)),
-        )
-        .set((
-            subscriptions::status.eq("active"),
-            subscriptions::status_reason.eq(None::<String>),
-        ))
-        .execute(conn)?;
-        Ok(changed == 1)
+        let card = (sealed, last4, expiry);
+        let changed = Self::write_card(conn, id, &["cancelled", "pending_payment"], card, now)?;
+        Self::reactivate(conn, id, &["needs_card", "past_due"])?;
+        Ok(changed)
     }
 
     /// After a paid on-session period (the notification, counted by activation): the card it
@@ -204,22 +224,8 @@ impl Subscription {
         expiry: &str,
         now: i64,
     ) -> Result<(), DbError> {
-        diesel::update(
-            subscriptions::table
-                .find(id)
-                .filter(subscriptions::status.ne("cancelled"))
-                .filter(subscriptions::periods_paid.ge(1)),
-        )
-        .set((
-            subscriptions::ctoken_sealed.eq(sealed),
-            subscriptions::card_last4.eq(last4),
-            subscriptions::card_expiry.eq(expiry),
-            subscriptions::status.eq("active"),
-            subscriptions::status_reason.eq(None::<String>),
-            subscriptions::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-        Ok(())
+        Self::write_card(conn, id, &["cancelled"], (sealed, last4, expiry), now)?;
+        Self::reactivate(conn, id, &["pending_payment", "needs_card", "past_due"])
     }
 
     /// Records period `period` as paid: moves `periods_paid` and the next charge date, once.

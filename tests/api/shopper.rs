@@ -104,13 +104,19 @@ impl Shopper {
         self.page(response).await
     }
 
-    /// Posts `fields` with the CSRF token of the last page.
-    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let csrf = attr(
-            &self.last_html[self.last_html.find("name=\"csrf_token\"").unwrap_or(0)..],
+    /// The CSRF token of the last page.
+    pub fn csrf(&self) -> String {
+        let html = &self.last_html;
+        attr(
+            &html[html.find("name=\"csrf_token\"").unwrap_or(0)..],
             "value",
         )
-        .unwrap_or_default();
+        .unwrap_or_default()
+    }
+
+    /// Posts `fields` with the CSRF token of the last page.
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let csrf = self.csrf();
         let mut form: Vec<(String, String)> = vec![("csrf_token".into(), csrf)];
         form.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         self.post_raw(path, &form).await

@@ -3,15 +3,6 @@
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 use crate::shopper::Shopper;
 
-fn csrf_of(shopper: &Shopper) -> String {
-    let html = &shopper.last_html;
-    crate::shopper::attr(
-        &html[html.find("name=\"csrf_token\"").unwrap_or(0)..],
-        "value",
-    )
-    .expect("csrf")
-}
-
 /// A guest checks out from `forwarded` (as the trusted proxy reports it); the final URL.
 async fn checkout_from(app: &TestApp, forwarded: &str) -> reqwest::Response {
     let mut guest = Shopper::new(&app.address);
@@ -22,7 +13,7 @@ async fn checkout_from(app: &TestApp, forwarded: &str) -> reqwest::Response {
         .post(format!("{}/checkout", app.address))
         .header("x-forwarded-for", forwarded)
         .form(&[
-            ("csrf_token", csrf_of(&guest).as_str()),
+            ("csrf_token", guest.csrf().as_str()),
             ("full_name", "Ayşe Yılmaz"),
             ("email", "ayse@example.com"),
             ("phone", "0555 111 22 33"),
@@ -103,7 +94,7 @@ async fn starting_subscriptions_is_rate_limited_like_checkouts() {
             .http
             .post(format!("{}/subscribe/kahve-kulubu", app.address))
             .form(&[
-                ("csrf_token", csrf_of(&shopper).as_str()),
+                ("csrf_token", shopper.csrf().as_str()),
                 ("full_name", "Ayşe Yılmaz"),
                 ("email", "many@example.com"),
                 ("phone", "0555 111 22 33"),
@@ -132,7 +123,7 @@ async fn no_path_a_stranger_can_send_gets_a_server_error() {
         "%ff%fe",
         &"a".repeat(3000),
     ];
-    let csrf = csrf_of(&stranger);
+    let csrf = stranger.csrf();
 
     for id in odd {
         for path in [

@@ -80,14 +80,7 @@ async fn failed_logins_from_elsewhere_never_lock_the_owner_out() {
     owner.post("/logout", &[]).await;
     let mut attacker = Shopper::new(&app.address);
     attacker.get("/login").await;
-    let csrf = {
-        let html = &attacker.last_html;
-        crate::shopper::attr(
-            &html[html.find("name=\"csrf_token\"").unwrap_or(0)..],
-            "value",
-        )
-        .expect("csrf")
-    };
+    let csrf = attacker.csrf();
     let mut refused = 0;
     for ip in 1..=10 {
         for _ in 0..6 {

@@ -102,11 +102,7 @@ async fn pay_now_pressed_twice_or_at_once_makes_one_order() {
     engine(&app).await.run_due(due + 60).await.expect("pass");
     assert_eq!(subscription(&app, id).await.status, "past_due");
     shopper.get("/account").await;
-    let csrf = crate::shopper::attr(
-        &shopper.last_html[shopper.last_html.find("name=\"csrf_token\"").unwrap_or(0)..],
-        "value",
-    )
-    .expect("csrf");
+    let csrf = shopper.csrf();
     let press = || {
         shopper
             .http
