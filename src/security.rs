@@ -49,19 +49,3 @@ pub fn record(
         .execute(conn)?;
     Ok(())
 }
-
-/// The recorded events of `kind`, oldest first, as (user, merchant_oid, detail).
-pub fn events_of_kind(
-    conn: &mut DbConnection,
-    kind: EventKind,
-) -> Result<Vec<(Option<i64>, Option<String>, String)>, DbError> {
-    Ok(security_events::table
-        .filter(security_events::kind.eq(kind.code()))
-        .order(security_events::id.asc())
-        .select((
-            security_events::user_id,
-            security_events::merchant_oid,
-            security_events::detail,
-        ))
-        .load(conn)?)
-}

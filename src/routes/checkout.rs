@@ -216,7 +216,7 @@ impl Viewer {
     pub fn owns(&self, order: &Order) -> bool {
         match order.user_id {
             Some(owner) => self.user_id == Some(owner),
-            None => self.guest_orders.iter().any(|o| *o == order.public_id),
+            None => self.guest_orders.contains(&order.public_id),
         }
     }
 }
