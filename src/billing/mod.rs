@@ -10,10 +10,12 @@
 //! charge each one once.
 
 mod activation;
+mod on_session;
 mod policy;
 mod settle;
 
 pub use activation::order_counted;
+pub use on_session::{OnSession, Started, pay_now, period_payable_now, subscribe};
 pub use policy::{Retry, RetryPolicy};
 pub use settle::settle_from_notification;
 use settle::succeed;

@@ -3,10 +3,10 @@
 use super::cards::cards_of;
 use super::ctx::{Ctx, PostForm, client_ip};
 use super::pages::{Layout, message, redirect, render, server_error};
-use crate::billing::plan_line;
+use crate::billing::{self, OnSession, Started, period_payable_now};
 use crate::cards::{card_ref, find};
-use crate::checkout::{Billing as BillingDetails, CheckoutError, place_order};
-use crate::db::subscriptions::{ChargeAttempt, NewSubscription, Subscription};
+use crate::checkout::Billing as BillingDetails;
+use crate::db::subscriptions::{ChargeAttempt, Subscription};
 use crate::db::unix_now;
 use crate::domain::{Lang, Money, date_string};
 use crate::startup::AppState;
@@ -66,17 +66,6 @@ pub fn view(
                 )
             })
             .collect(),
-    }
-}
-
-/// Whether the shopper may pay the subscription's next period on-session now: when a renewal
-/// failed (past due), or when it waits for a card and its paid period is over. Never while the
-/// current period is paid: that would charge the same period twice.
-pub fn period_payable_now(sub: &Subscription, now: i64) -> bool {
-    match sub.status.as_str() {
-        "past_due" => true,
-        "needs_card" => sub.periods_paid == 0 || sub.next_charge_at <= now,
-        _ => false,
     }
 }
 
@@ -229,87 +218,27 @@ async fn start_on_session_payment(
             );
         }
     };
-    let (line, currency, slug, interval) = (
-        plan_line(plan),
-        state.catalog.currency,
-        plan.slug.clone(),
-        plan.interval,
-    );
+    let (plan, currency) = (plan.clone(), state.catalog.currency);
     let placed = state
         .db
         .write(move |conn| {
-            use diesel::Connection;
-            Ok(conn.transaction::<_, CheckoutError, _>(|conn| {
-                let now = unix_now();
-                if let Some(id) = existing {
-                    // "Pay now" pressed again (or in two tabs): the order already waiting for
-                    // payment is the one to pay; a second order would charge the period twice.
-                    let Some(sub) = Subscription::find(conn, id)? else {
-                        return Ok(None);
-                    };
-                    if !period_payable_now(&sub, now) {
-                        return Ok(None);
-                    }
-                    if let Some(order) = sub
-                        .first_order_id
-                        .map(|o| crate::db::models::Order::find(conn, o))
-                        .transpose()?
-                        .flatten()
-                    {
-                        match order.status.as_str() {
-                            "pending" => return Ok(Some(order.public_id)),
-                            // Paid, not yet counted: activation will count it.
-                            "paid" if !crate::billing::order_counted(conn, id, order.id)? => {
-                                return Ok(None);
-                            }
-                            _ => {}
-                        }
-                    }
-                    let (order, _) =
-                        place_order(conn, Some(user_id), &billing, &[line], currency, ip)?;
-                    if !Subscription::set_on_session_order(
-                        conn,
-                        id,
-                        sub.first_order_id,
-                        order.id,
-                        &known,
-                        &ip.to_string(),
-                        now,
-                    )? {
-                        return Err(CheckoutError::Db(crate::db::DbError::Query(
-                            diesel::result::Error::RollbackTransaction,
-                        )));
-                    }
-                    return Ok(Some(order.public_id));
-                }
-                let (order, _) = place_order(conn, Some(user_id), &billing, &[line], currency, ip)?;
-                NewSubscription {
-                    user_id,
-                    plan_slug: &slug,
-                    amount_kurus: order.total_kurus,
-                    currency: currency.code(),
-                    interval_unit: interval.code(),
-                    status: "pending_payment",
-                    known_cards: &known,
-                    first_order_id: Some(order.id),
-                    period_start: now,
-                    next_charge_at: now,
-                    user_ip: &ip.to_string(),
-                    created_at: now,
-                    updated_at: now,
-                }
-                .insert(conn)?;
-                Ok(Some(order.public_id))
-            }))
+            let start = OnSession {
+                user_id,
+                plan: &plan,
+                currency,
+                billing: &billing,
+                ip,
+                known_cards: &known,
+            };
+            Ok(match existing {
+                Some(id) => billing::pay_now(conn, id, &start),
+                None => billing::subscribe(conn, &start).map(Started::Order),
+            })
         })
         .await;
     match placed {
-        Ok(Ok(Some(public_id))) => redirect(&format!("/orders/{public_id}/pay")),
-        Ok(Ok(None)) => redirect("/account"),
-        // Lost a race with another "pay now": that one's order is the one to pay.
-        Ok(Err(CheckoutError::Db(crate::db::DbError::Query(
-            diesel::result::Error::RollbackTransaction,
-        )))) => redirect("/account"),
+        Ok(Ok(Started::Order(public_id))) => redirect(&format!("/orders/{public_id}/pay")),
+        Ok(Ok(Started::NothingDue)) => redirect("/account"),
         Ok(Err(e)) => server_error(ctx, &e),
         Err(e) => server_error(ctx, &e),
     }

@@ -40,7 +40,7 @@ async fn refused_notifications_are_kept_as_bounded_summaries_at_a_bounded_rate()
     assert!((1..=60).contains(&rows), "{rows} rows for 100 refusals");
     let longest = count(
         &app,
-        "SELECT COALESCE(MAX(LENGTH(fields_json) + LENGTH(merchant_oid)), 0) AS n FROM notifications",
+        "SELECT CAST(COALESCE(MAX(LENGTH(fields_json) + LENGTH(merchant_oid)), 0) AS BIGINT) AS n FROM notifications",
     )
     .await;
     assert!(longest < 1_000, "a refusal is kept in {longest} characters");
