@@ -401,6 +401,7 @@ struct OrderPage {
     total: String,
     lines: Vec<LineView>,
     confirming: bool,
+    awaiting_reason: bool,
     fail_message: Option<String>,
 }
 
@@ -456,6 +457,8 @@ async fn order_view(
         // After PayTR's OK redirect the page waits for the notification: it never marks the
         // order paid itself.
         confirming: pending && matches!(returning, Return::Ok),
+        // After the fail redirect it refreshes until the notification brings the reason.
+        awaiting_reason: pending && matches!(returning, Return::Failed),
         fail_message: if order.status == "paid" {
             None
         } else {
@@ -471,12 +474,21 @@ async fn order_view(
 fn failure_text(lang: crate::domain::Lang, attempt: &PaymentAttempt) -> String {
     let code = attempt.failed_reason_code.as_deref();
     let ours = super::i18n::failure_reason(lang, code);
-    match (code, attempt.failed_reason_msg.as_deref()) {
-        (Some("0"), Some(bank)) if !bank.trim().is_empty() => {
-            let bank: String = bank.chars().filter(|c| !c.is_control()).take(200).collect();
-            format!("{ours} ({bank})")
-        }
-        _ => ours.to_owned(),
+    if code != Some("0") {
+        return ours.to_owned();
+    }
+    let bank: String = attempt
+        .failed_reason_msg
+        .as_deref()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
+    let advice = super::i18n::t(lang, "bank_declined_advice");
+    match bank.trim() {
+        "" => format!("{ours} {advice}"),
+        bank => format!("{ours} {bank} {advice}"),
     }
 }
 

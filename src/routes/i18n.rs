@@ -203,6 +203,10 @@ pub fn t(lang: Lang, key: &str) -> &str {
             "Bu bağlantı geçersiz, kullanılmış veya süresi dolmuş. Yeniden üye olarak yeni bir bağlantı isteyebilirsiniz.",
             "This link is invalid, used or expired. Sign up again to get a new one.",
         ),
+        "bank_declined_advice" => (
+            "Başka bir kartla deneyin veya bankanızla görüşün.",
+            "Try another card or contact your bank.",
+        ),
         "payment_not_completed" => (
             "Ödeme tamamlanmadı. Kartınızdan para çekilmedi; tekrar deneyebilirsiniz.",
             "The payment was not completed. Your card was not charged; you can try again.",
@@ -238,8 +242,8 @@ pub fn field_error(lang: Lang, field: &str) -> &'static str {
 pub fn failure_reason(lang: Lang, code: Option<&str>) -> &'static str {
     let (tr, en) = match code.unwrap_or_default() {
         "0" => (
-            "Bankanız ödemeyi onaylamadı (ör. yetersiz limit). Başka bir kartla deneyin veya bankanızla görüşün.",
-            "Your bank declined the payment (e.g. insufficient limit). Try another card or contact your bank.",
+            "Bankanız ödemeyi onaylamadı.",
+            "Your bank declined the payment.",
         ),
         "1" | "2" => (
             "3-D Secure doğrulaması tamamlanamadı. Lütfen tekrar deneyin.",

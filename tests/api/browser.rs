@@ -141,7 +141,9 @@ async fn register(c: &Client, app: &TestApp, email: &str) -> Result<(), anyhow::
     fill(c, "password", "a long enough password").await?;
     click(c, "register-submit").await?;
     // No e-mail in sandbox mode: the confirmation link is in the sandbox's mailbox.
+    snapshot(c, "0-check-email").await;
     click(c, "open-mailbox").await?;
+    snapshot(c, "0-mailbox").await;
     c.wait()
         .at_most(Duration::from_secs(10))
         .for_element(Locator::Css("li.mail a.mail-link"))
@@ -234,12 +236,18 @@ async fn a_declined_card_shows_its_message_in_chromium() {
     run("declined_card", |c, app| async move {
         buy(&c, &app, "4355080000000013", false).await?;
 
-        let message = c
-            .wait()
-            .at_most(Duration::from_secs(10))
-            .for_element(Locator::Id("fail-message"))
-            .await?;
-        let text = message.text().await?;
+        // The page refreshes until the notification brings the bank's reason.
+        let mut text = String::new();
+        for _ in 0..50 {
+            if let Ok(message) = c.find(Locator::Id("fail-message")).await {
+                text = message.text().await.unwrap_or_default();
+                if text.contains("Kart limiti yetersiz.") {
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        snapshot(&c, "5-declined").await;
         anyhow::ensure!(
             text.contains("Kart limiti yetersiz."),
             "decline reason shown, got {text:?}"
