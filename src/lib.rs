@@ -13,13 +13,17 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;
-pub mod files;
 pub mod logging;
 pub mod mail;
-pub mod paytr;
 pub mod routes;
-pub mod sandbox;
 pub mod seal;
 pub mod security;
 pub mod sessions;
 pub mod startup;
+
+/// PayTR's protocol and client (the `paytr` crate of this workspace).
+pub use paytr;
+/// The local PayTR (the `paytr-sandbox` crate of this workspace).
+pub use paytr_sandbox as sandbox;
+/// Owner-only data files.
+pub use paytr_sandbox::files;

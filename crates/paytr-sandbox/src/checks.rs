@@ -6,12 +6,12 @@ use super::cards;
 use super::knobs::Permissions;
 use super::payment::{Charge, ChargeCard, Form, field, flag, valid_cvv};
 use super::state::{CardRecord, Channel, year_month};
-use crate::db::unix_now;
-use crate::domain::{
+use crate::unix_now;
+use paytr::types::{
     AbsoluteUrl, Currency, Email, InstallmentCount, Lang, MerchantOid, Money, PaymentType,
     UserAddress, UserIp, UserName, UserPhone, ValidationError,
 };
-use crate::paytr::{Basket, verify_token};
+use paytr::{Basket, verify_token};
 
 /// Why a payment request was refused before any charge.
 pub(super) struct Refusal {

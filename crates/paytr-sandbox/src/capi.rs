@@ -4,8 +4,8 @@ use super::Sandbox;
 use super::knobs::{Fault, Knobs};
 use super::payment::parse_form;
 use super::state::CardRecord;
-use crate::paytr::verify_token;
 use actix_web::{HttpResponse, web};
+use paytr::verify_token;
 use serde_json::{Value, json};
 
 fn card_json(c: &CardRecord) -> Value {

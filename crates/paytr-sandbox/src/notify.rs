@@ -3,7 +3,7 @@
 
 use super::Sandbox;
 use super::state::{DeliveryAttempt, NotificationJob, State};
-use crate::db::unix_now;
+use crate::unix_now;
 
 impl State {
     /// Queues a notification and returns its id; the caller starts the delivery.

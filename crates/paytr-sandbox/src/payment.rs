@@ -6,7 +6,7 @@ use super::checks::{Refusal, channel_of};
 use super::knobs::Fault;
 use super::state::{CardRecord, Channel, PaymentRecord, Pending3d, random_token};
 use super::{Sandbox, lock, pages};
-use crate::db::unix_now;
+use crate::unix_now;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -295,7 +295,7 @@ fn failed_fields(sandbox: &Sandbox, oid: &str, code: &str, msg: &str) -> Vec<(St
 }
 
 fn signed_fields(sandbox: &Sandbox, oid: &str, status: &str, total: &str) -> Vec<(String, String)> {
-    let hash = crate::paytr::notification_hash(sandbox.credentials(), oid, status, total);
+    let hash = paytr::notification_hash(sandbox.credentials(), oid, status, total);
     vec![
         ("merchant_oid".into(), oid.to_owned()),
         ("status".into(), status.to_owned()),

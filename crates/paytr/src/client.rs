@@ -6,7 +6,7 @@ use super::answers::{AnswerError, CardListAnswer, ChargeAnswer, DeleteAnswer, St
 use super::requests::{FormFields, PaymentRequest, capi_delete_form, capi_list_form};
 use super::sign::MerchantCredentials;
 use super::{CAPI_DELETE_PATH, CAPI_LIST_PATH, PAYMENT_PATH, Token};
-use crate::domain::ValidationError;
+use crate::types::ValidationError;
 use std::time::Duration;
 
 /// Where and how to reach PayTR.

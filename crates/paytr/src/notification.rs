@@ -2,7 +2,7 @@
 
 use super::Token;
 use super::sign::{MerchantCredentials, notification_hash, verify_notification};
-use crate::domain::{Money, ValidationError};
+use crate::types::{Money, ValidationError};
 
 /// The outcome a notification reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

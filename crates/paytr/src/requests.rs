@@ -5,7 +5,7 @@ use super::sign::{
     MerchantCredentials, PaymentHashFields, capi_delete_token, capi_list_token, payment_token,
 };
 use super::{Basket, Token};
-use crate::domain::{
+use crate::types::{
     AbsoluteUrl, Currency, Email, InstallmentCount, Lang, MerchantOid, Money, PaymentType,
     UserAddress, UserIp, UserName, UserPhone, ValidationError,
 };

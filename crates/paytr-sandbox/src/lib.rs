@@ -9,17 +9,18 @@
 mod capi;
 pub mod cards;
 mod checks;
+pub mod files;
 pub mod knobs;
 mod notify;
 mod pages;
 mod payment;
 pub mod state;
 
-use crate::paytr::MerchantCredentials;
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use knobs::Knobs;
+use paytr::MerchantCredentials;
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use state::State;
@@ -252,4 +253,12 @@ impl SandboxServer {
     pub fn into_server(self) -> Server {
         self.server
     }
+}
+
+/// Seconds since the Unix epoch (the sandbox's clock).
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or_default()
 }

@@ -149,7 +149,7 @@ pub fn random_token() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub use crate::domain::year_month;
+pub use paytr::types::year_month;
 
 #[cfg(test)]
 mod tests {

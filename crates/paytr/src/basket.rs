@@ -1,6 +1,6 @@
 //! `user_basket`: plain JSON text `[[name, "unit price", quantity], ...]`.
 
-use crate::domain::{Money, ValidationError};
+use crate::types::{Money, ValidationError};
 use serde_json::Value;
 
 /// One line of the basket.

@@ -7,14 +7,17 @@
 
 mod answers;
 mod basket;
+#[cfg(feature = "client")]
 mod client;
 mod notification;
 mod requests;
 mod sign;
 mod token;
+pub mod types;
 
 pub use answers::{AnswerError, CardListAnswer, ChargeAnswer, DeleteAnswer, StoredCard};
 pub use basket::{Basket, BasketItem};
+#[cfg(feature = "client")]
 pub use client::{ClientConfig, PaytrClient, PaytrError};
 pub use notification::{Notification, NotificationStatus};
 pub use requests::{

@@ -3,11 +3,11 @@
 use super::Sandbox;
 use super::knobs::{Fault, Knobs};
 use super::payment::Charge;
-use crate::domain::Money;
-use crate::paytr::Token;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use paytr::Token;
+use paytr::types::Money;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -315,7 +315,7 @@ fn apply_knobs(mut k: Knobs, form: &HashMap<String, String>) -> Result<Knobs, &'
 
 const SCRIPT: &str =
     "document.querySelectorAll('form[data-autosubmit]').forEach(function (f) { f.submit(); });\n";
-const STYLESHEET: &str = include_str!("../../static/sandbox.css");
+const STYLESHEET: &str = include_str!("../static/sandbox.css");
 
 pub async fn script() -> HttpResponse {
     HttpResponse::Ok()
