@@ -1,7 +1,7 @@
 //! A local PayTR: the Direct API (`/odeme`) with a simulated bank 3-D page, card storage
 //! (CAPI LIST and DELETE), recurring charges and signed notifications with re-delivery.
 //!
-//! It behaves as PROTOCOL.md describes PayTR, strictly: wrong tokens, missing fields, reused
+//! It behaves as the `paytr` crate's PROTOCOL.md describes PayTR, strictly: wrong tokens, missing fields, reused
 //! order ids and missing permissions are refused the way PayTR refuses them. It knows nothing
 //! of the storefront; the storefront mounts it under `/sandbox` when no PayTR account is
 //! configured, and `paytr-checkout sandbox` serves it alone.

@@ -1,5 +1,5 @@
 //! PayTR's answers, read leniently: PayTR's own pages disagree on shapes and key names
-//! (PROTOCOL.md §2.3, §3, §5), so every known variant is accepted and anything else is a
+//! (see PROTOCOL.md in this crate), so every known variant is accepted and anything else is a
 //! clear error, never a panic.
 
 use super::Token;

@@ -1,9 +1,4 @@
-//! PayTR's wire protocol: signatures, typed requests and answers, and an HTTP client.
-//!
-//! This module knows nothing of actix or the database. Every formula follows PayTR's
-//! documentation as summarised in the project's `PROTOCOL.md`:
-//! `sign(msg) = base64(HMAC-SHA256(key = merchant_key, msg))`, where requests append the salt
-//! last and the notification hash puts it in the middle.
+#![doc = include_str!("../README.md")]
 
 mod answers;
 mod basket;

@@ -1,4 +1,4 @@
-//! PayTR's notification (callback) to the merchant's "Bildirim URL" (PROTOCOL.md §4).
+//! PayTR's notification (callback) to the merchant's "Bildirim URL" (see "The notification" in this crate's PROTOCOL.md).
 
 use super::Token;
 use super::sign::{MerchantCredentials, notification_hash, verify_notification};

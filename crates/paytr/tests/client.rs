@@ -1,6 +1,8 @@
 //! The PayTR client against a local HTTP server standing in for PayTR.
 
-use paytr_checkout::paytr::{
+mod common;
+
+use paytr::{
     AnswerError, ChargeAnswer, ClientConfig, MerchantCredentials, PaymentRequest, PaytrClient,
     PaytrError, Token,
 };
@@ -191,7 +193,7 @@ fn recurring_request() -> PaymentRequest {
     PaymentRequest {
         test_mode: false,
         debug_on: false,
-        ..crate::helpers::sample_request("SUB20260201X9", 3450)
+        ..common::sample_request("SUB20260201X9", 3450)
     }
 }
 

@@ -1,7 +1,9 @@
 //! Known-answer vectors (tests/fixtures/test-vectors.json) and single-character mutations.
 
-use paytr_checkout::domain::{Currency, Email, InstallmentCount, Money, PaymentType, UserIp};
-use paytr_checkout::paytr::{
+mod common;
+
+use paytr::types::{Currency, Email, InstallmentCount, Money, PaymentType, UserIp};
+use paytr::{
     CardSource, MerchantCredentials, Notification, PaymentRequest, Token, capi_delete_token,
     capi_list_token, notification_hash, sign, verify,
 };
@@ -54,7 +56,7 @@ fn payment_request(f: &BTreeMap<String, String>) -> PaymentRequest {
         test_mode: f["test_mode"] == "1",
         non_3d: f["non_3d"] == "1",
         debug_on: false,
-        ..crate::helpers::sample_request(&f["merchant_oid"], amount.kurus())
+        ..common::sample_request(&f["merchant_oid"], amount.kurus())
     }
 }
 
