@@ -4,6 +4,7 @@ use super::Billing;
 use crate::cards::{card_ref, saved_cards};
 use crate::catalog::Interval;
 use crate::db::models::Order;
+use crate::db::states::{ChargeStatus, OrderStatus, SubscriptionReason, SubscriptionStatus};
 use crate::db::subscriptions::{ChargeAttempt, NewChargeAttempt, Subscription};
 use crate::db::{DbConnection, DbError};
 
@@ -16,7 +17,11 @@ impl Billing {
                 use crate::db::schema::subscriptions::dsl as s;
                 use diesel::prelude::*;
                 Ok(s::subscriptions
-                    .filter(s::status.eq_any(["pending_payment", "past_due", "needs_card"]))
+                    .filter(s::status.eq_any([
+                        SubscriptionStatus::PendingPayment,
+                        SubscriptionStatus::PastDue,
+                        SubscriptionStatus::NeedsCard,
+                    ]))
                     .select(s::id)
                     .load::<i64>(conn)?)
             })
@@ -48,7 +53,7 @@ impl Billing {
         let Some((sub, Some(order))) = found else {
             return Ok(false);
         };
-        if order.status != "paid" {
+        if order.status != OrderStatus::Paid {
             return Ok(false);
         }
         let order_id = order.id;
@@ -82,8 +87,8 @@ impl Billing {
             )
         });
         let reason = match card {
-            None => "card_not_saved",
-            Some(_) => "card_needs_cvv",
+            None => SubscriptionReason::CardNotSaved,
+            Some(_) => SubscriptionReason::CardNeedsCvv,
         };
         let period = sub.periods_paid + 1;
         self.db
@@ -96,7 +101,13 @@ impl Billing {
                         Some((sealed, last4, expiry)) => {
                             Subscription::activate_with_card(conn, id, sealed, last4, expiry, now)
                         }
-                        None => Subscription::set_status(conn, id, "needs_card", Some(reason), now),
+                        None => Subscription::set_status(
+                            conn,
+                            id,
+                            SubscriptionStatus::NeedsCard,
+                            Some(reason),
+                            now,
+                        ),
                     }
                 })
             })
@@ -129,7 +140,7 @@ fn mark_order_counted(
         merchant_oid: &on_session_oid(sub_id, order_id),
         amount_kurus: 0,
         card_ref: "on-session",
-        status: "succeeded",
+        status: ChargeStatus::Succeeded,
         created_at: now,
         updated_at: now,
     }

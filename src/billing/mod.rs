@@ -23,6 +23,7 @@ use settle::succeed;
 use crate::cards::CardCache;
 use crate::catalog::{Catalog, Interval, Plan};
 use crate::db::models::Order;
+use crate::db::states::{ChargeStatus, SubscriptionReason, SubscriptionStatus};
 use crate::db::subscriptions::{ChargeAttempt, NewChargeAttempt, Subscription};
 use crate::db::{Db, DbError};
 use crate::domain::{
@@ -125,7 +126,7 @@ impl Billing {
             .run(move |conn| ChargeAttempt::unknown_before(conn, before))
             .await?;
         for a in &overdue {
-            tracing::warn!(merchant_oid = %a.merchant_oid, status = %a.status, "renewal outcome still unknown: check it in PayTR's panel");
+            tracing::warn!(merchant_oid = %a.merchant_oid, status = a.status.code(), "renewal outcome still unknown: check it in PayTR's panel");
         }
         summary.unknown_overdue = u32::try_from(overdue.len()).unwrap_or(u32::MAX);
         Ok(summary)
@@ -140,7 +141,9 @@ impl Billing {
         let period = sub.periods_paid + 1;
         if sub.cancel_at_period_end {
             self.db
-                .write(move |conn| Subscription::set_status(conn, sub.id, "cancelled", None, now))
+                .write(move |conn| {
+                    Subscription::set_status(conn, sub.id, SubscriptionStatus::Cancelled, None, now)
+                })
                 .await?;
             summary.cancelled += 1;
             return Ok(());
@@ -150,13 +153,13 @@ impl Billing {
             .run(move |conn| ChargeAttempt::for_period(conn, sub.id, period))
             .await?;
         if let Some(last) = attempts.last() {
-            match last.status.as_str() {
-                "planned" | "submitted" | "pending" | "unknown" => {
+            match last.status {
+                status if status.is_in_flight() => {
                     // Sent, or maybe sent: never again blindly. The notification settles it.
                     summary.unknown += 1;
                     return Ok(());
                 }
-                "succeeded" => return Ok(()),
+                ChargeStatus::Succeeded => return Ok(()),
                 _ if last.next_retry_at.is_some_and(|at| at > now) => return Ok(()),
                 _ => {}
             }
@@ -167,18 +170,20 @@ impl Billing {
             .and_then(|s| self.sealer.open(s))
             .map(Token::new)
         else {
-            self.past_due(sub.id, "no_card", now).await?;
+            self.past_due(sub.id, SubscriptionReason::NoCard, now)
+                .await?;
             return Ok(());
         };
         if card_expired(sub.card_expiry.as_deref(), now) {
-            self.past_due(sub.id, "card_expired", now).await?;
+            self.past_due(sub.id, SubscriptionReason::CardExpired, now)
+                .await?;
             summary.hard_failed += 1;
             return Ok(());
         }
         let card = ctoken.hint();
         if attempts
             .last()
-            .is_some_and(|a| a.status == "failed_hard" && a.card_ref == card)
+            .is_some_and(|a| a.status == ChargeStatus::FailedHard && a.card_ref == card)
         {
             // Refused for good on this card: only another card may try again.
             return Ok(());
@@ -193,12 +198,14 @@ impl Billing {
             .await?;
         let attempt_no = i32::try_from(attempts.len()).unwrap_or(i32::MAX) + 1;
         if attempt_no > self.policy.max_attempts || !self.policy.card_allows(card_attempts) {
-            self.past_due(sub.id, "retries_exhausted", now).await?;
+            self.past_due(sub.id, SubscriptionReason::RetriesExhausted, now)
+                .await?;
             summary.hard_failed += 1;
             return Ok(());
         }
         let Some(request) = self.recurring_request(&sub, period, attempt_no).await? else {
-            self.past_due(sub.id, "no_billing_details", now).await?;
+            self.past_due(sub.id, SubscriptionReason::NoBillingDetails, now)
+                .await?;
             return Ok(());
         };
         let oid = attempt_oid(sub.id, period, attempt_no);
@@ -216,7 +223,7 @@ impl Billing {
                         merchant_oid: &oid,
                         amount_kurus: amount,
                         card_ref: &card,
-                        status: "planned",
+                        status: ChargeStatus::Planned,
                         created_at: now,
                         updated_at: now,
                     }
@@ -224,8 +231,8 @@ impl Billing {
                     ChargeAttempt::transition(
                         conn,
                         &oid,
-                        &["planned"],
-                        "submitted",
+                        &[ChargeStatus::Planned],
+                        ChargeStatus::Submitted,
                         None,
                         None,
                         now,
@@ -238,9 +245,10 @@ impl Billing {
             return Ok(());
         }
         let Some(utoken) = self.utoken_of(sub.user_id).await? else {
-            self.settle_attempt(&oid, "failed_hard", Some("no utoken"), None, now)
+            self.settle_attempt(&oid, ChargeStatus::FailedHard, Some("no utoken"), None, now)
                 .await?;
-            self.past_due(sub.id, "no_card", now).await?;
+            self.past_due(sub.id, SubscriptionReason::NoCard, now)
+                .await?;
             return Ok(());
         };
         tracing::info!(merchant_oid = %oid, "renewal submitted");
@@ -287,7 +295,8 @@ impl Billing {
                 summary.charged += 1;
             }
             Ok(ChargeAnswer::WaitCallback { .. }) => {
-                self.settle_attempt(oid, "pending", None, None, now).await?;
+                self.settle_attempt(oid, ChargeStatus::Pending, None, None, now)
+                    .await?;
                 summary.pending += 1;
             }
             Ok(ChargeAnswer::Failed {
@@ -310,13 +319,20 @@ impl Billing {
                     .after_soft_failure(attempt_no, first_at, now, card_attempts)
                 {
                     Retry::At(at) => {
-                        self.settle_attempt(oid, "failed_soft", Some(&msg), Some(at), now)
-                            .await?
+                        self.settle_attempt(
+                            oid,
+                            ChargeStatus::FailedSoft,
+                            Some(&msg),
+                            Some(at),
+                            now,
+                        )
+                        .await?
                     }
                     Retry::GiveUp => {
-                        self.settle_attempt(oid, "failed_soft", Some(&msg), None, now)
+                        self.settle_attempt(oid, ChargeStatus::FailedSoft, Some(&msg), None, now)
                             .await?;
-                        self.past_due(sub.id, "retries_exhausted", now).await?;
+                        self.past_due(sub.id, SubscriptionReason::RetriesExhausted, now)
+                            .await?;
                     }
                 }
                 summary.soft_failed += 1;
@@ -325,21 +341,28 @@ impl Billing {
                 msg,
                 try_again: false,
             }) => {
-                self.settle_attempt(oid, "failed_hard", Some(&msg), None, now)
+                self.settle_attempt(oid, ChargeStatus::FailedHard, Some(&msg), None, now)
                     .await?;
-                self.past_due(sub.id, "card_declined", now).await?;
+                self.past_due(sub.id, SubscriptionReason::CardDeclined, now)
+                    .await?;
                 summary.hard_failed += 1;
             }
             Err(e) if !e.outcome_unknown() => {
                 // Nothing reached PayTR: safe to try again later.
                 let retry = now + self.policy.gaps_days.first().copied().unwrap_or(1) * 86_400;
-                self.settle_attempt(oid, "failed_soft", Some(&e.to_string()), Some(retry), now)
-                    .await?;
+                self.settle_attempt(
+                    oid,
+                    ChargeStatus::FailedSoft,
+                    Some(&e.to_string()),
+                    Some(retry),
+                    now,
+                )
+                .await?;
                 summary.soft_failed += 1;
             }
             Err(e) => {
                 tracing::warn!(merchant_oid = %oid, error = %e, "renewal outcome unknown; waiting for the notification");
-                self.settle_attempt(oid, "unknown", Some(&e.to_string()), None, now)
+                self.settle_attempt(oid, ChargeStatus::Unknown, Some(&e.to_string()), None, now)
                     .await?;
                 summary.unknown += 1;
             }
@@ -350,7 +373,7 @@ impl Billing {
     async fn settle_attempt(
         &self,
         oid: &str,
-        to: &'static str,
+        to: ChargeStatus,
         msg: Option<&str>,
         retry: Option<i64>,
         now: i64,
@@ -360,9 +383,11 @@ impl Billing {
             .write(move |conn| {
                 // A failed notification can land before the answer and write a soft failure;
                 // the answer, which says whether to try again, then decides.
-                let from: &[&str] = match to {
-                    "failed_soft" | "failed_hard" => &["submitted", "failed_soft"],
-                    _ => &["submitted"],
+                let from: &[ChargeStatus] = match to {
+                    ChargeStatus::FailedSoft | ChargeStatus::FailedHard => {
+                        &[ChargeStatus::Submitted, ChargeStatus::FailedSoft]
+                    }
+                    _ => &[ChargeStatus::Submitted],
                 };
                 ChargeAttempt::transition(conn, &oid, from, to, msg.as_deref(), retry, now)?;
                 Ok(())
@@ -370,9 +395,11 @@ impl Billing {
             .await
     }
 
-    async fn past_due(&self, id: i64, reason: &'static str, now: i64) -> Result<(), DbError> {
+    async fn past_due(&self, id: i64, reason: SubscriptionReason, now: i64) -> Result<(), DbError> {
         self.db
-            .write(move |conn| Subscription::set_status(conn, id, "past_due", Some(reason), now))
+            .write(move |conn| {
+                Subscription::set_status(conn, id, SubscriptionStatus::PastDue, Some(reason), now)
+            })
             .await
     }
 

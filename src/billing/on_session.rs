@@ -5,6 +5,7 @@
 use crate::catalog::Plan;
 use crate::checkout::{Billing as BillingDetails, CheckoutError, place_order};
 use crate::db::models::Order;
+use crate::db::states::{OrderStatus, SubscriptionStatus};
 use crate::db::subscriptions::{NewSubscription, Subscription};
 use crate::db::{DbConnection, unix_now};
 use crate::domain::{Currency, UserIp};
@@ -14,9 +15,9 @@ use diesel::Connection;
 /// failed (past due), or when it waits for a card and its paid period is over. Never while the
 /// current period is paid: that would charge the same period twice.
 pub fn period_payable_now(sub: &Subscription, now: i64) -> bool {
-    match sub.status.as_str() {
-        "past_due" => true,
-        "needs_card" => sub.periods_paid == 0 || sub.next_charge_at <= now,
+    match sub.status {
+        SubscriptionStatus::PastDue => true,
+        SubscriptionStatus::NeedsCard => sub.periods_paid == 0 || sub.next_charge_at <= now,
         _ => false,
     }
 }
@@ -81,7 +82,7 @@ pub fn subscribe(conn: &mut DbConnection, start: &OnSession<'_>) -> Result<Strin
             amount_kurus: order.total_kurus,
             currency: start.currency.code(),
             interval_unit: start.plan.interval.code(),
-            status: "pending_payment",
+            status: SubscriptionStatus::PendingPayment,
             known_cards: start.known_cards,
             first_order_id: Some(order.id),
             period_start: now,
@@ -115,9 +116,9 @@ pub fn pay_now(
             Some(order_id) => Order::find(conn, order_id)?,
             None => None,
         } {
-            match order.status.as_str() {
-                "pending" => return Ok(Started::Order(order.public_id)),
-                "paid" if !super::order_counted(conn, id, order.id)? => {
+            match order.status {
+                OrderStatus::Pending => return Ok(Started::Order(order.public_id)),
+                OrderStatus::Paid if !super::order_counted(conn, id, order.id)? => {
                     return Ok(Started::NothingDue);
                 }
                 _ => {}
@@ -151,7 +152,9 @@ pub fn pay_now(
         // Another request placed the order at the same moment: that one is the one to pay.
         Err(Attempt::LostRace) => {
             let waiting = match Subscription::find(conn, id)?.and_then(|s| s.first_order_id) {
-                Some(order_id) => Order::find(conn, order_id)?.filter(|o| o.status == "pending"),
+                Some(order_id) => {
+                    Order::find(conn, order_id)?.filter(|o| o.status == OrderStatus::Pending)
+                }
                 None => None,
             };
             Ok(waiting.map_or(Started::NothingDue, |o| Started::Order(o.public_id)))

@@ -2,6 +2,7 @@
 
 use crate::catalog::Interval;
 use crate::checkout::notify::Outcome;
+use crate::db::states::{ChargeStatus, SubscriptionStatus};
 use crate::db::subscriptions::{ChargeAttempt, Subscription};
 use crate::db::{DbConnection, DbError};
 use crate::paytr::{Notification, NotificationStatus};
@@ -20,8 +21,8 @@ pub(super) fn succeed(
         if !ChargeAttempt::transition(
             conn,
             oid,
-            &["submitted", "pending", "unknown", "failed_soft"],
-            "succeeded",
+            &ChargeStatus::SETTLEABLE,
+            ChargeStatus::Succeeded,
             None,
             None,
             now,
@@ -33,8 +34,8 @@ pub(super) fn succeed(
         };
         let start = sub.next_charge_at;
         Subscription::advance(conn, sub_id, period, start, interval.after(start), now)?;
-        if sub.status == "past_due" {
-            Subscription::set_status(conn, sub_id, "active", None, now)?;
+        if sub.status == SubscriptionStatus::PastDue {
+            Subscription::set_status(conn, sub_id, SubscriptionStatus::Active, None, now)?;
         }
         Ok(true)
     })
@@ -73,8 +74,12 @@ pub fn settle_from_notification(
             let changed = ChargeAttempt::transition(
                 conn,
                 &n.merchant_oid,
-                &["submitted", "pending", "unknown"],
-                "failed_soft",
+                &[
+                    ChargeStatus::Submitted,
+                    ChargeStatus::Pending,
+                    ChargeStatus::Unknown,
+                ],
+                ChargeStatus::FailedSoft,
                 n.failed_reason_msg.as_deref(),
                 // A day after the attempt; the engine's own answer, if it comes, decides.
                 Some(attempt.created_at + 86_400),

@@ -6,6 +6,7 @@ pub mod notify;
 use crate::accounts::random_string;
 use crate::catalog::{Catalog, Product};
 use crate::db::models::{NewOrder, NewPaymentAttempt, Order, PaymentAttempt};
+use crate::db::states::{AttemptStatus, OrderStatus};
 use crate::db::{DbConnection, DbError, unix_now};
 use crate::domain::{
     AbsoluteUrl, Currency, Email, InstallmentCount, Lang, MerchantOid, Money, PaymentType,
@@ -185,11 +186,11 @@ pub fn retry_order(
     user_ip: UserIp,
 ) -> Result<Option<PaymentAttempt>, DbError> {
     conn.transaction(|conn| {
-        if order.status == "paid" {
+        if order.status == OrderStatus::Paid {
             return Ok(None);
         }
         if let Some(latest) = PaymentAttempt::latest_for_order(conn, order.id)?
-            && latest.status == "pending"
+            && latest.status == AttemptStatus::Pending
         {
             return Ok(Some(latest));
         }

@@ -6,6 +6,7 @@
 
 use crate::accounts::{Binding, bind_utoken};
 use crate::db::models::{NewNotification, Order, PaymentAttempt};
+use crate::db::states::AttemptStatus;
 use crate::db::{DbConnection, DbError, unix_now};
 use crate::domain::Currency;
 use crate::paytr::{Notification, NotificationStatus};
@@ -163,7 +164,7 @@ fn apply_inner(
     let now = unix_now();
     match n.status() {
         Some(NotificationStatus::Success) => {
-            if attempt.status != "pending" {
+            if attempt.status != AttemptStatus::Pending {
                 return outcome(Outcome::Duplicate);
             }
             let currency_ok = n
@@ -178,7 +179,12 @@ fn apply_inner(
             {
                 return outcome(Outcome::Underpaid);
             }
-            if !PaymentAttempt::update_status_if_pending(conn, &n.merchant_oid, "paid", now)? {
+            if !PaymentAttempt::update_status_if_pending(
+                conn,
+                &n.merchant_oid,
+                AttemptStatus::Paid,
+                now,
+            )? {
                 return outcome(Outcome::Duplicate);
             }
             Order::mark_paid(conn, attempt.order_id, now)?;
@@ -215,7 +221,12 @@ fn apply_inner(
             })
         }
         Some(NotificationStatus::Failed) => {
-            if !PaymentAttempt::update_status_if_pending(conn, &n.merchant_oid, "failed", now)? {
+            if !PaymentAttempt::update_status_if_pending(
+                conn,
+                &n.merchant_oid,
+                AttemptStatus::Failed,
+                now,
+            )? {
                 return outcome(Outcome::Duplicate);
             }
             PaymentAttempt::set_failure(

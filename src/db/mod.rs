@@ -6,6 +6,7 @@
 
 pub mod models;
 pub mod schema;
+pub mod states;
 pub mod subscriptions;
 mod writer;
 

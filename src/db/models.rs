@@ -1,6 +1,7 @@
 //! Rows and the queries on them: `insert`, `find_by_*`, guarded `update_*`.
 
 use super::schema::{notifications, orders, payment_attempts, users};
+use super::states::{AttemptStatus, OrderStatus};
 use super::{DbConnection, DbError};
 use diesel::prelude::*;
 
@@ -63,7 +64,7 @@ pub struct Order {
     pub total_kurus: i64,
     pub currency: String,
     pub basket_json: String,
-    pub status: String,
+    pub status: OrderStatus,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -117,7 +118,7 @@ pub struct PaymentAttempt {
     pub currency: String,
     pub user_ip: String,
     pub store_card: bool,
-    pub status: String,
+    pub status: AttemptStatus,
     pub failed_reason_code: Option<String>,
     pub failed_reason_msg: Option<String>,
     pub created_at: i64,
@@ -163,13 +164,13 @@ impl PaymentAttempt {
     pub fn update_status_if_pending(
         conn: &mut DbConnection,
         oid: &str,
-        status: &str,
+        status: AttemptStatus,
         now: i64,
     ) -> Result<bool, DbError> {
         let changed = diesel::update(
             payment_attempts::table
                 .filter(payment_attempts::merchant_oid.eq(oid))
-                .filter(payment_attempts::status.eq("pending")),
+                .filter(payment_attempts::status.eq(AttemptStatus::Pending)),
         )
         .set((
             payment_attempts::status.eq(status),
@@ -227,25 +228,46 @@ impl Order {
 
     /// `paid` from any other state; returns false if it was already paid.
     pub fn mark_paid(conn: &mut DbConnection, id: i64, now: i64) -> Result<bool, DbError> {
-        let changed = diesel::update(orders::table.find(id).filter(orders::status.ne("paid")))
-            .set((orders::status.eq("paid"), orders::updated_at.eq(now)))
-            .execute(conn)?;
+        let changed = diesel::update(
+            orders::table
+                .find(id)
+                .filter(orders::status.ne(OrderStatus::Paid)),
+        )
+        .set((
+            orders::status.eq(OrderStatus::Paid),
+            orders::updated_at.eq(now),
+        ))
+        .execute(conn)?;
         Ok(changed == 1)
     }
 
     /// `failed` only from `pending`: a failure never overwrites `paid`.
     pub fn mark_failed(conn: &mut DbConnection, id: i64, now: i64) -> Result<bool, DbError> {
-        let changed = diesel::update(orders::table.find(id).filter(orders::status.eq("pending")))
-            .set((orders::status.eq("failed"), orders::updated_at.eq(now)))
-            .execute(conn)?;
+        let changed = diesel::update(
+            orders::table
+                .find(id)
+                .filter(orders::status.eq(OrderStatus::Pending)),
+        )
+        .set((
+            orders::status.eq(OrderStatus::Failed),
+            orders::updated_at.eq(now),
+        ))
+        .execute(conn)?;
         Ok(changed == 1)
     }
 
     /// Back to `pending` for a new attempt, unless it is paid.
     pub fn reopen(conn: &mut DbConnection, id: i64, now: i64) -> Result<bool, DbError> {
-        let changed = diesel::update(orders::table.find(id).filter(orders::status.eq("failed")))
-            .set((orders::status.eq("pending"), orders::updated_at.eq(now)))
-            .execute(conn)?;
+        let changed = diesel::update(
+            orders::table
+                .find(id)
+                .filter(orders::status.eq(OrderStatus::Failed)),
+        )
+        .set((
+            orders::status.eq(OrderStatus::Pending),
+            orders::updated_at.eq(now),
+        ))
+        .execute(conn)?;
         Ok(changed == 1)
     }
 }

@@ -1,6 +1,7 @@
 //! Subscription and charge-attempt rows, with the guarded updates the billing engine relies on.
 
 use super::schema::{charge_attempts, subscriptions};
+use super::states::{ChargeStatus, SubscriptionReason, SubscriptionStatus};
 use super::{DbConnection, DbError};
 use diesel::prelude::*;
 
@@ -13,8 +14,8 @@ pub struct Subscription {
     pub amount_kurus: i64,
     pub currency: String,
     pub interval_unit: String,
-    pub status: String,
-    pub status_reason: Option<String>,
+    pub status: SubscriptionStatus,
+    pub status_reason: Option<SubscriptionReason>,
     pub ctoken_sealed: Option<String>,
     pub card_last4: Option<String>,
     /// `MM/YY` of the card, so an expired card is not charged.
@@ -40,7 +41,7 @@ pub struct NewSubscription<'a> {
     pub amount_kurus: i64,
     pub currency: &'a str,
     pub interval_unit: &'a str,
-    pub status: &'a str,
+    pub status: SubscriptionStatus,
     pub known_cards: &'a str,
     pub first_order_id: Option<i64>,
     pub period_start: i64,
@@ -104,7 +105,7 @@ impl Subscription {
     ) -> Result<Vec<Subscription>, DbError> {
         diesel::update(
             subscriptions::table
-                .filter(subscriptions::status.eq("active"))
+                .filter(subscriptions::status.eq(SubscriptionStatus::Active))
                 .filter(subscriptions::next_charge_at.le(now))
                 .filter(
                     subscriptions::claimed_until
@@ -142,8 +143,8 @@ impl Subscription {
     pub fn set_status(
         conn: &mut DbConnection,
         id: i64,
-        status: &str,
-        reason: Option<&str>,
+        status: SubscriptionStatus,
+        reason: Option<SubscriptionReason>,
         now: i64,
     ) -> Result<(), DbError> {
         diesel::update(subscriptions::table.find(id))
@@ -160,7 +161,7 @@ impl Subscription {
     fn write_card(
         conn: &mut DbConnection,
         id: i64,
-        unless: &[&str],
+        unless: &[SubscriptionStatus],
         card: (&str, &str, &str),
         now: i64,
     ) -> Result<bool, DbError> {
@@ -181,7 +182,11 @@ impl Subscription {
     }
 
     /// `active` from one of `from`, only once a period has been paid.
-    fn reactivate(conn: &mut DbConnection, id: i64, from: &[&str]) -> Result<(), DbError> {
+    fn reactivate(
+        conn: &mut DbConnection,
+        id: i64,
+        from: &[SubscriptionStatus],
+    ) -> Result<(), DbError> {
         diesel::update(
             subscriptions::table
                 .find(id)
@@ -189,8 +194,8 @@ impl Subscription {
                 .filter(subscriptions::periods_paid.ge(1)),
         )
         .set((
-            subscriptions::status.eq("active"),
-            subscriptions::status_reason.eq(None::<String>),
+            subscriptions::status.eq(SubscriptionStatus::Active),
+            subscriptions::status_reason.eq(None::<SubscriptionReason>),
         ))
         .execute(conn)?;
         Ok(())
@@ -209,8 +214,16 @@ impl Subscription {
         now: i64,
     ) -> Result<bool, DbError> {
         let card = (sealed, last4, expiry);
-        let changed = Self::write_card(conn, id, &["cancelled", "pending_payment"], card, now)?;
-        Self::reactivate(conn, id, &["needs_card", "past_due"])?;
+        let unless = [
+            SubscriptionStatus::Cancelled,
+            SubscriptionStatus::PendingPayment,
+        ];
+        let changed = Self::write_card(conn, id, &unless, card, now)?;
+        Self::reactivate(
+            conn,
+            id,
+            &[SubscriptionStatus::NeedsCard, SubscriptionStatus::PastDue],
+        )?;
         Ok(changed)
     }
 
@@ -224,8 +237,17 @@ impl Subscription {
         expiry: &str,
         now: i64,
     ) -> Result<(), DbError> {
-        Self::write_card(conn, id, &["cancelled"], (sealed, last4, expiry), now)?;
-        Self::reactivate(conn, id, &["pending_payment", "needs_card", "past_due"])
+        let card = (sealed, last4, expiry);
+        Self::write_card(conn, id, &[SubscriptionStatus::Cancelled], card, now)?;
+        Self::reactivate(
+            conn,
+            id,
+            &[
+                SubscriptionStatus::PendingPayment,
+                SubscriptionStatus::NeedsCard,
+                SubscriptionStatus::PastDue,
+            ],
+        )
     }
 
     /// Records period `period` as paid: moves `periods_paid` and the next charge date, once.
@@ -294,7 +316,7 @@ impl Subscription {
             subscriptions::table
                 .find(id)
                 .filter(subscriptions::user_id.eq(user_id))
-                .filter(subscriptions::status.ne("cancelled")),
+                .filter(subscriptions::status.ne(SubscriptionStatus::Cancelled)),
         )
         .set((
             subscriptions::cancel_at_period_end.eq(true),
@@ -315,7 +337,7 @@ pub struct ChargeAttempt {
     pub merchant_oid: String,
     pub amount_kurus: i64,
     pub card_ref: String,
-    pub status: String,
+    pub status: ChargeStatus,
     pub message: Option<String>,
     pub next_retry_at: Option<i64>,
     pub created_at: i64,
@@ -331,7 +353,7 @@ pub struct NewChargeAttempt<'a> {
     pub merchant_oid: &'a str,
     pub amount_kurus: i64,
     pub card_ref: &'a str,
-    pub status: &'a str,
+    pub status: ChargeStatus,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -398,8 +420,8 @@ impl ChargeAttempt {
     pub fn transition(
         conn: &mut DbConnection,
         oid: &str,
-        from: &[&str],
-        to: &str,
+        from: &[ChargeStatus],
+        to: ChargeStatus,
         message: Option<&str>,
         next_retry_at: Option<i64>,
         now: i64,
@@ -425,7 +447,7 @@ impl ChargeAttempt {
         before: i64,
     ) -> Result<Vec<ChargeAttempt>, DbError> {
         Ok(charge_attempts::table
-            .filter(charge_attempts::status.eq_any(["unknown", "submitted", "pending"]))
+            .filter(charge_attempts::status.eq_any(ChargeStatus::IN_FLIGHT))
             .filter(charge_attempts::updated_at.lt(before))
             .select(ChargeAttempt::as_select())
             .load(conn)?)

@@ -336,7 +336,8 @@ pub async fn logout(session: Session, _form: PostForm) -> HttpResponse {
 pub struct OrderRow {
     pub public_id: String,
     pub total: String,
-    pub status: String,
+    /// The key of the status's words.
+    pub status: &'static str,
 }
 
 #[derive(Template)]
@@ -376,7 +377,7 @@ pub async fn account_page(
         Ok(rows) => rows,
         Err(e) => return server_error(&ctx, &e),
     };
-    let live = subs.iter().any(|(s, _)| s.status != "cancelled");
+    let live = subs.iter().any(|(s, _)| s.status.is_live());
     let card_choices = match user.as_ref() {
         Some(user) if live => super::cards::card_views(&state, user)
             .await
@@ -394,7 +395,7 @@ pub async fn account_page(
                 Money::from_kurus(o.total_kurus).unwrap_or_default(),
                 o.currency
             ),
-            status: format!("status_{}", o.status),
+            status: o.status.page_key(),
             public_id: o.public_id,
         })
         .collect();

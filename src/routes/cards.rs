@@ -6,6 +6,7 @@ use super::pages::{Layout, message, redirect, render, server_error};
 use crate::cards::{CardView, find, saved_cards, views};
 use crate::checkout::{RequestContext, payment_request};
 use crate::db::models::{Order, PaymentAttempt, User};
+use crate::db::states::{AttemptStatus, OrderStatus};
 use crate::db::unix_now;
 use crate::domain::year_month;
 use crate::paytr::{CardSource, PAYMENT_PATH, PaytrError, StoredCard, Token};
@@ -97,7 +98,7 @@ pub async fn pay_with_saved(
         Ok(_) => return message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found"),
         Err(e) => return server_error(&ctx, &e),
     };
-    if attempt.status != "pending" || order.status == "paid" {
+    if attempt.status != AttemptStatus::Pending || order.status == OrderStatus::Paid {
         return redirect(&format!("/orders/{}", order.public_id));
     }
     let cards = match cards_of(&state, &user).await {

@@ -9,6 +9,7 @@ use crate::checkout::{
     Billing, RequestContext, payment_request, place_order, price_cart, retry_order,
 };
 use crate::db::models::{Order, PaymentAttempt};
+use crate::db::states::{AttemptStatus, OrderStatus};
 use crate::domain::Money;
 use crate::paytr::{Basket, CardSource, PAYMENT_PATH};
 use crate::startup::AppState;
@@ -289,7 +290,7 @@ pub async fn pay_page(
             Ok(_) => return message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found"),
             Err(e) => return server_error(&ctx, &e),
         };
-    if order.status == "paid" || attempt.status != "pending" {
+    if order.status == OrderStatus::Paid || attempt.status != AttemptStatus::Pending {
         return redirect(&format!("/orders/{}", order.public_id));
     }
     let request_ctx = RequestContext {
@@ -397,7 +398,10 @@ struct LineView {
 struct OrderPage {
     layout: Layout,
     order_id: String,
-    status: String,
+    /// The key of the status's words.
+    status: &'static str,
+    paid: bool,
+    failed: bool,
     total: String,
     lines: Vec<LineView>,
     confirming: bool,
@@ -434,9 +438,11 @@ async fn order_view(
                 .collect()
         })
         .unwrap_or_default();
-    let pending = order.status == "pending";
+    let pending = order.status == OrderStatus::Pending;
     // Our own words for PayTR's reason code: nothing from the browser is shown back.
-    let failed_attempt = attempt.as_ref().filter(|a| a.status == "failed");
+    let failed_attempt = attempt
+        .as_ref()
+        .filter(|a| a.status == AttemptStatus::Failed);
     let fail_message = match (failed_attempt, &returning) {
         (Some(a), _) => Some(failure_text(ctx.lang, a)),
         (None, Return::Failed) => {
@@ -446,7 +452,9 @@ async fn order_view(
     };
     let page = OrderPage {
         layout: Layout::new(&ctx, "order"),
-        status: format!("status_{}", order.status),
+        status: order.status.page_key(),
+        paid: order.status == OrderStatus::Paid,
+        failed: order.status == OrderStatus::Failed,
         total: format!(
             "{} {}",
             Money::from_kurus(order.total_kurus).unwrap_or_default(),
@@ -459,7 +467,7 @@ async fn order_view(
         confirming: pending && matches!(returning, Return::Ok),
         // After the fail redirect it refreshes until the notification brings the reason.
         awaiting_reason: pending && matches!(returning, Return::Failed),
-        fail_message: if order.status == "paid" {
+        fail_message: if order.status == OrderStatus::Paid {
             None
         } else {
             fail_message

@@ -203,6 +203,12 @@ pub fn t(lang: Lang, key: &str) -> &str {
             "Bu bağlantı geçersiz, kullanılmış veya süresi dolmuş. Yeniden üye olarak yeni bir bağlantı isteyebilirsiniz.",
             "This link is invalid, used or expired. Sign up again to get a new one.",
         ),
+        "charge_planned" | "charge_submitted" | "charge_pending" | "charge_unknown" => {
+            ("İşleniyor", "Processing")
+        }
+        "charge_succeeded" => ("Ödendi", "Paid"),
+        "charge_failed_soft" => ("Alınamadı, yeniden denenecek", "Failed, will be retried"),
+        "charge_failed_hard" => ("Alınamadı", "Failed"),
         "bank_declined_advice" => (
             "Başka bir kartla deneyin veya bankanızla görüşün.",
             "Try another card or contact your bank.",

@@ -6,6 +6,7 @@ use super::pages::{Layout, message, redirect, render, server_error};
 use crate::billing::{self, OnSession, Started, period_payable_now};
 use crate::cards::{card_ref, find};
 use crate::checkout::Billing as BillingDetails;
+use crate::db::states::{SubscriptionReason, SubscriptionStatus};
 use crate::db::subscriptions::{ChargeAttempt, Subscription};
 use crate::db::unix_now;
 use crate::domain::{Lang, Money, date_string};
@@ -25,7 +26,11 @@ pub struct SubscriptionView {
     pub interval: String,
     pub card: Option<String>,
     pub next_charge: String,
-    pub status: String,
+    /// The key of the status's words.
+    pub status: &'static str,
+    pub active: bool,
+    pub live: bool,
+    pub takes_card: bool,
     pub reason: Option<String>,
     pub cancel_at_period_end: bool,
     pub can_pay_now: bool,
@@ -50,8 +55,11 @@ pub fn view(
         interval: format!("interval_{}", sub.interval_unit),
         card: sub.card_last4.clone(),
         next_charge: date_string(sub.next_charge_at),
-        status: format!("sub_{}", sub.status),
-        reason: sub.status_reason.as_ref().map(|r| format!("reason_{r}")),
+        status: sub.status.page_key(),
+        active: sub.status == SubscriptionStatus::Active,
+        live: sub.status.is_live(),
+        takes_card: sub.status.takes_a_card(),
+        reason: sub.status_reason.map(SubscriptionReason::page_key),
         cancel_at_period_end: sub.cancel_at_period_end,
         can_pay_now: period_payable_now(sub, unix_now()),
         charges: attempts
@@ -61,7 +69,7 @@ pub fn view(
                 format!(
                     "{} · {} · {}",
                     date_string(a.created_at),
-                    a.status,
+                    super::i18n::t(lang, &a.status.page_key()),
                     a.message.as_deref().unwrap_or("")
                 )
             })
@@ -324,7 +332,7 @@ pub async fn change_card(
     };
     // Only a subscription whose first period is paid has renewals to put on a card.
     match own_subscription(&state, user.id, path.id).await {
-        Ok(Some(sub)) if matches!(sub.status.as_str(), "active" | "needs_card" | "past_due") => {}
+        Ok(Some(sub)) if sub.status.takes_a_card() => {}
         Ok(_) => return redirect("/account"),
         Err(e) => return server_error(&ctx, &e),
     }
@@ -381,7 +389,7 @@ pub async fn cards_backing_subscriptions(
         .await?;
     Ok(subs
         .iter()
-        .filter(|s| s.status != "cancelled")
+        .filter(|s| s.status.is_live())
         .filter_map(|s| {
             s.ctoken_sealed
                 .as_deref()

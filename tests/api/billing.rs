@@ -86,7 +86,7 @@ pub(crate) async fn subscriber(app: &TestApp, email: &str, card: &str) -> (Shopp
     .await;
     eventually_async("the subscription to become active", || async move {
         let s = subscription(app, id).await;
-        (s.status == "active" || s.status == "needs_card").then_some(())
+        (s.status.code() == "active" || s.status.code() == "needs_card").then_some(())
     })
     .await;
     (shopper, id)
@@ -106,7 +106,7 @@ async fn a_subscription_renews_over_several_periods() {
     let start = subscription(&app, id).await;
     assert_eq!(
         (
-            start.status.as_str(),
+            start.status.code(),
             start.periods_paid,
             start.card_last4.as_deref()
         ),
@@ -131,7 +131,7 @@ async fn a_subscription_renews_over_several_periods() {
     let all = attempts(&app, id).await;
     assert_eq!(
         all.iter()
-            .map(|a| (a.period, a.status.as_str()))
+            .map(|a| (a.period, a.status.code()))
             .collect::<Vec<_>>(),
         [(2, "succeeded"), (3, "succeeded"), (4, "succeeded")]
     );
@@ -157,10 +157,10 @@ async fn a_card_closed_by_the_bank_makes_the_subscription_past_due_with_a_way_to
     assert_eq!(again, Summary::default(), "never retried on the same card");
     let sub = subscription(&app, id).await;
     assert_eq!(
-        (sub.status.as_str(), sub.status_reason.as_deref()),
+        (sub.status.code(), sub.status_reason.map(|r| r.code())),
         ("past_due", Some("card_declined"))
     );
-    assert_eq!(attempts(&app, id).await[0].status, "failed_hard");
+    assert_eq!(attempts(&app, id).await[0].status.code(), "failed_hard");
     let account = shopper.get("/account").await;
     assert!(
         account.html.contains("Ödeme gecikti")
@@ -177,7 +177,7 @@ async fn a_card_closed_by_the_bank_makes_the_subscription_past_due_with_a_way_to
     shopper.answer_3d(&three_d, true).await;
     eventually_async("the subscription to be active again", || async {
         let s = subscription(&app, id).await;
-        (s.status == "active" && s.card_last4.as_deref() == Some("5403")).then_some(())
+        (s.status.code() == "active" && s.card_last4.as_deref() == Some("5403")).then_some(())
     })
     .await;
     assert_eq!(subscription(&app, id).await.periods_paid, 2);
@@ -205,7 +205,7 @@ async fn wait_callback_is_settled_by_the_notification_and_never_sent_twice() {
         (subscription(&app, id).await.periods_paid == 2).then_some(())
     })
     .await;
-    assert_eq!(attempts(&app, id).await[0].status, "succeeded");
+    assert_eq!(attempts(&app, id).await[0].status.code(), "succeeded");
     assert_eq!(
         billing.run_due(due + 180).await.expect("pass"),
         Summary::default()
@@ -237,7 +237,7 @@ async fn another_charge_in_flight_on_the_card_is_a_soft_failure_retried_a_day_la
     shopper.answer_3d(&three_d, true).await;
     let second = first + 1;
     eventually_async("the second subscription", || async {
-        (subscription(&app, second).await.status == "active").then_some(())
+        (subscription(&app, second).await.status.code() == "active").then_some(())
     })
     .await;
     // Both renew on the slow card.
@@ -286,7 +286,7 @@ async fn another_charge_in_flight_on_the_card_is_a_soft_failure_retried_a_day_la
         (1, 1),
         "{summary:?}"
     );
-    let soft = if attempts(&app, first).await[0].status == "failed_soft" {
+    let soft = if attempts(&app, first).await[0].status.code() == "failed_soft" {
         first
     } else {
         second
@@ -352,7 +352,7 @@ async fn a_lost_answer_leaves_the_charge_unknown_until_the_notification_and_it_i
         attempts(&app, id)
             .await
             .iter()
-            .map(|a| a.status.as_str())
+            .map(|a| a.status.code())
             .collect::<Vec<_>>(),
         ["succeeded"]
     );
@@ -374,7 +374,7 @@ async fn a_crash_after_submitted_is_never_resent_blindly() {
             merchant_oid: &paytr_checkout::billing::attempt_oid(id, 2, 1),
             amount_kurus: sub.amount_kurus,
             card_ref: "x",
-            status: "submitted",
+            status: paytr_checkout::db::states::ChargeStatus::Submitted,
             created_at: due,
             updated_at: due,
         }
@@ -436,7 +436,7 @@ async fn a_cancelled_subscription_ends_at_the_period_end_and_is_not_charged() {
     let summary = billing.run_due(due + 60).await.expect("pass");
 
     assert_eq!(summary.cancelled, 1);
-    assert_eq!(subscription(&app, id).await.status, "cancelled");
+    assert_eq!(subscription(&app, id).await.status.code(), "cancelled");
     assert_eq!(recurring_payments(&app), 0);
 }
 
@@ -463,7 +463,7 @@ async fn the_card_behind_a_subscription_cannot_be_deleted_and_a_cvv_card_cannot_
     let (_, cvv_sub) = subscriber(&app, "cvvsub@example.com", "5406670000000074").await;
     let sub = subscription(&app, cvv_sub).await;
     assert_eq!(
-        (sub.status.as_str(), sub.status_reason.as_deref()),
+        (sub.status.code(), sub.status_reason.map(|r| r.code())),
         ("needs_card", Some("card_needs_cvv"))
     );
 }
@@ -514,7 +514,7 @@ async fn an_expired_card_is_not_charged_and_the_shopper_is_asked_to_update_it() 
     assert_eq!(recurring_payments(&app), 0, "nothing was sent");
     let sub = subscription(&app, id).await;
     assert_eq!(
-        (sub.status.as_str(), sub.status_reason.as_deref()),
+        (sub.status.code(), sub.status_reason.map(|r| r.code())),
         ("past_due", Some("card_expired"))
     );
     assert!(

@@ -6,6 +6,7 @@ use diesel::sql_types::{BigInt, Text};
 use paytr_checkout::db::models::{
     NewOrder, NewPaymentAttempt, NewUser, PaymentAttempt, User, count_notifications,
 };
+use paytr_checkout::db::states::AttemptStatus;
 use paytr_checkout::db::{Backend, DbConnection, DbError};
 
 fn backend(db: &TestDb) -> Backend {
@@ -77,8 +78,10 @@ async fn an_attempt_leaves_pending_once_and_merchant_oids_are_unique() {
         .run(|conn| {
             let order = new_order("o1").insert(conn)?;
             new_attempt(order.id, "ORD1").insert(conn)?;
-            let first = PaymentAttempt::update_status_if_pending(conn, "ORD1", "paid", 2)?;
-            let second = PaymentAttempt::update_status_if_pending(conn, "ORD1", "failed", 3)?;
+            let first =
+                PaymentAttempt::update_status_if_pending(conn, "ORD1", AttemptStatus::Paid, 2)?;
+            let second =
+                PaymentAttempt::update_status_if_pending(conn, "ORD1", AttemptStatus::Failed, 3)?;
             let duplicate = new_attempt(order.id, "ORD1").insert(conn);
             Ok((
                 first,
@@ -94,7 +97,7 @@ async fn an_attempt_leaves_pending_once_and_merchant_oids_are_unique() {
     assert!(!second, "a later failed never overwrites paid");
     assert!(matches!(duplicate, Err(DbError::Query(_))), "{duplicate:?}");
     let attempt = attempt.expect("attempt exists");
-    assert_eq!((attempt.status.as_str(), attempt.updated_at), ("paid", 2));
+    assert_eq!((attempt.status.code(), attempt.updated_at), ("paid", 2));
 }
 
 #[tokio::test]

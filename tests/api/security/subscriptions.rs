@@ -57,7 +57,10 @@ async fn changing_the_card_never_activates_an_unpaid_subscription() {
         .await
         .expect("pass");
 
-    assert_eq!(subscription(&app, id).await.status, "pending_payment");
+    assert_eq!(
+        subscription(&app, id).await.status.code(),
+        "pending_payment"
+    );
     assert_eq!(summary.charged + summary.pending + summary.unknown, 0);
     assert_eq!(recurring_payments(&app), 0, "nothing charged off-session");
 }
@@ -68,7 +71,7 @@ async fn a_paid_period_is_never_charged_again_through_pay_now() {
     let (mut shopper, id) = subscriber(&app, "cvvsub@example.com", CVV_CARD).await;
     let sub = subscription(&app, id).await;
     assert_eq!(
-        (sub.status.as_str(), sub.periods_paid),
+        (sub.status.code(), sub.periods_paid),
         ("needs_card", 1),
         "the paid period stands; only a card for the next renewal is missing"
     );
@@ -100,7 +103,7 @@ async fn pay_now_pressed_twice_or_at_once_makes_one_order() {
     let (mut shopper, id) = subscriber(&app, "twice@example.com", CLOSED).await;
     let due = subscription(&app, id).await.next_charge_at;
     engine(&app).await.run_due(due + 60).await.expect("pass");
-    assert_eq!(subscription(&app, id).await.status, "past_due");
+    assert_eq!(subscription(&app, id).await.status.code(), "past_due");
     shopper.get("/account").await;
     let csrf = shopper.csrf();
     let press = || {
@@ -140,7 +143,7 @@ async fn the_database_refuses_a_second_paid_charge_for_one_period() {
                 merchant_oid: "SUBxP1A7",
                 amount_kurus: 14_900,
                 card_ref: "x",
-                status: "succeeded",
+                status: paytr_checkout::db::states::ChargeStatus::Succeeded,
                 created_at: now,
                 updated_at: now,
             }
