@@ -192,6 +192,10 @@ impl Application {
                     let headers = headers.clone();
                     move |req, srv| with_security_headers(srv.call(req), headers.clone())
                 })
+                .wrap_fn(|req, srv| {
+                    let span = request_span(&req);
+                    within_span(srv.call(req), span)
+                })
                 .configure(|cfg| {
                     crate::routes::configure(cfg);
                     if let Some(sandbox) = &sandbox {
@@ -304,6 +308,39 @@ fn content_security_policy(paytr_base: &str) -> String {
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
          form-action 'self' {paytr_origin}; frame-ancestors 'none'; object-src 'none'; base-uri 'none'"
     )
+}
+
+/// A span per request: method and route pattern (never the path's values, the query string or
+/// a body), then its status and latency. Events logged while handling it carry these fields.
+fn request_span(req: &ServiceRequest) -> tracing::Span {
+    tracing::info_span!(
+        "request",
+        method = %req.method(),
+        route = %req.match_pattern().unwrap_or_else(|| "(no route)".to_owned()),
+        status = tracing::field::Empty,
+        latency_ms = tracing::field::Empty,
+    )
+}
+
+async fn within_span<F, B>(
+    answer: F,
+    span: tracing::Span,
+) -> Result<ServiceResponse<B>, actix_web::Error>
+where
+    F: Future<Output = Result<ServiceResponse<B>, actix_web::Error>>,
+{
+    use tracing::Instrument;
+    let started = std::time::Instant::now();
+    let result = answer.instrument(span.clone()).await;
+    let status = match &result {
+        Ok(response) => response.status().as_u16(),
+        Err(e) => e.as_response_error().status_code().as_u16(),
+    };
+    let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    span.record("status", status);
+    span.record("latency_ms", latency_ms);
+    tracing::debug!(parent: &span, status, latency_ms, "request finished");
+    result
 }
 
 type HeaderList = Vec<(HeaderName, HeaderValue)>;

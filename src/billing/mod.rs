@@ -132,6 +132,7 @@ impl Billing {
         Ok(summary)
     }
 
+    #[tracing::instrument(skip_all, fields(subscription = sub.id, period = sub.periods_paid + 1))]
     async fn charge(
         &self,
         sub: Subscription,

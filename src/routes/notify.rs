@@ -14,6 +14,7 @@ fn answer(status: u16, body: &'static str) -> HttpResponse {
 
 /// Answers exactly `OK` only after the notification is committed; a bad or missing hash is
 /// refused (400) and recorded; a storage failure answers non-`OK` so PayTR tries again.
+#[tracing::instrument(skip_all, fields(merchant_oid = tracing::field::Empty))]
 pub async fn paytr_notify(state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
     let fields: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
     let parsed = Notification::from_pairs(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
@@ -26,6 +27,7 @@ pub async fn paytr_notify(state: web::Data<AppState>, body: web::Bytes) -> HttpR
         .as_ref()
         .map(|n| bounded_oid(&n.merchant_oid))
         .unwrap_or_default();
+    tracing::Span::current().record("merchant_oid", tracing::field::debug(&oid));
     if let Some(outcome) = refused {
         // Anyone can post here: what is kept of a refusal is bounded, and so are its log lines
         // and rows per minute (the rest is counted and reported with the next one recorded).

@@ -225,3 +225,36 @@ async fn a_purchase_that_saves_a_card_logs_no_card_data_or_tokens() {
         .expect("key");
     assert!(!log.contains(session_key));
 }
+
+#[tokio::test]
+async fn every_request_is_a_span_with_its_route_pattern_never_its_values() {
+    let server = LoggedServer::start();
+    let client = ::reqwest::Client::new();
+
+    let answer = client
+        .get(format!(
+            "{}/orders/SecretOrderId123/pay?lang=en&token=QuerySecret",
+            server.url
+        ))
+        .send()
+        .await
+        .expect("answer");
+    let status = answer.status().as_u16();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (log, _dir) = server.stop();
+
+    assert_eq!(status, 404);
+    let finished = log
+        .lines()
+        .find(|l| l.contains("request finished") && l.contains("/orders/{id}/pay"))
+        .unwrap_or_else(|| panic!("a span for the request: {log}"));
+    assert!(
+        finished.contains("method=GET") && finished.contains("status=404"),
+        "{finished}"
+    );
+    assert!(finished.contains("latency_ms="), "{finished}");
+    assert!(
+        !log.contains("SecretOrderId123") && !log.contains("QuerySecret"),
+        "no path values or query strings in the log: {log}"
+    );
+}

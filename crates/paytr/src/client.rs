@@ -79,6 +79,7 @@ impl PaytrClient {
     }
 
     /// CAPI LIST: the shopper's saved cards (none for an unknown `utoken`).
+    #[tracing::instrument(skip_all, fields(utoken = %utoken.hint()))]
     pub async fn list_cards(&self, utoken: &Token) -> Result<Vec<StoredCard>, PaytrError> {
         let body = self
             .post(CAPI_LIST_PATH, &capi_list_form(self.credentials(), utoken))
@@ -90,6 +91,7 @@ impl PaytrClient {
     }
 
     /// CAPI DELETE: removes one saved card.
+    #[tracing::instrument(skip_all, fields(utoken = %utoken.hint(), ctoken = %ctoken.hint()))]
     pub async fn delete_card(&self, utoken: &Token, ctoken: &Token) -> Result<(), PaytrError> {
         let form = capi_delete_form(self.credentials(), utoken, ctoken);
         match DeleteAnswer::parse(&self.post(CAPI_DELETE_PATH, &form).await?)? {
@@ -100,6 +102,7 @@ impl PaytrClient {
 
     /// A merchant-initiated Non-3D charge of a saved card. PayTR answers JSON at once and sends
     /// the notification as well.
+    #[tracing::instrument(skip_all, fields(merchant_oid = %request.merchant_oid))]
     pub async fn recurring_charge(
         &self,
         request: &PaymentRequest,
