@@ -5,6 +5,7 @@
 //! real application on port 0.
 
 pub mod accounts;
+pub mod app_state;
 pub mod billing;
 pub mod cards;
 pub mod catalog;
@@ -15,6 +16,7 @@ pub mod db;
 pub mod domain;
 pub mod logging;
 pub mod mail;
+pub mod notifications;
 pub mod routes;
 pub mod seal;
 pub mod security;

@@ -1,6 +1,7 @@
 //! Building and running the HTTP server.
 
 use crate::accounts::{LoginThrottle, RateLimiter, random_string};
+use crate::app_state::AppState;
 use crate::billing::{Billing, RetryPolicy};
 use crate::cards::CardCache;
 use crate::catalog::Catalog;
@@ -22,7 +23,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
-use crate::config::{Mode, Settings};
+use crate::config::Settings;
 use crate::db::{Backend, Db};
 use crate::paytr::{ClientConfig, PaytrClient};
 use crate::sandbox::{Sandbox, SandboxConfig, load_or_create_merchant};
@@ -31,42 +32,6 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use std::net::TcpListener;
 use std::sync::Arc;
-
-/// What every handler can reach.
-pub struct AppState {
-    pub db: Db,
-    pub settings: Arc<Settings>,
-    /// The absolute base URL, with the real port when bound to port 0.
-    pub public_url: String,
-    /// PayTR, or the embedded sandbox in sandbox mode.
-    pub paytr: PaytrClient,
-    /// The embedded sandbox, in sandbox mode.
-    pub sandbox: Option<Sandbox>,
-    /// `test_mode` sent to PayTR (always on in sandbox mode).
-    pub test_mode: bool,
-    pub catalog: Catalog,
-    pub sealer: Sealer,
-    /// All log-in tries per address (IPv6 by /64).
-    pub login_limiter: RateLimiter,
-    /// Failed log-ins per account and address, with backoff.
-    pub login_throttle: LoginThrottle,
-    pub register_limiter: RateLimiter,
-    pub payment_limiter: RateLimiter,
-    pub delete_limiter: RateLimiter,
-    /// Refused notifications recorded and logged per minute (the rest are only counted).
-    pub refused_notifications: RateLimiter,
-    pub unrecorded_refusals: std::sync::atomic::AtomicU64,
-    /// PayTR with the short CAPI timeout, for card lists on pages.
-    pub capi: PaytrClient,
-    pub card_cache: Arc<CardCache>,
-    pub billing: Billing,
-}
-
-impl AppState {
-    pub fn mode(&self) -> Mode {
-        self.settings.mode()
-    }
-}
 
 /// A bound, not yet running, storefront.
 pub struct Application {
@@ -151,7 +116,6 @@ impl Application {
             settings: Arc::new(settings),
             public_url: public_url.clone(),
             paytr,
-            sandbox: sandbox.clone(),
             catalog,
             sealer: Sealer::new(&secrets.data_key),
             login_limiter: RateLimiter::new(100, minutes(15)),
@@ -159,8 +123,7 @@ impl Application {
             register_limiter: RateLimiter::new(10, minutes(60)),
             payment_limiter: RateLimiter::new(30, minutes(15)),
             delete_limiter: RateLimiter::new(10, minutes(15)),
-            refused_notifications: RateLimiter::new(60, minutes(1)),
-            unrecorded_refusals: std::sync::atomic::AtomicU64::new(0),
+            refused_notifications: crate::notifications::RefusalBudget::new(60),
             capi,
             card_cache,
             billing,

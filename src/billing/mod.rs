@@ -17,8 +17,8 @@ mod settle;
 pub use activation::order_counted;
 pub use on_session::{OnSession, Started, pay_now, period_payable_now, subscribe};
 pub use policy::{Retry, RetryPolicy};
-pub use settle::settle_from_notification;
 use settle::succeed;
+pub use settle::{RenewalSettled, settle_from_notification};
 
 use crate::cards::CardCache;
 use crate::catalog::{Catalog, Interval, Plan};

@@ -1,7 +1,6 @@
 //! Settling renewal attempts, from PayTR's answer or its notification, exactly once.
 
 use crate::catalog::Interval;
-use crate::checkout::notify::Outcome;
 use crate::db::states::{ChargeStatus, SubscriptionStatus};
 use crate::db::subscriptions::{ChargeAttempt, Subscription};
 use crate::db::{DbConnection, DbError};
@@ -41,18 +40,32 @@ pub(super) fn succeed(
     })
 }
 
+/// What a notification did to a renewal charge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RenewalSettled {
+    Paid,
+    /// Failed after all: retried on the policy's schedule.
+    Failed,
+    /// Settled already: nothing changed.
+    Duplicate,
+    Underpaid,
+    UnknownStatus,
+    /// The charge's subscription is gone.
+    NoSubscription,
+}
+
 /// Settles a renewal attempt from PayTR's notification (inside the notification's transaction).
 /// `None` when `n` is not about a renewal.
 pub fn settle_from_notification(
     conn: &mut DbConnection,
     n: &Notification,
     now: i64,
-) -> Result<Option<Outcome>, DbError> {
+) -> Result<Option<RenewalSettled>, DbError> {
     let Some(attempt) = ChargeAttempt::find_by_merchant_oid(conn, &n.merchant_oid)? else {
         return Ok(None);
     };
     let Some(sub) = Subscription::find(conn, attempt.subscription_id)? else {
-        return Ok(Some(Outcome::UnknownOrder));
+        return Ok(Some(RenewalSettled::NoSubscription));
     };
     let interval = Interval::parse(&sub.interval_unit).unwrap_or(Interval::Monthly);
     match n.status() {
@@ -61,13 +74,13 @@ pub fn settle_from_notification(
                 .total_amount()
                 .is_some_and(|t| t.kurus() >= attempt.amount_kurus);
             if !paid_enough {
-                return Ok(Some(Outcome::Underpaid));
+                return Ok(Some(RenewalSettled::Underpaid));
             }
             let done = succeed(conn, &n.merchant_oid, sub.id, attempt.period, interval, now)?;
             Ok(Some(if done {
-                Outcome::RenewalPaid
+                RenewalSettled::Paid
             } else {
-                Outcome::Duplicate
+                RenewalSettled::Duplicate
             }))
         }
         Some(NotificationStatus::Failed) => {
@@ -86,11 +99,11 @@ pub fn settle_from_notification(
                 now,
             )?;
             Ok(Some(if changed {
-                Outcome::RenewalFailed
+                RenewalSettled::Failed
             } else {
-                Outcome::Duplicate
+                RenewalSettled::Duplicate
             }))
         }
-        None => Ok(Some(Outcome::UnknownStatus)),
+        None => Ok(Some(RenewalSettled::UnknownStatus)),
     }
 }

@@ -1,7 +1,7 @@
 //! The checkout use cases: pricing a cart from the catalogue, placing an order with its first
 //! payment attempt, new attempts after a failure, and the PayTR request for an attempt.
 
-pub mod notify;
+pub mod settle;
 
 use crate::accounts::random_string;
 use crate::catalog::{Catalog, Product};

@@ -3,6 +3,7 @@
 
 use super::ctx::{Ctx, PostForm};
 use super::pages::{Layout, message, redirect, render, server_error};
+use crate::app_state::AppState;
 use crate::cards::{CardView, find, saved_cards, views};
 use crate::checkout::{RequestContext, payment_request};
 use crate::db::models::{Order, PaymentAttempt, User};
@@ -10,7 +11,6 @@ use crate::db::states::{AttemptStatus, OrderStatus};
 use crate::db::unix_now;
 use crate::domain::year_month;
 use crate::paytr::{CardSource, PAYMENT_PATH, PaytrError, StoredCard, Token};
-use crate::startup::AppState;
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};

@@ -5,6 +5,7 @@ use super::ctx::{Ctx, PostForm, client_ip, ip_bucket, parse_form_refusing_card_d
 use super::i18n::field_error;
 use super::pages::{Layout, message, redirect, render, server_error};
 use super::shop::{CartRow, cart_rows, session_cart};
+use crate::app_state::AppState;
 use crate::checkout::{
     Billing, RequestContext, payment_request, place_order, price_cart, retry_order,
 };
@@ -12,7 +13,6 @@ use crate::db::models::{Order, PaymentAttempt};
 use crate::db::states::{AttemptStatus, OrderStatus};
 use crate::domain::Money;
 use crate::paytr::{Basket, CardSource, PAYMENT_PATH};
-use crate::startup::AppState;
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};

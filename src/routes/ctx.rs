@@ -2,11 +2,11 @@
 //! extractor that enforces CSRF and refuses card data, and the shopper's IP.
 
 use crate::accounts::{find_user, random_string};
+use crate::app_state::AppState;
 use crate::checkout::CartLine;
 use crate::config::Mode;
 use crate::db::models::User;
 use crate::domain::{Lang, UserIp, ValidationError};
-use crate::startup::AppState;
 use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;
 use actix_web::error::InternalError;

@@ -2,10 +2,10 @@
 
 use super::ctx::{Ctx, PostForm};
 use super::pages::{Layout, message, redirect, render};
+use crate::app_state::AppState;
 use crate::catalog::Product;
 use crate::checkout::{CartLine, MAX_QUANTITY, PricedLine, price_cart};
 use crate::domain::Lang;
-use crate::startup::AppState;
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};

@@ -3,6 +3,7 @@
 use super::cards::cards_of;
 use super::ctx::{Ctx, PostForm, client_ip};
 use super::pages::{Layout, message, redirect, render, server_error};
+use crate::app_state::AppState;
 use crate::billing::{self, OnSession, Started, period_payable_now};
 use crate::cards::{card_ref, find};
 use crate::checkout::Billing as BillingDetails;
@@ -10,7 +11,6 @@ use crate::db::states::{SubscriptionReason, SubscriptionStatus};
 use crate::db::subscriptions::{ChargeAttempt, Subscription};
 use crate::db::unix_now;
 use crate::domain::{Lang, Money, date_string};
-use crate::startup::AppState;
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};

@@ -1,17 +1,17 @@
-//! PayTR's notification: the only truth about a payment.
+//! PayTR's notification, end to end: the only truth about a payment. This module verifies and
+//! records it, finds what its merchant_oid names (a checkout payment attempt or a renewal
+//! charge), lets that owner settle it, and says what happened ([`Outcome`]).
 //!
 //! Every notification is recorded (a `utoken` only as a short hash). A valid one moves its
 //! attempt and order at most once; duplicates change nothing. The caller answers `OK` only
 //! after [`apply`] committed.
 
-use crate::accounts::{Binding, bind_utoken};
-use crate::db::models::{NewNotification, Order, PaymentAttempt};
-use crate::db::states::AttemptStatus;
+use crate::billing::RenewalSettled;
+use crate::checkout::settle::PaymentSettled;
+use crate::db::models::{NewNotification, PaymentAttempt};
 use crate::db::{DbConnection, DbError, unix_now};
-use crate::domain::Currency;
-use crate::paytr::{Notification, NotificationStatus};
+use crate::paytr::Notification;
 use crate::seal::Sealer;
-use crate::security::{self, EventKind};
 use diesel::Connection;
 
 /// What a notification did, as recorded in the `notifications` table.
@@ -70,6 +70,74 @@ pub fn redacted_json(fields: &[(String, String)]) -> String {
         })
         .collect();
     serde_json::Value::Object(map).to_string()
+}
+
+/// A posted notification, checked.
+pub enum Received {
+    /// The hash checked out.
+    Valid {
+        notification: Box<Notification>,
+        fields: Vec<(String, String)>,
+    },
+    /// Malformed or a bad hash: nothing in it is believed.
+    Refused {
+        outcome: Outcome,
+        /// The posted merchant_oid, bounded (for the record only).
+        oid: String,
+        fields: Vec<(String, String)>,
+    },
+}
+
+/// Parses a posted body and verifies its hash (in constant time) with the merchant's key.
+pub fn receive(body: &[u8], creds: &crate::paytr::MerchantCredentials) -> Received {
+    let fields: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
+    let parsed = Notification::from_pairs(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    match parsed {
+        Ok(notification) if notification.verify(creds) => Received::Valid {
+            notification: Box::new(notification),
+            fields,
+        },
+        Ok(notification) => Received::Refused {
+            outcome: Outcome::BadHash,
+            oid: bounded_oid(&notification.merchant_oid),
+            fields,
+        },
+        Err(_) => Received::Refused {
+            outcome: Outcome::Malformed,
+            oid: String::new(),
+            fields,
+        },
+    }
+}
+
+/// How many refusals are recorded and logged per minute; the rest are counted, and the count
+/// goes with the next one recorded. Anyone can post to the notification URL.
+pub struct RefusalBudget {
+    per_minute: crate::accounts::RateLimiter,
+    unrecorded: std::sync::atomic::AtomicU64,
+}
+
+impl RefusalBudget {
+    pub fn new(per_minute: u32) -> Self {
+        Self {
+            per_minute: crate::accounts::RateLimiter::new(
+                per_minute,
+                std::time::Duration::from_secs(60),
+            ),
+            unrecorded: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// `Some(refusals not recorded since the last one)` if this one may be recorded.
+    pub fn admit(&self) -> Option<u64> {
+        use std::sync::atomic::Ordering;
+        if self.per_minute.check(&["refused"]) {
+            Some(self.unrecorded.swap(0, Ordering::Relaxed))
+        } else {
+            self.unrecorded.fetch_add(1, Ordering::Relaxed);
+            None
+        }
+    }
 }
 
 /// Most field names a refused notification's summary keeps, and their length.
@@ -146,101 +214,41 @@ pub fn apply(
     })
 }
 
+/// Finds what the notification is about by its merchant_oid and lets its owner settle it.
 fn apply_inner(
     conn: &mut DbConnection,
     n: &Notification,
     sealer: &Sealer,
 ) -> Result<Applied, DbError> {
-    let outcome = |outcome| {
-        Ok(Applied {
-            outcome,
-            card_saved_for: None,
-        })
-    };
-    let Some(attempt) = PaymentAttempt::find_by_merchant_oid(conn, &n.merchant_oid)? else {
-        let renewal = crate::billing::settle_from_notification(conn, n, unix_now())?;
-        return outcome(renewal.unwrap_or(Outcome::UnknownOrder));
-    };
     let now = unix_now();
-    match n.status() {
-        Some(NotificationStatus::Success) => {
-            if attempt.status != AttemptStatus::Pending {
-                return outcome(Outcome::Duplicate);
-            }
-            let currency_ok = n
-                .currency
-                .as_deref()
-                .is_none_or(|c| Currency::parse(c).is_ok_and(|c| c.code() == attempt.currency));
-            if !currency_ok {
-                return outcome(Outcome::CurrencyMismatch);
-            }
-            if n.total_amount()
-                .is_none_or(|paid| paid.kurus() < attempt.amount_kurus)
-            {
-                return outcome(Outcome::Underpaid);
-            }
-            if !PaymentAttempt::update_status_if_pending(
-                conn,
-                &n.merchant_oid,
-                AttemptStatus::Paid,
-                now,
-            )? {
-                return outcome(Outcome::Duplicate);
-            }
-            Order::mark_paid(conn, attempt.order_id, now)?;
-            let mut card_saved_for = None;
-            if let Some(utoken) = &n.utoken {
-                let owner = Order::find(conn, attempt.order_id)?.and_then(|o| o.user_id);
-                let binding = match owner {
-                    Some(user_id) => bind_utoken(
-                        conn,
-                        user_id,
-                        attempt.store_card,
-                        utoken,
-                        &sealer.seal(utoken.expose()),
-                    )?,
-                    None => Binding::Refused("guest_order"),
-                };
-                match binding {
-                    Binding::Bound | Binding::AlreadyTheirs => card_saved_for = owner,
-                    Binding::Refused(reason) => {
-                        // The payment stands; the utoken is nobody's. Recorded for the merchant.
-                        security::record(
-                            conn,
-                            EventKind::UtokenRefused,
-                            owner,
-                            Some(&n.merchant_oid),
-                            &format!("{reason}; utoken #{}", utoken.hint()),
-                        )?;
-                    }
-                }
-            }
-            Ok(Applied {
-                outcome: Outcome::Paid,
-                card_saved_for,
-            })
-        }
-        Some(NotificationStatus::Failed) => {
-            if !PaymentAttempt::update_status_if_pending(
-                conn,
-                &n.merchant_oid,
-                AttemptStatus::Failed,
-                now,
-            )? {
-                return outcome(Outcome::Duplicate);
-            }
-            PaymentAttempt::set_failure(
-                conn,
-                &n.merchant_oid,
-                n.failed_reason_code.as_deref(),
-                n.failed_reason_msg.as_deref(),
-            )?;
-            let latest = PaymentAttempt::latest_for_order(conn, attempt.order_id)?;
-            if latest.is_some_and(|l| l.id == attempt.id) {
-                Order::mark_failed(conn, attempt.order_id, now)?;
-            }
-            outcome(Outcome::Failed)
-        }
-        None => outcome(Outcome::UnknownStatus),
+    if let Some(attempt) = PaymentAttempt::find_by_merchant_oid(conn, &n.merchant_oid)? {
+        let settled = crate::checkout::settle::settle_payment(conn, &attempt, n, sealer, now)?;
+        return Ok(Applied {
+            outcome: match settled {
+                PaymentSettled::Paid { .. } => Outcome::Paid,
+                PaymentSettled::Failed => Outcome::Failed,
+                PaymentSettled::Duplicate => Outcome::Duplicate,
+                PaymentSettled::Underpaid => Outcome::Underpaid,
+                PaymentSettled::CurrencyMismatch => Outcome::CurrencyMismatch,
+                PaymentSettled::UnknownStatus => Outcome::UnknownStatus,
+            },
+            card_saved_for: match settled {
+                PaymentSettled::Paid { card_saved_for } => card_saved_for,
+                _ => None,
+            },
+        });
     }
+    let outcome = match crate::billing::settle_from_notification(conn, n, now)? {
+        None => Outcome::UnknownOrder,
+        Some(RenewalSettled::Paid) => Outcome::RenewalPaid,
+        Some(RenewalSettled::Failed) => Outcome::RenewalFailed,
+        Some(RenewalSettled::Duplicate) => Outcome::Duplicate,
+        Some(RenewalSettled::Underpaid) => Outcome::Underpaid,
+        Some(RenewalSettled::UnknownStatus) => Outcome::UnknownStatus,
+        Some(RenewalSettled::NoSubscription) => Outcome::UnknownOrder,
+    };
+    Ok(Applied {
+        outcome,
+        card_saved_for: None,
+    })
 }

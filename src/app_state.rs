@@ -1,0 +1,44 @@
+//! What every handler can reach: built by [`crate::startup`], read by [`crate::routes`].
+
+use crate::accounts::{LoginThrottle, RateLimiter};
+use crate::billing::Billing;
+use crate::cards::CardCache;
+use crate::catalog::Catalog;
+use crate::config::{Mode, Settings};
+use crate::db::Db;
+use crate::paytr::PaytrClient;
+use crate::seal::Sealer;
+use std::sync::Arc;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    /// The absolute base URL, with the real port when bound to port 0.
+    pub public_url: String,
+    /// PayTR, or the embedded sandbox in sandbox mode.
+    pub paytr: PaytrClient,
+    /// `test_mode` sent to PayTR (always on in sandbox mode).
+    pub test_mode: bool,
+    pub catalog: Catalog,
+    pub sealer: Sealer,
+    /// All log-in tries per address (IPv6 by /64).
+    pub login_limiter: RateLimiter,
+    /// Failed log-ins per account and address, with backoff.
+    pub login_throttle: LoginThrottle,
+    pub register_limiter: RateLimiter,
+    pub payment_limiter: RateLimiter,
+    pub delete_limiter: RateLimiter,
+    /// Refused notifications recorded and logged per minute (the rest are only counted).
+    pub refused_notifications: crate::notifications::RefusalBudget,
+    /// PayTR with the short CAPI timeout, for card lists on pages.
+    pub capi: PaytrClient,
+    pub card_cache: Arc<CardCache>,
+    pub billing: Billing,
+}
+
+impl AppState {
+    pub fn mode(&self) -> Mode {
+        self.settings.mode()
+    }
+}
