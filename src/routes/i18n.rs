@@ -1,228 +1,396 @@
-//! The storefront's words in Turkish (default) and English.
+//! The storefront's words in Turkish (default) and English: one table per language, looked
+//! up by key. A test checks that both tables have the same keys and that every key a template
+//! or a state asks for exists.
 
 use crate::domain::Lang;
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+/// Turkish.
+const TR: &[(&str, &str)] = &[
+    ("shop", "Mağaza"),
+    ("cart", "Sepet"),
+    ("login", "Giriş yap"),
+    ("logout", "Çıkış yap"),
+    ("register", "Üye ol"),
+    ("account", "Hesabım"),
+    ("sandbox_banner", "Sandbox — gerçek para çekilmez"),
+    ("footer", "Ödemeler PayTR ile alınır"),
+    ("add_to_cart", "Sepete ekle"),
+    ("quantity", "Adet"),
+    ("update", "Güncelle"),
+    ("remove", "Kaldır"),
+    ("total", "Toplam"),
+    ("checkout", "Ödemeye geç"),
+    ("cart_empty", "Sepetiniz boş."),
+    ("continue_shopping", "Alışverişe devam et"),
+    ("billing", "Fatura bilgileri"),
+    ("full_name", "Ad soyad"),
+    ("email", "E-posta"),
+    ("phone", "Telefon"),
+    ("address", "Adres"),
+    ("password", "Şifre"),
+    ("password_hint", "En az 10 karakter"),
+    ("continue_to_payment", "Ödemeye devam et"),
+    ("payment", "Ödeme"),
+    ("card_owner", "Kart üzerindeki isim"),
+    ("card_number", "Kart numarası"),
+    ("expiry_month", "Son kullanma ayı"),
+    ("expiry_year", "Son kullanma yılı"),
+    ("cvv", "Güvenlik kodu (CVV)"),
+    ("save_card", "Kartımı kaydet"),
+    (
+        "save_card_hint",
+        "Kartınız PayTR'da saklanır; bilgileri bizde tutulmaz.",
+    ),
+    ("pay", "Öde"),
+    ("pay_note", "Kart bilgileriniz doğrudan PayTR'a gönderilir."),
+    ("order", "Sipariş"),
+    ("orders", "Siparişlerim"),
+    ("no_orders", "Henüz siparişiniz yok."),
+    ("status_pending", "Ödeme bekleniyor"),
+    ("status_paid", "Ödendi"),
+    ("status_failed", "Ödeme başarısız"),
+    ("confirming", "Ödemeniz alındı, onaylanıyor…"),
+    ("confirming_hint", "Bu sayfa kendiliğinden yenilenir."),
+    ("paid_thanks", "Teşekkürler! Ödemeniz onaylandı."),
+    ("payment_failed", "Ödeme tamamlanamadı"),
+    ("try_again", "Tekrar dene"),
+    ("view_order", "Siparişi görüntüle"),
+    ("have_account", "Hesabınız var mı?"),
+    ("no_account", "Hesabınız yok mu?"),
+    ("login_failed", "E-posta veya şifre hatalı."),
+    (
+        "too_many",
+        "Çok fazla deneme. Lütfen birkaç dakika sonra tekrar deneyin.",
+    ),
+    ("form_expired", "Form süresi doldu. Lütfen tekrar deneyin."),
+    ("server_error", "Bir sorun oluştu, lütfen tekrar deneyin."),
+    ("not_found", "Sayfa bulunamadı"),
+    ("guest_note", "Kartınızı kaydetmek için giriş yapın."),
+    ("fix_errors", "Lütfen işaretli alanları düzeltin."),
+    ("welcome", "Hoş geldiniz"),
+    (
+        "lead",
+        "Kartla güvenli ödeme, kayıtlı kartlarla tek adımda alışveriş.",
+    ),
+    ("new_attempt", "Yeni ödeme denemesi başlat"),
+    ("saved_cards", "Kayıtlı kartlarım"),
+    ("my_cards", "Kayıtlı kartlarım"),
+    ("pay_with_saved", "Seçili kartla öde"),
+    ("pay_with_new", "Yeni kartla öde"),
+    (
+        "cards_unavailable",
+        "Kayıtlı kartlarınıza şu an ulaşılamıyor; yeni bir kartla ödeyebilirsiniz.",
+    ),
+    ("no_cards", "Kayıtlı kartınız yok."),
+    ("expired", "Süresi dolmuş"),
+    ("expires_soon", "Süresi yakında doluyor"),
+    ("credit", "Kredi kartı"),
+    ("debit", "Banka kartı"),
+    ("business", "Şirket kartı"),
+    ("duplicate", "Aynı kartın kopyası"),
+    ("remove_copy", "Fazla kopyayı sil"),
+    ("delete", "Sil"),
+    ("delete_card", "Kartı sil"),
+    (
+        "delete_confirm",
+        "Bu kart PayTR'dan silinecek. Emin misiniz?",
+    ),
+    ("cancel", "Vazgeç"),
+    ("card_deleted", "Kart silindi."),
+    ("card_gone", "Kart bulunamadı veya daha önce silinmiş."),
+    ("paytr_refused", "PayTR kartı silemedi:"),
+    (
+        "not_your_card",
+        "Bu kart kayıtlı kartlarınız arasında değil.",
+    ),
+    ("cvv_required", "Bu kart için güvenlik kodu (CVV) gerekli."),
+    ("continue_to_paytr", "PayTR'a devam et"),
+    ("cvv_card", "CVV gerekir"),
+    ("subscriptions", "Abonelikler"),
+    ("subscribe", "Abone ol"),
+    (
+        "subscribe_note",
+        "İlk dönem şimdi 3-D Secure ile ödenir ve kartınız yenilemeler için kaydedilir.",
+    ),
+    (
+        "subscription_card_note",
+        "Bu kart sonraki dönemler için kaydedilecek.",
+    ),
+    ("interval_weekly", "hafta"),
+    ("interval_monthly", "ay"),
+    ("interval_yearly", "yıl"),
+    ("sub_pending_payment", "İlk ödeme bekleniyor"),
+    ("sub_needs_card", "Kart gerekli"),
+    ("sub_active", "Etkin"),
+    ("sub_past_due", "Ödeme gecikti"),
+    ("sub_cancelled", "İptal edildi"),
+    (
+        "reason_card_declined",
+        "Kartınız banka tarafından reddedildi; lütfen başka bir kart seçin veya yeni kartla ödeyin.",
+    ),
+    (
+        "reason_card_expired",
+        "Kartınızın süresi dolmuş; lütfen kartınızı güncelleyin.",
+    ),
+    (
+        "reason_retries_exhausted",
+        "Yenileme ödemesi alınamadı; lütfen yeni kartla ödeyin.",
+    ),
+    (
+        "reason_card_needs_cvv",
+        "Bu kart her ödemede CVV istediği için abonelikte kullanılamaz; lütfen başka bir kart seçin.",
+    ),
+    (
+        "reason_card_not_saved",
+        "Kart kaydedilemedi; lütfen yeni kartla ödeyin.",
+    ),
+    (
+        "reason_no_card",
+        "Kayıtlı kart yok; lütfen yeni kartla ödeyin.",
+    ),
+    ("reason_no_billing_details", "Fatura bilgileri eksik."),
+    ("cancels_at_period_end", "dönem sonunda bitecek"),
+    ("card", "Kart"),
+    ("next_charge", "Sonraki ödeme"),
+    ("past_charges", "Geçmiş ödemeler"),
+    ("pay_now_new_card", "Şimdi yeni kartla öde"),
+    ("change_card", "Kartı değiştir"),
+    ("cancel_subscription", "Aboneliği iptal et"),
+    (
+        "card_backs_subscription",
+        "Bu kart bir aboneliğinizin ödemesini yapıyor. Önce aboneliğin kartını değiştirin veya aboneliği iptal edin.",
+    ),
+    ("check_email", "E-postanızı kontrol edin"),
+    (
+        "check_email_text",
+        "Bu adrese bir e-posta gönderdik. Üyeliğinizi tamamlamak için içindeki bağlantıyı açın. Gelmediyse istenmeyen klasörüne bakın.",
+    ),
+    (
+        "sandbox_mailbox",
+        "Sandbox: e-posta gönderilmez; iletiler posta kutusunda görünür.",
+    ),
+    ("mailbox", "Posta kutusu (sandbox)"),
+    (
+        "link_invalid",
+        "Bu bağlantı geçersiz, kullanılmış veya süresi dolmuş. Yeniden üye olarak yeni bir bağlantı isteyebilirsiniz.",
+    ),
+    ("charge_planned", "İşleniyor"),
+    ("charge_submitted", "İşleniyor"),
+    ("charge_pending", "İşleniyor"),
+    ("charge_unknown", "İşleniyor"),
+    ("charge_succeeded", "Ödendi"),
+    ("charge_failed_soft", "Alınamadı, yeniden denenecek"),
+    ("charge_failed_hard", "Alınamadı"),
+    (
+        "bank_declined_advice",
+        "Başka bir kartla deneyin veya bankanızla görüşün.",
+    ),
+    (
+        "payment_not_completed",
+        "Ödeme tamamlanmadı. Kartınızdan para çekilmedi; tekrar deneyebilirsiniz.",
+    ),
+];
+
+/// English.
+const EN: &[(&str, &str)] = &[
+    ("shop", "Shop"),
+    ("cart", "Cart"),
+    ("login", "Log in"),
+    ("logout", "Log out"),
+    ("register", "Sign up"),
+    ("account", "My account"),
+    ("sandbox_banner", "Sandbox — no real money"),
+    ("footer", "Payments by PayTR"),
+    ("add_to_cart", "Add to cart"),
+    ("quantity", "Quantity"),
+    ("update", "Update"),
+    ("remove", "Remove"),
+    ("total", "Total"),
+    ("checkout", "Checkout"),
+    ("cart_empty", "Your cart is empty."),
+    ("continue_shopping", "Continue shopping"),
+    ("billing", "Billing details"),
+    ("full_name", "Full name"),
+    ("email", "E-mail"),
+    ("phone", "Phone"),
+    ("address", "Address"),
+    ("password", "Password"),
+    ("password_hint", "At least 10 characters"),
+    ("continue_to_payment", "Continue to payment"),
+    ("payment", "Payment"),
+    ("card_owner", "Name on card"),
+    ("card_number", "Card number"),
+    ("expiry_month", "Expiry month"),
+    ("expiry_year", "Expiry year"),
+    ("cvv", "Security code (CVV)"),
+    ("save_card", "Save my card"),
+    (
+        "save_card_hint",
+        "Your card is kept by PayTR; we never store its details.",
+    ),
+    ("pay", "Pay"),
+    ("pay_note", "Your card details go straight to PayTR."),
+    ("order", "Order"),
+    ("orders", "My orders"),
+    ("no_orders", "No orders yet."),
+    ("status_pending", "Awaiting payment"),
+    ("status_paid", "Paid"),
+    ("status_failed", "Payment failed"),
+    ("confirming", "Payment received, confirming…"),
+    ("confirming_hint", "This page refreshes by itself."),
+    ("paid_thanks", "Thank you! Your payment is confirmed."),
+    ("payment_failed", "The payment did not go through"),
+    ("try_again", "Try again"),
+    ("view_order", "View order"),
+    ("have_account", "Have an account?"),
+    ("no_account", "No account yet?"),
+    ("login_failed", "Wrong e-mail or password."),
+    (
+        "too_many",
+        "Too many attempts. Please try again in a few minutes.",
+    ),
+    ("form_expired", "The form expired. Please try again."),
+    ("server_error", "Something went wrong, please try again."),
+    ("not_found", "Page not found"),
+    ("guest_note", "Log in to save your card for next time."),
+    ("fix_errors", "Please correct the marked fields."),
+    ("welcome", "Welcome"),
+    (
+        "lead",
+        "Secure card payments, one-step checkout with saved cards.",
+    ),
+    ("new_attempt", "Start a new payment attempt"),
+    ("saved_cards", "My saved cards"),
+    ("my_cards", "My saved cards"),
+    ("pay_with_saved", "Pay with the selected card"),
+    ("pay_with_new", "Pay with a new card"),
+    (
+        "cards_unavailable",
+        "Your saved cards are unavailable right now; you can pay with a new card.",
+    ),
+    ("no_cards", "You have no saved cards."),
+    ("expired", "Expired"),
+    ("expires_soon", "Expires soon"),
+    ("credit", "Credit card"),
+    ("debit", "Debit card"),
+    ("business", "Business card"),
+    ("duplicate", "A copy of another card"),
+    ("remove_copy", "Remove the extra copy"),
+    ("delete", "Delete"),
+    ("delete_card", "Delete card"),
+    (
+        "delete_confirm",
+        "This card will be deleted from PayTR. Are you sure?",
+    ),
+    ("cancel", "Cancel"),
+    ("card_deleted", "The card was deleted."),
+    ("card_gone", "Card not found or already deleted."),
+    ("paytr_refused", "PayTR could not delete the card:"),
+    ("not_your_card", "This card is not among your saved cards."),
+    ("cvv_required", "This card needs its security code (CVV)."),
+    ("continue_to_paytr", "Continue to PayTR"),
+    ("cvv_card", "CVV required"),
+    ("subscriptions", "Subscriptions"),
+    ("subscribe", "Subscribe"),
+    (
+        "subscribe_note",
+        "The first period is paid now with 3-D Secure and your card is saved for renewals.",
+    ),
+    (
+        "subscription_card_note",
+        "This card will be saved for the next periods.",
+    ),
+    ("interval_weekly", "week"),
+    ("interval_monthly", "month"),
+    ("interval_yearly", "year"),
+    ("sub_pending_payment", "Awaiting the first payment"),
+    ("sub_needs_card", "A card is needed"),
+    ("sub_active", "Active"),
+    ("sub_past_due", "Past due"),
+    ("sub_cancelled", "Cancelled"),
+    (
+        "reason_card_declined",
+        "Your bank declined the card; please pick another card or pay with a new one.",
+    ),
+    (
+        "reason_card_expired",
+        "Your card has expired; please update it.",
+    ),
+    (
+        "reason_retries_exhausted",
+        "The renewal could not be charged; please pay with a new card.",
+    ),
+    (
+        "reason_card_needs_cvv",
+        "This card asks for its CVV on every payment, so it cannot pay for a subscription; please pick another card.",
+    ),
+    (
+        "reason_card_not_saved",
+        "The card was not saved; please pay with a new card.",
+    ),
+    (
+        "reason_no_card",
+        "No saved card; please pay with a new card.",
+    ),
+    ("reason_no_billing_details", "Billing details are missing."),
+    ("cancels_at_period_end", "ends at the end of the period"),
+    ("card", "Card"),
+    ("next_charge", "Next charge"),
+    ("past_charges", "Past charges"),
+    ("pay_now_new_card", "Pay now with a new card"),
+    ("change_card", "Change card"),
+    ("cancel_subscription", "Cancel subscription"),
+    (
+        "card_backs_subscription",
+        "This card pays for one of your subscriptions. Change that subscription's card or cancel it first.",
+    ),
+    ("check_email", "Check your e-mail"),
+    (
+        "check_email_text",
+        "We sent an e-mail to this address. Open the link in it to finish signing up. If it hasn't arrived, look in your spam folder.",
+    ),
+    (
+        "sandbox_mailbox",
+        "Sandbox: no e-mail is sent; the messages are in the mailbox.",
+    ),
+    ("mailbox", "Mailbox (sandbox)"),
+    (
+        "link_invalid",
+        "This link is invalid, used or expired. Sign up again to get a new one.",
+    ),
+    ("charge_planned", "Processing"),
+    ("charge_submitted", "Processing"),
+    ("charge_pending", "Processing"),
+    ("charge_unknown", "Processing"),
+    ("charge_succeeded", "Paid"),
+    ("charge_failed_soft", "Failed, will be retried"),
+    ("charge_failed_hard", "Failed"),
+    (
+        "bank_declined_advice",
+        "Try another card or contact your bank.",
+    ),
+    (
+        "payment_not_completed",
+        "The payment was not completed. Your card was not charged; you can try again.",
+    ),
+];
+
+fn index(table: &'static [(&'static str, &'static str)]) -> HashMap<&'static str, &'static str> {
+    table.iter().copied().collect()
+}
+
+static TR_WORDS: LazyLock<HashMap<&str, &str>> = LazyLock::new(|| index(TR));
+static EN_WORDS: LazyLock<HashMap<&str, &str>> = LazyLock::new(|| index(EN));
 
 /// The text for `key` in `lang`; an unknown key shows itself, so a gap is visible, not fatal.
 pub fn t(lang: Lang, key: &str) -> &str {
-    let (tr, en) = match key {
-        "shop" => ("Mağaza", "Shop"),
-        "cart" => ("Sepet", "Cart"),
-        "login" => ("Giriş yap", "Log in"),
-        "logout" => ("Çıkış yap", "Log out"),
-        "register" => ("Üye ol", "Sign up"),
-        "account" => ("Hesabım", "My account"),
-        "sandbox_banner" => ("Sandbox — gerçek para çekilmez", "Sandbox — no real money"),
-        "footer" => ("Ödemeler PayTR ile alınır", "Payments by PayTR"),
-        "add_to_cart" => ("Sepete ekle", "Add to cart"),
-        "quantity" => ("Adet", "Quantity"),
-        "update" => ("Güncelle", "Update"),
-        "remove" => ("Kaldır", "Remove"),
-        "total" => ("Toplam", "Total"),
-        "checkout" => ("Ödemeye geç", "Checkout"),
-        "cart_empty" => ("Sepetiniz boş.", "Your cart is empty."),
-        "continue_shopping" => ("Alışverişe devam et", "Continue shopping"),
-        "billing" => ("Fatura bilgileri", "Billing details"),
-        "full_name" => ("Ad soyad", "Full name"),
-        "email" => ("E-posta", "E-mail"),
-        "phone" => ("Telefon", "Phone"),
-        "address" => ("Adres", "Address"),
-        "password" => ("Şifre", "Password"),
-        "password_hint" => ("En az 10 karakter", "At least 10 characters"),
-        "continue_to_payment" => ("Ödemeye devam et", "Continue to payment"),
-        "payment" => ("Ödeme", "Payment"),
-        "card_owner" => ("Kart üzerindeki isim", "Name on card"),
-        "card_number" => ("Kart numarası", "Card number"),
-        "expiry_month" => ("Son kullanma ayı", "Expiry month"),
-        "expiry_year" => ("Son kullanma yılı", "Expiry year"),
-        "cvv" => ("Güvenlik kodu (CVV)", "Security code (CVV)"),
-        "save_card" => ("Kartımı kaydet", "Save my card"),
-        "save_card_hint" => (
-            "Kartınız PayTR'da saklanır; bilgileri bizde tutulmaz.",
-            "Your card is kept by PayTR; we never store its details.",
-        ),
-        "pay" => ("Öde", "Pay"),
-        "pay_note" => (
-            "Kart bilgileriniz doğrudan PayTR'a gönderilir.",
-            "Your card details go straight to PayTR.",
-        ),
-        "order" => ("Sipariş", "Order"),
-        "orders" => ("Siparişlerim", "My orders"),
-        "no_orders" => ("Henüz siparişiniz yok.", "No orders yet."),
-        "status_pending" => ("Ödeme bekleniyor", "Awaiting payment"),
-        "status_paid" => ("Ödendi", "Paid"),
-        "status_failed" => ("Ödeme başarısız", "Payment failed"),
-        "confirming" => (
-            "Ödemeniz alındı, onaylanıyor…",
-            "Payment received, confirming…",
-        ),
-        "confirming_hint" => (
-            "Bu sayfa kendiliğinden yenilenir.",
-            "This page refreshes by itself.",
-        ),
-        "paid_thanks" => (
-            "Teşekkürler! Ödemeniz onaylandı.",
-            "Thank you! Your payment is confirmed.",
-        ),
-        "payment_failed" => ("Ödeme tamamlanamadı", "The payment did not go through"),
-        "try_again" => ("Tekrar dene", "Try again"),
-        "view_order" => ("Siparişi görüntüle", "View order"),
-        "have_account" => ("Hesabınız var mı?", "Have an account?"),
-        "no_account" => ("Hesabınız yok mu?", "No account yet?"),
-        "login_failed" => ("E-posta veya şifre hatalı.", "Wrong e-mail or password."),
-        "too_many" => (
-            "Çok fazla deneme. Lütfen birkaç dakika sonra tekrar deneyin.",
-            "Too many attempts. Please try again in a few minutes.",
-        ),
-        "form_expired" => (
-            "Form süresi doldu. Lütfen tekrar deneyin.",
-            "The form expired. Please try again.",
-        ),
-        "server_error" => (
-            "Bir sorun oluştu, lütfen tekrar deneyin.",
-            "Something went wrong, please try again.",
-        ),
-        "not_found" => ("Sayfa bulunamadı", "Page not found"),
-        "guest_note" => (
-            "Kartınızı kaydetmek için giriş yapın.",
-            "Log in to save your card for next time.",
-        ),
-        "fix_errors" => (
-            "Lütfen işaretli alanları düzeltin.",
-            "Please correct the marked fields.",
-        ),
-        "welcome" => ("Hoş geldiniz", "Welcome"),
-        "lead" => (
-            "Kartla güvenli ödeme, kayıtlı kartlarla tek adımda alışveriş.",
-            "Secure card payments, one-step checkout with saved cards.",
-        ),
-        "new_attempt" => ("Yeni ödeme denemesi başlat", "Start a new payment attempt"),
-        "saved_cards" => ("Kayıtlı kartlarım", "My saved cards"),
-        "my_cards" => ("Kayıtlı kartlarım", "My saved cards"),
-        "pay_with_saved" => ("Seçili kartla öde", "Pay with the selected card"),
-        "pay_with_new" => ("Yeni kartla öde", "Pay with a new card"),
-        "cards_unavailable" => (
-            "Kayıtlı kartlarınıza şu an ulaşılamıyor; yeni bir kartla ödeyebilirsiniz.",
-            "Your saved cards are unavailable right now; you can pay with a new card.",
-        ),
-        "no_cards" => ("Kayıtlı kartınız yok.", "You have no saved cards."),
-        "expired" => ("Süresi dolmuş", "Expired"),
-        "expires_soon" => ("Süresi yakında doluyor", "Expires soon"),
-        "credit" => ("Kredi kartı", "Credit card"),
-        "debit" => ("Banka kartı", "Debit card"),
-        "business" => ("Şirket kartı", "Business card"),
-        "duplicate" => ("Aynı kartın kopyası", "A copy of another card"),
-        "remove_copy" => ("Fazla kopyayı sil", "Remove the extra copy"),
-        "delete" => ("Sil", "Delete"),
-        "delete_card" => ("Kartı sil", "Delete card"),
-        "delete_confirm" => (
-            "Bu kart PayTR'dan silinecek. Emin misiniz?",
-            "This card will be deleted from PayTR. Are you sure?",
-        ),
-        "cancel" => ("Vazgeç", "Cancel"),
-        "card_deleted" => ("Kart silindi.", "The card was deleted."),
-        "card_gone" => (
-            "Kart bulunamadı veya daha önce silinmiş.",
-            "Card not found or already deleted.",
-        ),
-        "paytr_refused" => ("PayTR kartı silemedi:", "PayTR could not delete the card:"),
-        "not_your_card" => (
-            "Bu kart kayıtlı kartlarınız arasında değil.",
-            "This card is not among your saved cards.",
-        ),
-        "cvv_required" => (
-            "Bu kart için güvenlik kodu (CVV) gerekli.",
-            "This card needs its security code (CVV).",
-        ),
-        "continue_to_paytr" => ("PayTR'a devam et", "Continue to PayTR"),
-        "cvv_card" => ("CVV gerekir", "CVV required"),
-        "subscriptions" => ("Abonelikler", "Subscriptions"),
-        "subscribe" => ("Abone ol", "Subscribe"),
-        "subscribe_note" => (
-            "İlk dönem şimdi 3-D Secure ile ödenir ve kartınız yenilemeler için kaydedilir.",
-            "The first period is paid now with 3-D Secure and your card is saved for renewals.",
-        ),
-        "subscription_card_note" => (
-            "Bu kart sonraki dönemler için kaydedilecek.",
-            "This card will be saved for the next periods.",
-        ),
-        "interval_weekly" => ("hafta", "week"),
-        "interval_monthly" => ("ay", "month"),
-        "interval_yearly" => ("yıl", "year"),
-        "sub_pending_payment" => ("İlk ödeme bekleniyor", "Awaiting the first payment"),
-        "sub_needs_card" => ("Kart gerekli", "A card is needed"),
-        "sub_active" => ("Etkin", "Active"),
-        "sub_past_due" => ("Ödeme gecikti", "Past due"),
-        "sub_cancelled" => ("İptal edildi", "Cancelled"),
-        "reason_card_declined" => (
-            "Kartınız banka tarafından reddedildi; lütfen başka bir kart seçin veya yeni kartla ödeyin.",
-            "Your bank declined the card; please pick another card or pay with a new one.",
-        ),
-        "reason_card_expired" => (
-            "Kartınızın süresi dolmuş; lütfen kartınızı güncelleyin.",
-            "Your card has expired; please update it.",
-        ),
-        "reason_retries_exhausted" => (
-            "Yenileme ödemesi alınamadı; lütfen yeni kartla ödeyin.",
-            "The renewal could not be charged; please pay with a new card.",
-        ),
-        "reason_card_needs_cvv" => (
-            "Bu kart her ödemede CVV istediği için abonelikte kullanılamaz; lütfen başka bir kart seçin.",
-            "This card asks for its CVV on every payment, so it cannot pay for a subscription; please pick another card.",
-        ),
-        "reason_card_not_saved" => (
-            "Kart kaydedilemedi; lütfen yeni kartla ödeyin.",
-            "The card was not saved; please pay with a new card.",
-        ),
-        "reason_no_card" => (
-            "Kayıtlı kart yok; lütfen yeni kartla ödeyin.",
-            "No saved card; please pay with a new card.",
-        ),
-        "reason_no_billing_details" => ("Fatura bilgileri eksik.", "Billing details are missing."),
-        "cancels_at_period_end" => ("dönem sonunda bitecek", "ends at the end of the period"),
-        "card" => ("Kart", "Card"),
-        "next_charge" => ("Sonraki ödeme", "Next charge"),
-        "past_charges" => ("Geçmiş ödemeler", "Past charges"),
-        "pay_now_new_card" => ("Şimdi yeni kartla öde", "Pay now with a new card"),
-        "change_card" => ("Kartı değiştir", "Change card"),
-        "cancel_subscription" => ("Aboneliği iptal et", "Cancel subscription"),
-        "card_backs_subscription" => (
-            "Bu kart bir aboneliğinizin ödemesini yapıyor. Önce aboneliğin kartını değiştirin veya aboneliği iptal edin.",
-            "This card pays for one of your subscriptions. Change that subscription's card or cancel it first.",
-        ),
-        "check_email" => ("E-postanızı kontrol edin", "Check your e-mail"),
-        "check_email_text" => (
-            "Bu adrese bir e-posta gönderdik. Üyeliğinizi tamamlamak için içindeki bağlantıyı açın. Gelmediyse istenmeyen klasörüne bakın.",
-            "We sent an e-mail to this address. Open the link in it to finish signing up. If it hasn't arrived, look in your spam folder.",
-        ),
-        "sandbox_mailbox" => (
-            "Sandbox: e-posta gönderilmez; iletiler posta kutusunda görünür.",
-            "Sandbox: no e-mail is sent; the messages are in the mailbox.",
-        ),
-        "mailbox" => ("Posta kutusu (sandbox)", "Mailbox (sandbox)"),
-        "link_invalid" => (
-            "Bu bağlantı geçersiz, kullanılmış veya süresi dolmuş. Yeniden üye olarak yeni bir bağlantı isteyebilirsiniz.",
-            "This link is invalid, used or expired. Sign up again to get a new one.",
-        ),
-        "charge_planned" | "charge_submitted" | "charge_pending" | "charge_unknown" => {
-            ("İşleniyor", "Processing")
-        }
-        "charge_succeeded" => ("Ödendi", "Paid"),
-        "charge_failed_soft" => ("Alınamadı, yeniden denenecek", "Failed, will be retried"),
-        "charge_failed_hard" => ("Alınamadı", "Failed"),
-        "bank_declined_advice" => (
-            "Başka bir kartla deneyin veya bankanızla görüşün.",
-            "Try another card or contact your bank.",
-        ),
-        "payment_not_completed" => (
-            "Ödeme tamamlanmadı. Kartınızdan para çekilmedi; tekrar deneyebilirsiniz.",
-            "The payment was not completed. Your card was not charged; you can try again.",
-        ),
-        _ => (key, key),
+    let words = match lang {
+        Lang::Tr => &*TR_WORDS,
+        Lang::En => &*EN_WORDS,
     };
-    match lang {
-        Lang::Tr => tr,
-        Lang::En => en,
-    }
+    words.get(key).copied().unwrap_or(key)
 }
 
 /// A validation message in the shopper's language.
@@ -283,5 +451,107 @@ pub fn failure_reason(lang: Lang, code: Option<&str>) -> &'static str {
     match lang {
         Lang::Tr => tr,
         Lang::En => en,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::states::{
+        ChargeStatus, OrderStatus, StoredText, SubscriptionReason, SubscriptionStatus,
+    };
+    use std::collections::BTreeSet;
+
+    fn keys(table: &[(&'static str, &str)]) -> BTreeSet<&'static str> {
+        table.iter().map(|(k, _)| *k).collect()
+    }
+
+    #[test]
+    fn both_languages_have_the_same_keys_once() {
+        assert_eq!(keys(TR).len(), TR.len(), "a key twice in TR");
+        assert_eq!(keys(EN).len(), EN.len(), "a key twice in EN");
+        let (tr, en) = (keys(TR), keys(EN));
+        assert!(
+            tr.difference(&en).next().is_none(),
+            "only in TR: {:?}",
+            tr.difference(&en)
+        );
+        assert!(
+            en.difference(&tr).next().is_none(),
+            "only in EN: {:?}",
+            en.difference(&tr)
+        );
+        assert!(TR.iter().chain(EN).all(|(_, text)| !text.is_empty()));
+    }
+
+    /// Every `"key"` that `pattern` finds in the files of `dir` with `extension`.
+    fn used_keys(dir: &str, extension: &str, patterns: &[&str]) -> BTreeSet<String> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+        let mut found = BTreeSet::new();
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            if path.extension().and_then(|e| e.to_str()) != Some(extension) || name == "i18n.rs" {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            for pattern in patterns {
+                for piece in text.split(pattern).skip(1) {
+                    let key: String = piece
+                        .chars()
+                        .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+                        .collect();
+                    let is_key = key.starts_with(|c: char| c.is_ascii_lowercase());
+                    if is_key && piece[key.len()..].starts_with('"') {
+                        found.insert(key);
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn every_key_a_page_asks_for_exists_in_both_languages() {
+        let mut wanted = used_keys("templates", "html", &[".t(\""]);
+        wanted.extend(used_keys(
+            "src/routes",
+            "rs",
+            &[
+                "Layout::new(&ctx, \"",
+                "Layout::new(ctx, \"",
+                "Some(\"",
+                // message(ctx, StatusCode::…, "heading", "text"), on one line or several
+                "StatusCode::NOT_FOUND, \"",
+                "StatusCode::TOO_MANY_REQUESTS, \"",
+                "\",\n            \"",
+                "\",\n                \"",
+            ],
+        ));
+        for state in OrderStatus::ALL {
+            wanted.insert(state.page_key().to_owned());
+        }
+        for state in SubscriptionStatus::ALL {
+            wanted.insert(state.page_key().to_owned());
+        }
+        for reason in SubscriptionReason::ALL {
+            wanted.insert(reason.page_key());
+        }
+        for state in ChargeStatus::ALL {
+            wanted.insert(state.page_key());
+        }
+        for interval in ["weekly", "monthly", "yearly"] {
+            wanted.insert(format!("interval_{interval}"));
+        }
+        assert!(wanted.len() > 60, "the scan found the keys: {wanted:?}");
+        let known = keys(TR);
+        let missing: Vec<_> = wanted
+            .iter()
+            .filter(|k| !known.contains(k.as_str()))
+            .collect();
+        assert!(missing.is_empty(), "no words for {missing:?}");
     }
 }
