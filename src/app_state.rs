@@ -38,6 +38,19 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// What a PayTR request needs besides the order and the attempt.
+    pub fn request_context(
+        &self,
+        lang: crate::domain::Lang,
+    ) -> crate::checkout::RequestContext<'_> {
+        crate::checkout::RequestContext {
+            public_url: &self.public_url,
+            lang,
+            test_mode: self.test_mode,
+            debug_on: self.settings.paytr.debug_on,
+        }
+    }
+
     pub fn mode(&self) -> Mode {
         self.settings.mode()
     }

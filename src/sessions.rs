@@ -15,6 +15,21 @@ use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
+/// The session's keys, in one place.
+pub mod keys {
+    pub const LANG: &str = "lang";
+    /// The signed-in shopper ([`crate::routes::ctx::SessionUser`]).
+    pub const USER: &str = "user";
+    /// The signed-in shopper's id, also read by the session store (it indexes sessions by it).
+    pub const USER_ID: &str = "user_id";
+    pub const CSRF: &str = "csrf";
+    pub const CART: &str = "cart";
+    /// The billing form's last values.
+    pub const BILLING: &str = "billing";
+    /// Guest orders this session placed (their owner's proof).
+    pub const GUEST_ORDERS: &str = "guest_orders";
+}
+
 pub const IDLE_TIMEOUT_SECS: i64 = 30 * 60;
 pub const ABSOLUTE_TIMEOUT_SECS: i64 = 12 * 60 * 60;
 /// How stale `last_seen_at` may get before a request refreshes it.
@@ -42,7 +57,7 @@ fn id_hash(key: &str) -> String {
 }
 
 fn user_id(state: &State) -> Option<i64> {
-    state.get("user_id").and_then(|v| v.parse().ok())
+    state.get(keys::USER_ID).and_then(|v| v.parse().ok())
 }
 
 fn new_key() -> String {
@@ -50,7 +65,7 @@ fn new_key() -> String {
 }
 
 /// Keys of an anonymous visitor's session that are not worth a database row.
-const LIGHT_KEYS: [&str; 2] = ["csrf", "lang"];
+const LIGHT_KEYS: [&str; 2] = [keys::CSRF, keys::LANG];
 /// A session key that carries a light state itself (inside the encrypted, authenticated
 /// cookie) instead of naming a row.
 const ANON_PREFIX: &str = "anon.";
@@ -221,7 +236,7 @@ impl SessionStore for DbSessionStore {
         }
         // The session expired or was ended (log out) while this request ran: it is never
         // brought back. The browser gets an anonymous session with only its language.
-        let fresh: State = state.into_iter().filter(|(k, _)| k == "lang").collect();
+        let fresh: State = state.into_iter().filter(|(k, _)| k == keys::LANG).collect();
         anon_key(&fresh).map_err(UpdateError::Other)
     }
 

@@ -147,6 +147,11 @@ impl Application {
                 .build();
             App::new()
                 .app_data(state.clone())
+                // Inside the session middleware, so a failure's page is in the shopper's words.
+                .wrap_fn(|req, srv| {
+                    let answer = srv.call(req);
+                    async move { Ok(crate::routes::errors::render_failures(answer.await?).await) }
+                })
                 .wrap(sessions)
                 .wrap_fn(refuse_card_data_in_urls)
                 .wrap_fn({

@@ -1,5 +1,6 @@
 //! Registration, log in, log out and the account page.
 
+use super::ctx::keys;
 use super::ctx::{Ctx, PostForm, client_ip, ip_bucket};
 use super::i18n::field_error;
 use super::pages::{Layout, message, redirect, render, server_error};
@@ -233,20 +234,20 @@ pub async fn mailbox(
 /// A new session id on every log in, then the shopper's id in it.
 fn sign_in(session: &Session, user: &User) -> HttpResponse {
     let cart = super::shop::session_cart(session);
-    let lang = session.get::<String>("lang").ok().flatten();
+    let lang = session.get::<String>(keys::LANG).ok().flatten();
     let guest_orders = super::checkout::guest_orders(session);
     session.renew();
-    let _ = session.insert("user_id", user.id);
-    let _ = session.insert("user", super::ctx::SessionUser::of(user));
-    let _ = session.insert("cart", cart);
+    let _ = session.insert(keys::USER_ID, user.id);
+    let _ = session.insert(keys::USER, super::ctx::SessionUser::of(user));
+    let _ = session.insert(keys::CART, cart);
     // Guest orders placed before signing in stay visible to this browser.
     for order in guest_orders {
         super::checkout::remember_guest_order(session, &order);
     }
     if let Some(lang) = lang {
-        let _ = session.insert("lang", lang);
+        let _ = session.insert(keys::LANG, lang);
     }
-    let _ = session.insert("csrf", accounts::random_string(32));
+    let _ = session.insert(keys::CSRF, accounts::random_string(32));
     redirect("/account")
 }
 

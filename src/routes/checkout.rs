@@ -1,14 +1,14 @@
 //! Billing, the payment page (whose form posts straight to PayTR), coming back from PayTR,
 //! and the order page.
 
+use super::ctx::keys;
 use super::ctx::{Ctx, PostForm, client_ip, ip_bucket, parse_form_refusing_card_data};
-use super::i18n::field_error;
-use super::pages::{Layout, message, redirect, render, server_error};
+use super::errors::PageError;
+use super::i18n::field_errors;
+use super::pages::{Layout, redirect, render};
 use super::shop::{CartRow, cart_rows, session_cart};
 use crate::app_state::AppState;
-use crate::checkout::{
-    Billing, RequestContext, payment_request, place_order, price_cart, retry_order,
-};
+use crate::checkout::{Billing, payment_request, place_order, price_cart, retry_order};
 use crate::db::models::{Order, PaymentAttempt};
 use crate::db::states::{AttemptStatus, OrderStatus};
 use crate::domain::Money;
@@ -41,7 +41,11 @@ impl BillingValues {
 
     /// The last values from the session, with the shopper's name and e-mail filled in.
     pub fn remembered(session: &Session, user: Option<&super::ctx::SessionUser>) -> Self {
-        let mut values: Self = session.get("billing").ok().flatten().unwrap_or_default();
+        let mut values: Self = session
+            .get(keys::BILLING)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
         if let Some(user) = user {
             if values.email.is_empty() {
                 values.email = user.email.clone();
@@ -112,28 +116,23 @@ pub async fn checkout_form(
 
 pub async fn submit_checkout(
     req: HttpRequest,
+    ctx: Ctx,
     session: Session,
     state: web::Data<AppState>,
     form: PostForm,
-) -> HttpResponse {
-    let ctx = Ctx::load(&req, &session).await;
+) -> Result<HttpResponse, PageError> {
     let values = BillingValues::from_form(&form);
     let billing = match values.parse() {
         Ok(billing) => billing,
         Err(errors) => {
-            let errors = errors
-                .iter()
-                .map(|e| (e.field, field_error(ctx.lang, e.field)))
-                .collect();
-            return checkout_page(&ctx, &state, &session, values, errors, Some("fix_errors"));
+            let errors = field_errors(ctx.lang, &errors);
+            let page = checkout_page(&ctx, &state, &session, values, errors, Some("fix_errors"));
+            return Ok(page);
         }
     };
-    let ip = match client_ip(&req, &state.settings.trusted_proxies) {
-        Ok(ip) => ip,
-        Err(e) => return server_error(&ctx, &e),
-    };
+    let ip = client_ip(&req, &state.settings.trusted_proxies)?;
     if !state.payment_limiter.check(&[&ip_bucket(&ip)]) {
-        return checkout_page(
+        let page = checkout_page(
             &ctx,
             &state,
             &session,
@@ -141,29 +140,24 @@ pub async fn submit_checkout(
             HashMap::new(),
             Some("too_many"),
         );
+        return Ok(page);
     }
     let (lines, _) = price_cart(&state.catalog, &session_cart(&session));
     if lines.is_empty() {
-        return redirect("/cart");
+        return Ok(redirect("/cart"));
     }
     let (user_id, currency) = (ctx.user.as_ref().map(|u| u.id), state.catalog.currency);
-    match state
+    let (order, attempt) = state
         .db
         .write(move |conn| Ok(place_order(conn, user_id, &billing, &lines, currency, ip)))
-        .await
-    {
-        Ok(Ok((order, attempt))) => {
-            tracing::info!(order = %order.public_id, merchant_oid = %attempt.merchant_oid, "order placed");
-            let _ = session.insert("billing", &values);
-            if order.user_id.is_none() {
-                remember_guest_order(&session, &order.public_id);
-            }
-            session.remove("cart");
-            redirect(&format!("/orders/{}/pay", order.public_id))
-        }
-        Ok(Err(e)) => server_error(&ctx, &e),
-        Err(e) => server_error(&ctx, &e),
+        .await??;
+    tracing::info!(order = %order.public_id, merchant_oid = %attempt.merchant_oid, "order placed");
+    let _ = session.insert(keys::BILLING, &values);
+    if order.user_id.is_none() {
+        remember_guest_order(&session, &order.public_id);
     }
+    session.remove(keys::CART);
+    Ok(redirect(&format!("/orders/{}/pay", order.public_id)))
 }
 
 /// The order, its latest attempt, the owner's row, and whether it starts a subscription.
@@ -176,7 +170,6 @@ type OrderRows = (
 
 /// How many guest orders a session remembers (the most recent ones).
 const GUEST_ORDERS_KEPT: usize = 20;
-const GUEST_ORDERS_KEY: &str = "guest_orders";
 
 /// Remembers that this session placed the guest order `public_id`: it is the guest's proof of
 /// ownership.
@@ -186,13 +179,13 @@ pub fn remember_guest_order(session: &Session, public_id: &str) {
     orders.push(public_id.to_owned());
     let excess = orders.len().saturating_sub(GUEST_ORDERS_KEPT);
     orders.drain(..excess);
-    let _ = session.insert(GUEST_ORDERS_KEY, orders);
+    let _ = session.insert(super::ctx::keys::GUEST_ORDERS, orders);
 }
 
 /// The guest orders this session placed.
 pub fn guest_orders(session: &Session) -> Vec<String> {
     session
-        .get(GUEST_ORDERS_KEY)
+        .get(super::ctx::keys::GUEST_ORDERS)
         .ok()
         .flatten()
         .unwrap_or_default()
@@ -275,34 +268,21 @@ struct PayPage {
 }
 
 pub async fn pay_page(
-    req: HttpRequest,
+    ctx: Ctx,
     session: Session,
     state: web::Data<AppState>,
     id: web::Path<String>,
-) -> HttpResponse {
-    let ctx = Ctx::load(&req, &session).await;
+) -> Result<HttpResponse, PageError> {
     let viewer = Viewer::of(&ctx, &session);
-    let (order, attempt, owner, subscription) =
-        match load_order(&state, id.into_inner(), viewer).await {
-            Ok(Some((order, Some(attempt), owner, subscription))) => {
-                (order, attempt, owner, subscription)
-            }
-            Ok(_) => return message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found"),
-            Err(e) => return server_error(&ctx, &e),
-        };
+    let Some((order, Some(attempt), owner, subscription)) =
+        load_order(&state, id.into_inner(), viewer).await?
+    else {
+        return Err(PageError::NotFound);
+    };
     if order.status == OrderStatus::Paid || attempt.status != AttemptStatus::Pending {
-        return redirect(&format!("/orders/{}", order.public_id));
+        return Ok(redirect(&format!("/orders/{}", order.public_id)));
     }
-    let request_ctx = RequestContext {
-        public_url: &state.public_url,
-        lang: ctx.lang,
-        test_mode: state.test_mode,
-        debug_on: state.settings.paytr.debug_on,
-    };
-    let request = match payment_request(&order, &attempt, &request_ctx) {
-        Ok(request) => request,
-        Err(e) => return server_error(&ctx, &e),
-    };
+    let request = payment_request(&order, &attempt, &state.request_context(ctx.lang))?;
     // Only the order's own signed-in shopper may save a card; their utoken groups the cards.
     let owner = owner.as_ref();
     let utoken = owner.and_then(|u| super::cards::utoken_of(&state, u));
@@ -316,17 +296,10 @@ pub async fn pay_page(
         store_card: owner.is_some(),
         utoken,
     };
-    let form = match request.form(state.paytr.credentials(), &card) {
-        Ok(form) => form,
-        Err(e) => return server_error(&ctx, &e),
-    };
+    let form = request.form(state.paytr.credentials(), &card)?;
     let page = PayPage {
         layout: Layout::new(&ctx, "payment"),
-        total: format!(
-            "{} {}",
-            Money::from_kurus(order.total_kurus).unwrap_or_default(),
-            order.currency
-        ),
+        total: format!("{} {}", order_total(&order), order.currency),
         order_id: order.public_id,
         action: state.paytr.url(PAYMENT_PATH),
         hidden: form
@@ -339,51 +312,47 @@ pub async fn pay_page(
         saved,
         cards_unavailable,
     };
-    render(StatusCode::OK, &page)
+    Ok(render(StatusCode::OK, &page))
+}
+
+/// An order's total for a page.
+pub fn order_total(order: &Order) -> Money {
+    Money::from_kurus(order.total_kurus).unwrap_or_default()
 }
 
 pub async fn retry(
     req: HttpRequest,
+    ctx: Ctx,
     session: Session,
     state: web::Data<AppState>,
     id: web::Path<String>,
     _form: PostForm,
-) -> HttpResponse {
-    let ctx = Ctx::load(&req, &session).await;
-    let ip = match client_ip(&req, &state.settings.trusted_proxies) {
-        Ok(ip) => ip,
-        Err(e) => return server_error(&ctx, &e),
-    };
+) -> Result<HttpResponse, PageError> {
+    let ip = client_ip(&req, &state.settings.trusted_proxies)?;
     if !state.payment_limiter.check(&[&ip_bucket(&ip)]) {
-        return message(
-            &ctx,
+        return Err(PageError::refused(
             StatusCode::TOO_MANY_REQUESTS,
             "payment_failed",
             "too_many",
-        );
+        ));
     }
     let public_id = id.into_inner();
     if !plausible_order_id(&public_id) {
-        return message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found");
+        return Err(PageError::NotFound);
     }
     let viewer = Viewer::of(&ctx, &session);
-    let result = state
-        .db
-        .write({
-            let public_id = public_id.clone();
-            move |conn| match Order::find_by_public_id(conn, &public_id)? {
-                Some(order) if viewer.owns(&order) => {
-                    retry_order(conn, &order, ip).map(|a| Some(a.is_some()))
-                }
-                _ => Ok(None),
-            }
-        })
-        .await;
-    match result {
-        Ok(Some(true)) => redirect(&format!("/orders/{public_id}/pay")),
-        Ok(Some(false)) => redirect(&format!("/orders/{public_id}")),
-        Ok(None) => message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found"),
-        Err(e) => server_error(&ctx, &e),
+    let found = {
+        let public_id = public_id.clone();
+        move |conn: &mut crate::db::DbConnection| match Order::find_by_public_id(conn, &public_id)?
+        {
+            Some(order) if viewer.owns(&order) => retry_order(conn, &order, ip).map(Some),
+            _ => Ok(None),
+        }
+    };
+    match state.db.write(found).await? {
+        Some(Some(_)) => Ok(redirect(&format!("/orders/{public_id}/pay"))),
+        Some(None) => Ok(redirect(&format!("/orders/{public_id}"))),
+        None => Err(PageError::NotFound),
     }
 }
 
@@ -410,23 +379,49 @@ struct OrderPage {
 }
 
 async fn order_view(
-    req: &HttpRequest,
+    ctx: &Ctx,
     session: &Session,
     state: &AppState,
     public_id: String,
     returning: Return,
-) -> HttpResponse {
-    let ctx = Ctx::load(req, session).await;
-    let viewer = Viewer::of(&ctx, session);
-    let (order, attempt) = match load_order(state, public_id, viewer)
-        .await
-        .map(|o| o.map(|(o, a, _, _)| (o, a)))
-    {
-        Ok(Some(found)) => found,
-        Ok(None) => return message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found"),
-        Err(e) => return server_error(&ctx, &e),
+) -> Result<HttpResponse, PageError> {
+    let viewer = Viewer::of(ctx, session);
+    let Some((order, attempt, _, _)) = load_order(state, public_id, viewer).await? else {
+        return Err(PageError::NotFound);
     };
-    let lines = Basket::parse(&order.basket_json)
+    let pending = order.status == OrderStatus::Pending;
+    let paid = order.status == OrderStatus::Paid;
+    // Our own words for PayTR's reason code: nothing from the browser is shown back.
+    let failed_attempt = attempt
+        .as_ref()
+        .filter(|a| a.status == AttemptStatus::Failed && !paid);
+    let fail_message = match (failed_attempt, &returning) {
+        (Some(a), _) => Some(failure_text(ctx.lang, a)),
+        (None, Return::Failed) if !paid => {
+            Some(super::i18n::t(ctx.lang, "payment_not_completed").to_owned())
+        }
+        _ => None,
+    };
+    let page = OrderPage {
+        layout: Layout::new(ctx, "order"),
+        status: order.status.page_key(),
+        paid,
+        failed: order.status == OrderStatus::Failed,
+        total: format!("{} {}", order_total(&order), order.currency),
+        lines: line_views(&order),
+        order_id: order.public_id,
+        // After PayTR's OK redirect the page waits for the notification: it never marks the
+        // order paid itself.
+        confirming: pending && matches!(returning, Return::Ok),
+        // After the fail redirect it refreshes until the notification brings the reason.
+        awaiting_reason: pending && matches!(returning, Return::Failed),
+        fail_message,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+fn line_views(order: &Order) -> Vec<LineView> {
+    Basket::parse(&order.basket_json)
         .map(|b| {
             b.items()
                 .iter()
@@ -437,43 +432,7 @@ async fn order_view(
                 })
                 .collect()
         })
-        .unwrap_or_default();
-    let pending = order.status == OrderStatus::Pending;
-    // Our own words for PayTR's reason code: nothing from the browser is shown back.
-    let failed_attempt = attempt
-        .as_ref()
-        .filter(|a| a.status == AttemptStatus::Failed);
-    let fail_message = match (failed_attempt, &returning) {
-        (Some(a), _) => Some(failure_text(ctx.lang, a)),
-        (None, Return::Failed) => {
-            Some(super::i18n::t(ctx.lang, "payment_not_completed").to_owned())
-        }
-        _ => None,
-    };
-    let page = OrderPage {
-        layout: Layout::new(&ctx, "order"),
-        status: order.status.page_key(),
-        paid: order.status == OrderStatus::Paid,
-        failed: order.status == OrderStatus::Failed,
-        total: format!(
-            "{} {}",
-            Money::from_kurus(order.total_kurus).unwrap_or_default(),
-            order.currency
-        ),
-        order_id: order.public_id,
-        lines,
-        // After PayTR's OK redirect the page waits for the notification: it never marks the
-        // order paid itself.
-        confirming: pending && matches!(returning, Return::Ok),
-        // After the fail redirect it refreshes until the notification brings the reason.
-        awaiting_reason: pending && matches!(returning, Return::Failed),
-        fail_message: if order.status == OrderStatus::Paid {
-            None
-        } else {
-            fail_message
-        },
-    };
-    render(StatusCode::OK, &page)
+        .unwrap_or_default()
 }
 
 /// Why an attempt failed, in our words for PayTR's reason code. For code 0 ("the bank's reason
@@ -507,12 +466,12 @@ enum Return {
 }
 
 pub async fn order_page(
-    req: HttpRequest,
+    ctx: Ctx,
     session: Session,
     state: web::Data<AppState>,
     id: web::Path<String>,
-) -> HttpResponse {
-    order_view(&req, &session, &state, id.into_inner(), Return::None).await
+) -> Result<HttpResponse, PageError> {
+    order_view(&ctx, &session, &state, id.into_inner(), Return::None).await
 }
 
 /// PayTR hands the browser back with a cross-site POST, which carries no `SameSite=Lax` cookie:
@@ -528,15 +487,16 @@ fn back_to_get(req: &HttpRequest, body: &[u8]) -> Option<HttpResponse> {
 /// `merchant_ok_url`: "received, confirming…" until the notification.
 pub async fn returned_ok(
     req: HttpRequest,
+    ctx: Ctx,
     session: Session,
     state: web::Data<AppState>,
     id: web::Path<String>,
     body: web::Bytes,
-) -> HttpResponse {
+) -> Result<HttpResponse, PageError> {
     if let Some(response) = back_to_get(&req, &body) {
-        return response;
+        return Ok(response);
     }
-    order_view(&req, &session, &state, id.into_inner(), Return::Ok).await
+    order_view(&ctx, &session, &state, id.into_inner(), Return::Ok).await
 }
 
 /// `merchant_fail_url`: the payment did not complete. PayTR's `fail_message` is not shown (it
@@ -544,13 +504,14 @@ pub async fn returned_ok(
 /// code, in our own words.
 pub async fn returned_fail(
     req: HttpRequest,
+    ctx: Ctx,
     session: Session,
     state: web::Data<AppState>,
     id: web::Path<String>,
     body: web::Bytes,
-) -> HttpResponse {
+) -> Result<HttpResponse, PageError> {
     if let Some(response) = back_to_get(&req, &body) {
-        return response;
+        return Ok(response);
     }
-    order_view(&req, &session, &state, id.into_inner(), Return::Failed).await
+    order_view(&ctx, &session, &state, id.into_inner(), Return::Failed).await
 }

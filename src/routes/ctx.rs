@@ -1,8 +1,10 @@
 //! Per-request context from the session (language, shopper, CSRF token, cart), the POST form
 //! extractor that enforces CSRF and refuses card data, and the shopper's IP.
 
+use super::errors::PageError;
 use crate::accounts::{find_user, random_string};
 use crate::app_state::AppState;
+
 use crate::checkout::CartLine;
 use crate::config::Mode;
 use crate::db::models::User;
@@ -25,6 +27,8 @@ pub const CARD_FIELDS: [&str; 5] = [
     "expiry_month",
     "expiry_year",
 ];
+
+pub use crate::sessions::keys;
 
 /// The signed-in shopper as the session remembers them (no database trip per page).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -59,6 +63,46 @@ pub struct Ctx {
     pub path: String,
 }
 
+/// The request context as an extractor (reads the session like [`Ctx::load`]).
+impl FromRequest for Ctx {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let session = req.get_session();
+            Ok(Ctx::load(&req, &session).await)
+        })
+    }
+}
+
+/// The signed-in shopper's full row, as an extractor: a page that takes it answers anyone
+/// else with a redirect to the log-in page.
+pub struct SignedIn(pub User);
+
+impl FromRequest for SignedIn {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let session = req.get_session();
+            let user = session.get::<SessionUser>(keys::USER).ok().flatten();
+            let state = req.app_data::<web::Data<AppState>>().cloned();
+            let (Some(user), Some(state)) = (user, state) else {
+                return Err(PageError::LogIn.into());
+            };
+            match user.load(&state).await {
+                Ok(Some(user)) => Ok(SignedIn(user)),
+                Ok(None) => Err(PageError::LogIn.into()),
+                Err(e) => Err(PageError::from(e).into()),
+            }
+        })
+    }
+}
+
 impl Ctx {
     /// Reads the session; `?lang=en|tr` switches the language and remembers it.
     pub async fn load(req: &HttpRequest, session: &Session) -> Self {
@@ -70,7 +114,7 @@ impl Ctx {
             .and_then(|l| Lang::parse(l).ok())
         {
             Some(lang) => {
-                let _ = session.insert("lang", lang.code());
+                let _ = session.insert(keys::LANG, lang.code());
                 lang
             }
             None => session
@@ -80,8 +124,8 @@ impl Ctx {
                 .and_then(|l| Lang::parse(&l).ok())
                 .unwrap_or_default(),
         };
-        let cart: Vec<CartLine> = session.get("cart").ok().flatten().unwrap_or_default();
-        let user = session.get::<SessionUser>("user").ok().flatten();
+        let cart: Vec<CartLine> = session.get(keys::CART).ok().flatten().unwrap_or_default();
+        let user = session.get::<SessionUser>(keys::USER).ok().flatten();
         Self {
             lang,
             user,
@@ -111,11 +155,11 @@ pub fn same_origin_path(path: &str) -> String {
 
 /// The session's CSRF token, created on first use.
 pub fn csrf_token(session: &Session) -> String {
-    if let Ok(Some(token)) = session.get::<String>("csrf") {
+    if let Ok(Some(token)) = session.get::<String>(keys::CSRF) {
         return token;
     }
     let token = random_string(32);
-    let _ = session.insert("csrf", &token);
+    let _ = session.insert(keys::CSRF, &token);
     token
 }
 
@@ -166,7 +210,7 @@ impl FromRequest for PostForm {
         Box::pin(async move {
             let form = parse_form_refusing_card_data(&body.await?)?;
             let expected = session
-                .get::<String>("csrf")
+                .get::<String>(keys::CSRF)
                 .ok()
                 .flatten()
                 .unwrap_or_default();

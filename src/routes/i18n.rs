@@ -393,6 +393,17 @@ pub fn t(lang: Lang, key: &str) -> &str {
     words.get(key).copied().unwrap_or(key)
 }
 
+/// Each invalid field's message, by field name, for a form re-rendered with its errors.
+pub fn field_errors(
+    lang: Lang,
+    errors: &[crate::domain::ValidationError],
+) -> std::collections::HashMap<&'static str, &'static str> {
+    errors
+        .iter()
+        .map(|e| (e.field, field_error(lang, e.field)))
+        .collect()
+}
+
 /// A validation message in the shopper's language.
 pub fn field_error(lang: Lang, field: &str) -> &'static str {
     match (lang, field) {

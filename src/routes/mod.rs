@@ -4,6 +4,7 @@ mod account;
 mod cards;
 pub mod checkout;
 pub mod ctx;
+pub mod errors;
 mod health;
 pub mod i18n;
 mod notify;

@@ -1,5 +1,6 @@
 //! The catalogue, product pages and the cart (kept in the session, priced by the server).
 
+use super::ctx::keys;
 use super::ctx::{Ctx, PostForm};
 use super::pages::{Layout, message, redirect, render};
 use crate::app_state::AppState;
@@ -130,7 +131,7 @@ struct CartPage {
 }
 
 pub fn session_cart(session: &Session) -> Vec<CartLine> {
-    session.get("cart").ok().flatten().unwrap_or_default()
+    session.get(keys::CART).ok().flatten().unwrap_or_default()
 }
 
 pub async fn cart_page(
@@ -181,7 +182,7 @@ pub async fn add_to_cart(
                 quantity: add,
             }),
         }
-        let _ = session.insert("cart", &cart);
+        let _ = session.insert(keys::CART, &cart);
     }
     redirect("/cart")
 }
@@ -202,6 +203,6 @@ pub async fn update_cart(session: Session, form: PostForm) -> HttpResponse {
         cart.retain(|l| &l.slug != slug);
     }
     cart.retain(|l| l.quantity > 0);
-    let _ = session.insert("cart", &cart);
+    let _ = session.insert(keys::CART, &cart);
     redirect("/cart")
 }

@@ -1,6 +1,7 @@
 //! Subscribing to a plan, and managing subscriptions on the account page.
 
 use super::cards::cards_of;
+use super::ctx::keys;
 use super::ctx::{Ctx, PostForm, client_ip};
 use super::pages::{Layout, message, redirect, render, server_error};
 use crate::app_state::AppState;
@@ -184,7 +185,7 @@ pub async fn subscribe(
             return subscribe_page(&ctx, &plan, state.catalog.currency.code(), values, errors);
         }
     };
-    let _ = session.insert("billing", &values);
+    let _ = session.insert(keys::BILLING, &values);
     start_on_session_payment(&ctx, &req, &state, user.id, &plan, billing, None).await
 }
 
