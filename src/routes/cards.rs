@@ -1,32 +1,20 @@
 //! Saved cards: paying with one (after checking it is the shopper's own), and the account
 //! page that lists and deletes them.
 
-use super::ctx::{Ctx, PostForm};
-use super::pages::{Layout, message, redirect, render, server_error};
+use super::ctx::{Ctx, PostForm, SignedIn};
+use super::errors::PageError;
+use super::pages::{Layout, redirect, render};
 use crate::app_state::AppState;
 use crate::cards::{CardView, find, saved_cards, views};
-use crate::checkout::{RequestContext, payment_request};
+use crate::checkout::payment_request;
 use crate::db::models::{Order, PaymentAttempt, User};
 use crate::db::states::{AttemptStatus, OrderStatus};
 use crate::db::unix_now;
 use crate::domain::year_month;
 use crate::paytr::{CardSource, PAYMENT_PATH, PaytrError, StoredCard, Token};
-use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-
-/// The signed-in shopper's full row; otherwise the response to send (log in, or an error).
-pub async fn require_user(ctx: &Ctx, state: &AppState) -> Result<User, HttpResponse> {
-    let Some(user) = &ctx.user else {
-        return Err(redirect("/login"));
-    };
-    match user.load(state).await {
-        Ok(Some(user)) => Ok(user),
-        Ok(None) => Err(redirect("/login")),
-        Err(e) => Err(server_error(ctx, &e)),
-    }
-}
 
 /// The shopper's utoken, opened from its sealed form.
 pub fn utoken_of(state: &AppState, user: &User) -> Option<Token> {
@@ -64,24 +52,25 @@ struct HandOffPage {
     total: String,
 }
 
-/// `POST /orders/{id}/saved`: `card` must name one of the signed-in owner's current cards;
-/// otherwise nothing is sent to PayTR. The answer is the form for PayTR (with a CVV field only
-/// when the card requires one; without, it submits itself).
-pub async fn pay_with_saved(
-    req: HttpRequest,
-    session: Session,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-    form: PostForm,
-) -> HttpResponse {
-    let ctx = Ctx::load(&req, &session).await;
-    let user = match require_user(&ctx, &state).await {
-        Ok(user) => user,
-        Err(response) => return response,
-    };
-    let public_id = id.into_inner();
+/// The signed-in shopper's cards, or the page saying PayTR's list is unavailable.
+async fn own_cards(
+    state: &AppState,
+    user: &User,
+    heading: &'static str,
+) -> Result<Vec<StoredCard>, PageError> {
+    cards_of(state, user)
+        .await
+        .map_err(|_| PageError::unavailable(heading, "cards_unavailable"))
+}
+
+/// The shopper's own order `public_id` with its latest attempt; a stranger's is not found.
+async fn own_order(
+    state: &AppState,
+    user: &User,
+    public_id: String,
+) -> Result<(Order, PaymentAttempt), PageError> {
     if !super::checkout::plausible_order_id(&public_id) {
-        return message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found");
+        return Err(PageError::NotFound);
     }
     let found = state
         .db
@@ -92,64 +81,58 @@ pub async fn pay_with_saved(
             let attempt = PaymentAttempt::latest_for_order(conn, order.id)?;
             Ok(attempt.map(|a| (order, a)))
         })
-        .await;
-    let (order, attempt) = match found {
-        Ok(Some(found)) if found.0.user_id == Some(user.id) => found,
-        Ok(_) => return message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found"),
-        Err(e) => return server_error(&ctx, &e),
-    };
+        .await?;
+    found
+        .filter(|(order, _)| order.user_id == Some(user.id))
+        .ok_or(PageError::NotFound)
+}
+
+/// `POST /orders/{id}/saved`: `card` must name one of the signed-in owner's current cards;
+/// otherwise nothing is sent to PayTR. The answer is the form for PayTR (with a CVV field only
+/// when the card requires one; without, it submits itself).
+pub async fn pay_with_saved(
+    ctx: Ctx,
+    SignedIn(user): SignedIn,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    form: PostForm,
+) -> Result<HttpResponse, PageError> {
+    let (order, attempt) = own_order(&state, &user, id.into_inner()).await?;
     if attempt.status != AttemptStatus::Pending || order.status == OrderStatus::Paid {
-        return redirect(&format!("/orders/{}", order.public_id));
+        return Ok(redirect(&format!("/orders/{}", order.public_id)));
     }
-    let cards = match cards_of(&state, &user).await {
-        Ok(cards) => cards,
-        Err(_) => {
-            return message(
-                &ctx,
-                StatusCode::SERVICE_UNAVAILABLE,
-                "saved_cards",
-                "cards_unavailable",
-            );
-        }
-    };
+    let cards = own_cards(&state, &user, "saved_cards").await?;
     let (Some(card), Some(utoken)) = (find(&cards, form.get("card")), utoken_of(&state, &user))
     else {
         tracing::warn!(
             user = user.id,
             "a card outside the shopper's list was refused"
         );
-        return message(&ctx, StatusCode::FORBIDDEN, "saved_cards", "not_your_card");
-    };
-    let request_ctx = RequestContext {
-        public_url: &state.public_url,
-        lang: ctx.lang,
-        test_mode: state.test_mode,
-        debug_on: state.settings.paytr.debug_on,
+        return Err(PageError::refused(
+            StatusCode::FORBIDDEN,
+            "saved_cards",
+            "not_your_card",
+        ));
     };
     let source = CardSource::SavedCard {
         utoken,
         ctoken: card.ctoken.clone(),
         require_cvv: card.require_cvv,
     };
-    let fields = match payment_request(&order, &attempt, &request_ctx)
-        .and_then(|r| r.form(state.paytr.credentials(), &source))
-    {
-        Ok(fields) => fields,
-        Err(e) => return server_error(&ctx, &e),
-    };
-    let view = views(std::slice::from_ref(card), year_month(unix_now())).remove(0);
+    let fields = payment_request(&order, &attempt, &state.request_context(ctx.lang))?
+        .form(state.paytr.credentials(), &source)?;
     let page = HandOffPage {
         layout: Layout::new(&ctx, "payment"),
         action: state.paytr.url(PAYMENT_PATH),
         hidden: fields.iter().map(|(n, v)| (n, v.to_owned())).collect(),
-        card: view,
+        card: views(std::slice::from_ref(card), year_month(unix_now())).remove(0),
         total: format!(
             "{} {}",
-            crate::domain::Money::from_kurus(order.total_kurus).unwrap_or_default(),
+            super::checkout::order_total(&order),
             order.currency
         ),
     };
-    render(StatusCode::OK, &page)
+    Ok(render(StatusCode::OK, &page))
 }
 
 #[derive(Template)]
@@ -164,28 +147,22 @@ struct CardsPage {
 /// `GET /account/cards`.
 pub async fn cards_page(
     req: HttpRequest,
-    session: Session,
+    ctx: Ctx,
+    SignedIn(user): SignedIn,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let ctx = Ctx::load(&req, &session).await;
-    let user = match require_user(&ctx, &state).await {
-        Ok(user) => user,
-        Err(response) => return response,
-    };
-    let notice = match req.query_string() {
-        q if q.contains("deleted=1") => Some("card_deleted"),
-        _ => None,
-    };
+    let notice = req
+        .query_string()
+        .contains("deleted=1")
+        .then_some("card_deleted");
     let (cards, unavailable) = card_views(&state, &user).await;
-    render(
-        StatusCode::OK,
-        &CardsPage {
-            layout: Layout::new(&ctx, "my_cards"),
-            cards,
-            unavailable,
-            notice,
-        },
-    )
+    let page = CardsPage {
+        layout: Layout::new(&ctx, "my_cards"),
+        cards,
+        unavailable,
+        notice,
+    };
+    render(StatusCode::OK, &page)
 }
 
 #[derive(Template)]
@@ -196,126 +173,98 @@ struct DeletePage {
     notice: Option<String>,
 }
 
-/// A card that pays for a live subscription is not deleted from under it.
-async fn backs_subscription(state: &AppState, user_id: i64, reference: &str) -> bool {
-    super::subscriptions::cards_backing_subscriptions(state, user_id)
-        .await
-        .map_or(true, |refs| refs.iter().any(|r| r == reference))
-}
-
-async fn own_card(
+/// The shopper's card `reference`, if it may be deleted: theirs, and not paying for a live
+/// subscription.
+async fn deletable_card(
     state: &AppState,
     user: &User,
     reference: &str,
-) -> Result<Option<(StoredCard, CardView)>, PaytrError> {
-    let cards = cards_of(state, user).await?;
+    not_yours: StatusCode,
+) -> Result<(StoredCard, CardView), PageError> {
+    let (uid, sealer, wanted) = (user.id, state.sealer.clone(), reference.to_owned());
+    let backs = state
+        .db
+        .run(move |conn| crate::cards::backs_a_subscription(conn, &sealer, uid, &wanted))
+        .await?;
+    if backs {
+        return Err(PageError::refused(
+            StatusCode::CONFLICT,
+            "delete_card",
+            "card_backs_subscription",
+        ));
+    }
+    let cards = own_cards(state, user, "my_cards").await?;
     let views = views(&cards, year_month(unix_now()));
-    Ok(cards
-        .iter()
+    cards
+        .into_iter()
         .zip(views)
         .find(|(_, v)| v.reference == reference)
-        .map(|(c, v)| (c.clone(), v)))
+        .ok_or_else(|| PageError::refused(not_yours, "my_cards", "not_your_card"))
 }
 
 /// `GET /account/cards/{ref}/delete`: the confirmation step.
 pub async fn confirm_delete(
-    req: HttpRequest,
-    session: Session,
+    ctx: Ctx,
+    SignedIn(user): SignedIn,
     state: web::Data<AppState>,
     reference: web::Path<String>,
-) -> HttpResponse {
-    let ctx = Ctx::load(&req, &session).await;
-    let user = match require_user(&ctx, &state).await {
-        Ok(user) => user,
-        Err(response) => return response,
+) -> Result<HttpResponse, PageError> {
+    let (_, card) = deletable_card(&state, &user, &reference, StatusCode::NOT_FOUND).await?;
+    let page = DeletePage {
+        layout: Layout::new(&ctx, "delete_card"),
+        card,
+        notice: None,
     };
-    if backs_subscription(&state, user.id, &reference).await {
-        return message(
-            &ctx,
-            StatusCode::CONFLICT,
-            "delete_card",
-            "card_backs_subscription",
-        );
-    }
-    match own_card(&state, &user, &reference).await {
-        Ok(Some((_, card))) => render(
-            StatusCode::OK,
-            &DeletePage {
-                layout: Layout::new(&ctx, "delete_card"),
-                card,
-                notice: None,
-            },
-        ),
-        Ok(None) => message(&ctx, StatusCode::NOT_FOUND, "my_cards", "not_your_card"),
-        Err(_) => message(
-            &ctx,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "my_cards",
-            "cards_unavailable",
-        ),
-    }
+    Ok(render(StatusCode::OK, &page))
 }
 
 /// `POST /account/cards/{ref}/delete`: CAPI DELETE for one of the shopper's own cards.
 pub async fn delete_card(
-    req: HttpRequest,
-    session: Session,
+    ctx: Ctx,
+    SignedIn(user): SignedIn,
     state: web::Data<AppState>,
     reference: web::Path<String>,
     _form: PostForm,
-) -> HttpResponse {
-    let ctx = Ctx::load(&req, &session).await;
-    let user = match require_user(&ctx, &state).await {
-        Ok(user) => user,
-        Err(response) => return response,
-    };
+) -> Result<HttpResponse, PageError> {
     if !state.delete_limiter.check(&[&format!("user:{}", user.id)]) {
-        return message(&ctx, StatusCode::TOO_MANY_REQUESTS, "my_cards", "too_many");
+        return Err(PageError::refused(
+            StatusCode::TOO_MANY_REQUESTS,
+            "my_cards",
+            "too_many",
+        ));
     }
-    if backs_subscription(&state, user.id, &reference).await {
-        return message(
-            &ctx,
-            StatusCode::CONFLICT,
-            "delete_card",
-            "card_backs_subscription",
-        );
-    }
-    let (card, view) = match own_card(&state, &user, &reference).await {
-        Ok(Some(found)) => found,
-        Ok(None) => return message(&ctx, StatusCode::FORBIDDEN, "my_cards", "not_your_card"),
-        Err(_) => {
-            return message(
-                &ctx,
-                StatusCode::SERVICE_UNAVAILABLE,
-                "my_cards",
-                "cards_unavailable",
-            );
-        }
-    };
+    let (card, view) = deletable_card(&state, &user, &reference, StatusCode::FORBIDDEN).await?;
     let Some(utoken) = utoken_of(&state, &user) else {
-        return message(&ctx, StatusCode::FORBIDDEN, "my_cards", "not_your_card");
+        return Err(PageError::refused(
+            StatusCode::FORBIDDEN,
+            "my_cards",
+            "not_your_card",
+        ));
     };
     let result = state.paytr.delete_card(&utoken, &card.ctoken).await;
     state.card_cache.invalidate(user.id);
     let notice = match result {
-        Ok(()) => return redirect("/account/cards?deleted=1"),
-        Err(PaytrError::Refused(msg)) if msg.contains("Kart yok") => {
-            super::i18n::t(ctx.lang, "card_gone").to_owned()
-        }
-        Err(PaytrError::Refused(msg)) => {
-            format!("{} {msg}", super::i18n::t(ctx.lang, "paytr_refused"))
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "card deletion failed");
-            super::i18n::t(ctx.lang, "cards_unavailable").to_owned()
-        }
+        Ok(()) => return Ok(redirect("/account/cards?deleted=1")),
+        Err(e) => deletion_failure(ctx.lang, e),
     };
-    render(
-        StatusCode::BAD_GATEWAY,
-        &DeletePage {
-            layout: Layout::new(&ctx, "delete_card"),
-            card: view,
-            notice: Some(notice),
-        },
-    )
+    let page = DeletePage {
+        layout: Layout::new(&ctx, "delete_card"),
+        card: view,
+        notice: Some(notice),
+    };
+    Ok(render(StatusCode::BAD_GATEWAY, &page))
+}
+
+/// PayTR's answer to a deletion, in plain words.
+fn deletion_failure(lang: crate::domain::Lang, error: PaytrError) -> String {
+    match error {
+        PaytrError::Refused(msg) if msg.contains("Kart yok") => {
+            super::i18n::t(lang, "card_gone").to_owned()
+        }
+        PaytrError::Refused(msg) => format!("{} {msg}", super::i18n::t(lang, "paytr_refused")),
+        e => {
+            tracing::warn!(error = %e, "card deletion failed");
+            super::i18n::t(lang, "cards_unavailable").to_owned()
+        }
+    }
 }

@@ -1,13 +1,14 @@
 //! Subscribing to a plan, and managing subscriptions on the account page.
 
 use super::cards::cards_of;
-use super::ctx::keys;
-use super::ctx::{Ctx, PostForm, client_ip};
-use super::pages::{Layout, message, redirect, render, server_error};
+use super::ctx::{Ctx, PostForm, SessionUser, SignedIn, client_ip, keys};
+use super::errors::PageError;
+use super::pages::{Layout, redirect, render};
 use crate::app_state::AppState;
 use crate::billing::{self, OnSession, Started, period_payable_now};
 use crate::cards::{card_ref, find};
 use crate::checkout::Billing as BillingDetails;
+use crate::db::models::User;
 use crate::db::states::{SubscriptionReason, SubscriptionStatus};
 use crate::db::subscriptions::{ChargeAttempt, Subscription};
 use crate::db::unix_now;
@@ -136,99 +137,73 @@ fn subscribe_page(
 
 /// `GET /subscribe/{slug}`: the plan and the billing details for its first payment.
 pub async fn subscribe_form(
-    req: HttpRequest,
+    ctx: Ctx,
+    SignedIn(user): SignedIn,
     session: Session,
     state: web::Data<AppState>,
     slug: web::Path<String>,
-) -> HttpResponse {
-    let ctx = Ctx::load(&req, &session).await;
-    let Some(user) = ctx.user.clone() else {
-        return redirect("/login");
-    };
-    let Some(plan) = state.catalog.plan(&slug) else {
-        return message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found");
-    };
-    let values = super::checkout::BillingValues::remembered(&session, Some(&user));
-    subscribe_page(
-        &ctx,
-        plan,
-        state.catalog.currency.code(),
-        values,
-        HashMap::new(),
-    )
+) -> Result<HttpResponse, PageError> {
+    let plan = state.catalog.plan(&slug).ok_or(PageError::NotFound)?;
+    let values =
+        super::checkout::BillingValues::remembered(&session, Some(&SessionUser::of(&user)));
+    let currency = state.catalog.currency.code();
+    Ok(subscribe_page(&ctx, plan, currency, values, HashMap::new()))
 }
 
 /// `POST /subscribe/{slug}`: the first period is an on-session order paid with 3-D Secure that
 /// saves the card; the subscription goes active once that payment is confirmed.
 pub async fn subscribe(
     req: HttpRequest,
+    ctx: Ctx,
+    SignedIn(user): SignedIn,
     session: Session,
     state: web::Data<AppState>,
     slug: web::Path<String>,
     form: PostForm,
-) -> HttpResponse {
-    let ctx = Ctx::load(&req, &session).await;
-    let Some(user) = ctx.user.clone() else {
-        return redirect("/login");
-    };
-    let Some(plan) = state.catalog.plan(&slug).cloned() else {
-        return message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found");
-    };
+) -> Result<HttpResponse, PageError> {
+    let plan = state
+        .catalog
+        .plan(&slug)
+        .cloned()
+        .ok_or(PageError::NotFound)?;
     let values = super::checkout::BillingValues::from_form(&form);
     let billing = match values.parse() {
         Ok(billing) => billing,
         Err(errors) => {
-            let errors = errors
-                .iter()
-                .map(|e| (e.field, super::i18n::field_error(ctx.lang, e.field)))
-                .collect();
-            return subscribe_page(&ctx, &plan, state.catalog.currency.code(), values, errors);
+            let errors = super::i18n::field_errors(ctx.lang, &errors);
+            let currency = state.catalog.currency.code();
+            return Ok(subscribe_page(&ctx, &plan, currency, values, errors));
         }
     };
     let _ = session.insert(keys::BILLING, &values);
-    start_on_session_payment(&ctx, &req, &state, user.id, &plan, billing, None).await
+    start_on_session_payment(&req, &state, &user, &plan, billing, None).await
 }
 
+/// Starts the on-session payment of a subscription (its first period, or "pay now").
 async fn start_on_session_payment(
-    ctx: &Ctx,
     req: &HttpRequest,
     state: &AppState,
-    user_id: i64,
+    user: &User,
     plan: &crate::catalog::Plan,
     billing: BillingDetails,
     existing: Option<i64>,
-) -> HttpResponse {
-    let ip = match client_ip(req, &state.settings.trusted_proxies) {
-        Ok(ip) => ip,
-        Err(e) => return server_error(ctx, &e),
-    };
+) -> Result<HttpResponse, PageError> {
+    let ip = client_ip(req, &state.settings.trusted_proxies)?;
     // Starting a payment is limited as for checkout, whichever page starts it.
     if !state.payment_limiter.check(&[&super::ctx::ip_bucket(&ip)]) {
-        return message(
-            ctx,
-            StatusCode::TOO_MANY_REQUESTS,
-            "payment_failed",
-            "too_many",
-        );
+        let status = StatusCode::TOO_MANY_REQUESTS;
+        return Err(PageError::refused(status, "payment_failed", "too_many"));
     }
-    let user = match super::cards::require_user(ctx, state).await {
-        Ok(user) => user,
-        Err(response) => return response,
-    };
     // The cards on file now, so the one this payment saves can be told apart.
-    let known = match cards_of(state, &user).await {
-        Ok(cards) => cards.iter().map(card_ref).collect::<Vec<_>>().join(","),
-        Err(_) => {
-            return message(
-                ctx,
-                StatusCode::SERVICE_UNAVAILABLE,
-                "subscriptions",
-                "cards_unavailable",
-            );
-        }
-    };
-    let (plan, currency) = (plan.clone(), state.catalog.currency);
-    let placed = state
+    let known = cards_of(state, user)
+        .await
+        .map_err(|_| PageError::unavailable("subscriptions", "cards_unavailable"))?
+        .iter()
+        .map(card_ref)
+        .collect::<Vec<_>>()
+        .join(",");
+    let (plan, currency, user_id) = (plan.clone(), state.catalog.currency, user.id);
+    let started = state
         .db
         .write(move |conn| {
             let start = OnSession {
@@ -244,158 +219,95 @@ async fn start_on_session_payment(
                 None => billing::subscribe(conn, &start).map(Started::Order),
             })
         })
-        .await;
-    match placed {
-        Ok(Ok(Started::Order(public_id))) => redirect(&format!("/orders/{public_id}/pay")),
-        Ok(Ok(Started::NothingDue)) => redirect("/account"),
-        Ok(Err(e)) => server_error(ctx, &e),
-        Err(e) => server_error(ctx, &e),
-    }
+        .await??;
+    Ok(match started {
+        Started::Order(public_id) => redirect(&format!("/orders/{public_id}/pay")),
+        Started::NothingDue => redirect("/account"),
+    })
 }
 
-/// `POST /account/subscriptions/{id}/pay`: pay a past-due period on-session with a new card.
+/// `POST /account/subscriptions/{id}/pay`: pay an unpaid period on-session with a new card.
 pub async fn pay_now(
     req: HttpRequest,
-    session: Session,
+    SignedIn(user): SignedIn,
     state: web::Data<AppState>,
     path: web::Path<SubscriptionPath>,
     _form: PostForm,
-) -> HttpResponse {
-    let ctx = Ctx::load(&req, &session).await;
-    let Some(user) = ctx.user.clone() else {
-        return redirect("/login");
+) -> Result<HttpResponse, PageError> {
+    let Some(sub) = own_subscription(&state, user.id, path.id)
+        .await?
+        .filter(|s| period_payable_now(s, unix_now()))
+    else {
+        return Ok(redirect("/account"));
     };
-    let sub = match own_subscription(&state, user.id, path.id).await {
-        Ok(Some(sub)) if period_payable_now(&sub, unix_now()) => sub,
-        Ok(_) => return redirect("/account"),
-        Err(e) => return server_error(&ctx, &e),
-    };
-    let Some(plan) = state.catalog.plan(&sub.plan_slug).cloned() else {
-        return message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found");
-    };
+    let plan = state
+        .catalog
+        .plan(&sub.plan_slug)
+        .cloned()
+        .ok_or(PageError::NotFound)?;
+    // The billing details of the subscription's last on-session order.
     let first_order = sub.first_order_id;
-    let order = match state
+    let order = state
         .db
-        .run(move |conn| {
-            Ok(match first_order {
-                Some(id) => crate::db::models::Order::find(conn, id)?,
-                None => None,
-            })
+        .run(move |conn| match first_order {
+            Some(id) => crate::db::models::Order::find(conn, id),
+            None => Ok(None),
         })
-        .await
-    {
-        Ok(order) => order,
-        Err(e) => return server_error(&ctx, &e),
-    };
+        .await?;
     let Some(billing) = order
         .and_then(|o| BillingDetails::parse(&o.full_name, &o.email, &o.phone, &o.address).ok())
     else {
-        return redirect(&format!("/subscribe/{}", plan.slug));
+        return Ok(redirect(&format!("/subscribe/{}", plan.slug)));
     };
-    start_on_session_payment(&ctx, &req, &state, user.id, &plan, billing, Some(sub.id)).await
+    start_on_session_payment(&req, &state, &user, &plan, billing, Some(sub.id)).await
 }
 
 /// `POST /account/subscriptions/{id}/cancel`: ends it at the end of the paid period.
 pub async fn cancel(
-    req: HttpRequest,
-    session: Session,
+    SignedIn(user): SignedIn,
     state: web::Data<AppState>,
     path: web::Path<SubscriptionPath>,
     _form: PostForm,
-) -> HttpResponse {
-    let ctx = Ctx::load(&req, &session).await;
-    let Some(user) = ctx.user.clone() else {
-        return redirect("/login");
-    };
+) -> Result<HttpResponse, PageError> {
     let (id, uid) = (path.id, user.id);
-    match state
+    state
         .db
         .write(move |conn| Subscription::set_cancel_at_period_end(conn, id, uid, unix_now()))
-        .await
-    {
-        Ok(_) => redirect("/account"),
-        Err(e) => server_error(&ctx, &e),
-    }
+        .await?;
+    Ok(redirect("/account"))
 }
 
 /// `POST /account/subscriptions/{id}/card`: renewals go to another of the shopper's saved cards.
 pub async fn change_card(
-    req: HttpRequest,
-    session: Session,
+    SignedIn(user): SignedIn,
     state: web::Data<AppState>,
     path: web::Path<SubscriptionPath>,
     form: PostForm,
-) -> HttpResponse {
-    let ctx = Ctx::load(&req, &session).await;
-    let user = match super::cards::require_user(&ctx, &state).await {
-        Ok(user) => user,
-        Err(response) => return response,
-    };
+) -> Result<HttpResponse, PageError> {
     // Only a subscription whose first period is paid has renewals to put on a card.
-    match own_subscription(&state, user.id, path.id).await {
-        Ok(Some(sub)) if sub.status.takes_a_card() => {}
-        Ok(_) => return redirect("/account"),
-        Err(e) => return server_error(&ctx, &e),
+    let sub = own_subscription(&state, user.id, path.id).await?;
+    if !sub.is_some_and(|s| s.status.takes_a_card()) {
+        return Ok(redirect("/account"));
     }
-    let cards = match cards_of(&state, &user).await {
-        Ok(cards) => cards,
-        Err(_) => {
-            return message(
-                &ctx,
-                StatusCode::SERVICE_UNAVAILABLE,
-                "subscriptions",
-                "cards_unavailable",
-            );
-        }
-    };
+    let cards = cards_of(&state, &user)
+        .await
+        .map_err(|_| PageError::unavailable("subscriptions", "cards_unavailable"))?;
     let Some(card) = find(&cards, form.get("card")).cloned() else {
-        return message(
-            &ctx,
-            StatusCode::FORBIDDEN,
-            "subscriptions",
-            "not_your_card",
-        );
+        let status = StatusCode::FORBIDDEN;
+        return Err(PageError::refused(status, "subscriptions", "not_your_card"));
     };
     if card.require_cvv {
-        return message(
-            &ctx,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "subscriptions",
-            "reason_card_needs_cvv",
-        );
+        let (status, text) = (StatusCode::UNPROCESSABLE_ENTITY, "reason_card_needs_cvv");
+        return Err(PageError::refused(status, "subscriptions", text));
     }
     let sealed = state.sealer.seal(card.ctoken.expose());
     let expiry = format!("{}/{}", card.month, card.year);
     let id = path.id;
-    match state
+    state
         .db
         .write(move |conn| {
             Subscription::set_card(conn, id, &sealed, &card.last_4, &expiry, unix_now())
         })
-        .await
-    {
-        Ok(_) => redirect("/account"),
-        Err(e) => server_error(&ctx, &e),
-    }
-}
-
-/// The reference of the card that pays for each live subscription of the shopper.
-pub async fn cards_backing_subscriptions(
-    state: &AppState,
-    user_id: i64,
-) -> Result<Vec<String>, crate::db::DbError> {
-    let subs = state
-        .db
-        .run(move |conn| Subscription::list_for_user(conn, user_id))
         .await?;
-    Ok(subs
-        .iter()
-        .filter(|s| s.status.is_live())
-        .filter_map(|s| {
-            s.ctoken_sealed
-                .as_deref()
-                .and_then(|c| state.sealer.open(c))
-        })
-        .map(|c| crate::paytr::Token::new(c).hint())
-        .collect())
+    Ok(redirect("/account"))
 }
