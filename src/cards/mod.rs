@@ -150,6 +150,22 @@ pub fn views(cards: &[StoredCard], today: (u32, u32)) -> Vec<CardView> {
         .collect()
 }
 
+/// Whether the card `reference` pays for one of the shopper's live subscriptions: such a card
+/// is not deleted from under it (the shopper changes the subscription's card or cancels first).
+pub fn backs_a_subscription(
+    conn: &mut crate::db::DbConnection,
+    sealer: &crate::seal::Sealer,
+    user_id: i64,
+    reference: &str,
+) -> Result<bool, crate::db::DbError> {
+    let subs = crate::db::subscriptions::Subscription::list_for_user(conn, user_id)?;
+    Ok(subs
+        .iter()
+        .filter(|s| s.status.is_live())
+        .filter_map(|s| s.ctoken_sealed.as_deref().and_then(|c| sealer.open(c)))
+        .any(|ctoken| Token::new(ctoken).hint() == reference))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,20 +217,4 @@ mod tests {
         assert!(find(&cards, "").is_none());
         assert!(find(&cards, &Token::new("CT-B").hint()).is_none());
     }
-}
-
-/// Whether the card `reference` pays for one of the shopper's live subscriptions: such a card
-/// is not deleted from under it (the shopper changes the subscription's card or cancels first).
-pub fn backs_a_subscription(
-    conn: &mut crate::db::DbConnection,
-    sealer: &crate::seal::Sealer,
-    user_id: i64,
-    reference: &str,
-) -> Result<bool, crate::db::DbError> {
-    let subs = crate::db::subscriptions::Subscription::list_for_user(conn, user_id)?;
-    Ok(subs
-        .iter()
-        .filter(|s| s.status.is_live())
-        .filter_map(|s| s.ctoken_sealed.as_deref().and_then(|c| sealer.open(c)))
-        .any(|ctoken| Token::new(ctoken).hint() == reference))
 }
