@@ -5,6 +5,7 @@
 
 use crate::db::schema::outbox;
 use crate::db::{Db, DbConnection, DbError, unix_now};
+use crate::domain::Lang;
 use diesel::prelude::*;
 use std::time::Duration;
 
@@ -19,6 +20,42 @@ pub struct Mail {
     pub created_at: i64,
     pub sent_at: Option<i64>,
     pub attempts: i32,
+}
+
+/// The e-mail with the link that confirms a sign-up.
+pub fn confirmation(lang: Lang, link: &str) -> (&'static str, String) {
+    match lang {
+        Lang::Tr => (
+            "Üyeliğinizi onaylayın",
+            format!(
+                "Merhaba,\n\nÜyeliğinizi tamamlamak için bu bağlantıyı açın (24 saat geçerlidir):\n{link}\n\nBu isteği siz yapmadıysanız bu e-postayı yok sayın.\n"
+            ),
+        ),
+        Lang::En => (
+            "Confirm your account",
+            format!(
+                "Hello,\n\nOpen this link to finish signing up (it works for 24 hours):\n{link}\n\nIf you did not ask for this, ignore this e-mail.\n"
+            ),
+        ),
+    }
+}
+
+/// The e-mail to an address that has an account already.
+pub fn already_registered(lang: Lang, login: &str) -> (&'static str, String) {
+    match lang {
+        Lang::Tr => (
+            "Bu adresle zaten bir hesabınız var",
+            format!(
+                "Merhaba,\n\nBu e-posta adresiyle yeniden üye olunmak istendi, ancak bu adresle zaten bir hesabınız var. Siz iseniz giriş yapın: {login}\n\nSiz değilseniz bu e-postayı yok sayabilirsiniz: hesabınızda hiçbir şey değişmedi.\n"
+            ),
+        ),
+        Lang::En => (
+            "You already have an account",
+            format!(
+                "Hello,\n\nSomeone tried to sign up with this e-mail address, which already has an account. If it was you, log in: {login}\n\nIf it wasn't, you can ignore this e-mail: nothing about your account changed.\n"
+            ),
+        ),
+    }
 }
 
 /// Queues an e-mail (in the caller's transaction).

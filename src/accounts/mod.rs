@@ -140,6 +140,29 @@ pub fn register(
     Ok(SignUp::Confirm { token })
 }
 
+/// Signs up and tells the address's owner by e-mail (queued in the same transaction): the
+/// confirmation link, or that the address has an account already.
+pub fn sign_up(
+    conn: &mut DbConnection,
+    reg: &Registration,
+    password_hash: &str,
+    lang: crate::domain::Lang,
+    base_url: &str,
+) -> Result<(), DbError> {
+    use diesel::Connection;
+    conn.transaction(|conn| {
+        let (subject, body) = match register(conn, reg, password_hash)? {
+            SignUp::Confirm { token } => {
+                crate::mail::confirmation(lang, &format!("{base_url}/register/confirm/{token}"))
+            }
+            SignUp::AlreadyRegistered => {
+                crate::mail::already_registered(lang, &format!("{base_url}/login"))
+            }
+        };
+        crate::mail::enqueue(conn, reg.email.as_str(), subject, &body)
+    })
+}
+
 /// Uses a confirmation link once: the account is confirmed and returned (to sign in).
 pub fn confirm_email(conn: &mut DbConnection, token: &str) -> Result<Option<User>, DbError> {
     let now = unix_now();

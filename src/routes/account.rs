@@ -1,15 +1,12 @@
 //! Registration, log in, log out and the account page.
 
-use super::ctx::keys;
-use super::ctx::{Ctx, PostForm, client_ip, ip_bucket};
-use super::i18n::field_error;
+use super::ctx::{Ctx, PostForm, SignedIn, client_ip, ip_bucket, keys};
+use super::errors::PageError;
 use super::pages::{Layout, message, redirect, render, server_error};
-use crate::accounts::{self, Registration, SignUp, dummy_hash, verify_password};
+use crate::accounts::{self, Registration, dummy_hash, verify_password};
 use crate::app_state::AppState;
 use crate::db::models::{Order, User};
 use crate::db::subscriptions::{ChargeAttempt, Subscription};
-use crate::domain::Lang;
-use crate::domain::Money;
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -61,16 +58,11 @@ fn limited(
 
 pub async fn register(
     req: HttpRequest,
-    session: Session,
+    ctx: Ctx,
     state: web::Data<AppState>,
     form: PostForm,
-) -> HttpResponse {
-    let ctx = Ctx::load(&req, &session).await;
-    let (email, name, password) = (
-        form.get("email"),
-        form.get("full_name"),
-        form.get("password"),
-    );
+) -> Result<HttpResponse, PageError> {
+    let (email, name) = (form.get("email"), form.get("full_name"));
     let rerender = |errors: Errors, notice: Option<&'static str>, status| {
         let page = RegisterPage {
             layout: Layout::new(&ctx, "register"),
@@ -82,58 +74,32 @@ pub async fn register(
         render(status, &page)
     };
     if limited(&state, &state.register_limiter, &req, email) {
-        return rerender(
-            Errors::new(),
-            Some("too_many"),
-            StatusCode::TOO_MANY_REQUESTS,
-        );
+        let status = StatusCode::TOO_MANY_REQUESTS;
+        return Ok(rerender(Errors::new(), Some("too_many"), status));
     }
-    let registration = match Registration::parse(email, name, password) {
+    let registration = match Registration::parse(email, name, form.get("password")) {
         Ok(r) => r,
         Err(errors) => {
-            let errors = errors
-                .iter()
-                .map(|e| (e.field, field_error(ctx.lang, e.field)))
-                .collect();
-            return rerender(errors, Some("fix_errors"), StatusCode::UNPROCESSABLE_ENTITY);
+            let errors = super::i18n::field_errors(ctx.lang, &errors);
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return Ok(rerender(errors, Some("fix_errors"), status));
         }
     };
-    let hash = match web::block({
-        let password = registration.password.clone();
-        move || accounts::hash_password(&password)
-    })
-    .await
-    {
-        Ok(hash) => hash,
-        Err(e) => return server_error(&ctx, &e),
-    };
+    let password = registration.password.clone();
+    let hash = web::block(move || accounts::hash_password(&password))
+        .await
+        .map_err(PageError::internal)?;
     // The same page whether or not the address has an account; its owner is told by e-mail.
     let (lang, base) = (ctx.lang, state.public_url.clone());
-    let sent = state
+    state
         .db
-        .write(move |conn| {
-            let to = registration.email.as_str().to_owned();
-            let (subject, body) = match accounts::register(conn, &registration, &hash)? {
-                SignUp::Confirm { token } => {
-                    confirmation_mail(lang, &format!("{base}/register/confirm/{token}"))
-                }
-                SignUp::AlreadyRegistered => {
-                    already_registered_mail(lang, &format!("{base}/login"))
-                }
-            };
-            crate::mail::enqueue(conn, &to, subject, &body)
-        })
-        .await;
-    match sent {
-        Ok(()) => render(
-            StatusCode::OK,
-            &CheckEmailPage {
-                layout: Layout::new(&ctx, "check_email"),
-                email: email.trim().to_lowercase(),
-            },
-        ),
-        Err(e) => server_error(&ctx, &e),
-    }
+        .write(move |conn| accounts::sign_up(conn, &registration, &hash, lang, &base))
+        .await?;
+    let page = CheckEmailPage {
+        layout: Layout::new(&ctx, "check_email"),
+        email: email.trim().to_lowercase(),
+    };
+    Ok(render(StatusCode::OK, &page))
 }
 
 #[derive(Template)]
@@ -141,40 +107,6 @@ pub async fn register(
 struct CheckEmailPage {
     layout: Layout,
     email: String,
-}
-
-fn confirmation_mail(lang: Lang, link: &str) -> (&'static str, String) {
-    match lang {
-        Lang::Tr => (
-            "Üyeliğinizi onaylayın",
-            format!(
-                "Merhaba,\n\nÜyeliğinizi tamamlamak için bu bağlantıyı açın (24 saat geçerlidir):\n{link}\n\nBu isteği siz yapmadıysanız bu e-postayı yok sayın.\n"
-            ),
-        ),
-        Lang::En => (
-            "Confirm your account",
-            format!(
-                "Hello,\n\nOpen this link to finish signing up (it works for 24 hours):\n{link}\n\nIf you did not ask for this, ignore this e-mail.\n"
-            ),
-        ),
-    }
-}
-
-fn already_registered_mail(lang: Lang, login: &str) -> (&'static str, String) {
-    match lang {
-        Lang::Tr => (
-            "Bu adresle zaten bir hesabınız var",
-            format!(
-                "Merhaba,\n\nBu e-posta adresiyle yeniden üye olunmak istendi, ancak bu adresle zaten bir hesabınız var. Siz iseniz giriş yapın: {login}\n\nSiz değilseniz bu e-postayı yok sayabilirsiniz: hesabınızda hiçbir şey değişmedi.\n"
-            ),
-        ),
-        Lang::En => (
-            "You already have an account",
-            format!(
-                "Hello,\n\nSomeone tried to sign up with this e-mail address, which already has an account. If it was you, log in: {login}\n\nIf it wasn't, you can ignore this e-mail: nothing about your account changed.\n"
-            ),
-        ),
-    }
 }
 
 /// `GET /register/confirm/{token}`: the link from the e-mail confirms the account, once, and
@@ -273,21 +205,19 @@ pub async fn login_form(req: HttpRequest, session: Session) -> HttpResponse {
 
 pub async fn login(
     req: HttpRequest,
+    ctx: Ctx,
     session: Session,
     state: web::Data<AppState>,
     form: PostForm,
-) -> HttpResponse {
-    let ctx = Ctx::load(&req, &session).await;
+) -> Result<HttpResponse, PageError> {
     let email = form.get("email").trim().to_lowercase();
     let refuse = |notice, status| {
-        render(
-            status,
-            &LoginPage {
-                layout: Layout::new(&ctx, "login"),
-                email: email.clone(),
-                notice: Some(notice),
-            },
-        )
+        let page = LoginPage {
+            layout: Layout::new(&ctx, "login"),
+            email: email.clone(),
+            notice: Some(notice),
+        };
+        Ok(render(status, &page))
     };
     // Per address, all tries (password spraying); per account and address, failures with
     // backoff: someone failing elsewhere never locks the owner out.
@@ -297,36 +227,41 @@ pub async fn login(
     {
         return refuse("too_many", StatusCode::TOO_MANY_REQUESTS);
     }
-    let user = match state
-        .db
-        .run({
-            let email = email.clone();
-            move |conn| User::find_by_email(conn, &email)
-        })
-        .await
-    {
-        Ok(user) => user,
-        Err(e) => return server_error(&ctx, &e),
-    };
-    let password = form.get("password").to_owned();
-    let hash = user
-        .as_ref()
-        .map_or_else(|| dummy_hash().to_owned(), |u| u.password_hash.clone());
-    let matches = web::block(move || verify_password(&password, &hash))
-        .await
-        .unwrap_or(false);
-    match user {
-        // An account never confirmed can't log in (else signing up someone else's address and
-        // logging in would tell whether it was taken).
-        Some(user) if matches && user.email_verified_at.is_some() => {
+    match check_password(&state, &email, form.get("password")).await? {
+        Some(user) => {
             state.login_throttle.succeeded(&throttle_key);
-            sign_in(&session, &user)
+            Ok(sign_in(&session, &user))
         }
-        _ => {
+        None => {
             state.login_throttle.failed(&throttle_key);
             refuse("login_failed", StatusCode::UNAUTHORIZED)
         }
     }
+}
+
+/// The confirmed account whose password this is; the same work (and time) for an unknown
+/// address. An account never confirmed can't log in (else signing up someone else's address
+/// and logging in would tell whether it was taken).
+async fn check_password(
+    state: &AppState,
+    email: &str,
+    password: &str,
+) -> Result<Option<User>, PageError> {
+    let user = state
+        .db
+        .run({
+            let email = email.to_owned();
+            move |conn| User::find_by_email(conn, &email)
+        })
+        .await?;
+    let hash = user
+        .as_ref()
+        .map_or_else(|| dummy_hash().to_owned(), |u| u.password_hash.clone());
+    let password = password.to_owned();
+    let matches = web::block(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false);
+    Ok(user.filter(|u| matches && u.email_verified_at.is_some()))
 }
 
 pub async fn logout(session: Session, _form: PostForm) -> HttpResponse {
@@ -341,6 +276,16 @@ pub struct OrderRow {
     pub status: &'static str,
 }
 
+impl OrderRow {
+    fn of(order: &Order) -> Self {
+        Self {
+            public_id: order.public_id.clone(),
+            total: format!("{} {}", super::checkout::order_total(order), order.currency),
+            status: order.status.page_key(),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "account.html")]
 struct AccountPage {
@@ -352,64 +297,48 @@ struct AccountPage {
     card_choices: Vec<crate::cards::CardView>,
 }
 
-pub async fn account_page(
-    req: HttpRequest,
-    session: Session,
-    state: web::Data<AppState>,
-) -> HttpResponse {
-    let ctx = Ctx::load(&req, &session).await;
-    let Some(session_user) = ctx.user.clone() else {
-        return redirect("/login");
-    };
-    let uid = session_user.id;
-    let rows = state
+/// The shopper's orders, and subscriptions with their renewal charges.
+type AccountRows = (Vec<Order>, Vec<(Subscription, Vec<ChargeAttempt>)>);
+
+async fn account_rows(state: &AppState, uid: i64) -> Result<AccountRows, crate::db::DbError> {
+    state
         .db
         .run(move |conn| {
             let orders = Order::list_for_user(conn, uid)?;
-            let subs = Subscription::list_for_user(conn, uid)?;
-            let subs = subs
+            let subs = Subscription::list_for_user(conn, uid)?
                 .into_iter()
                 .map(|s| ChargeAttempt::for_subscription(conn, s.id).map(|a| (s, a)))
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok((orders, subs, crate::accounts::find_user(conn, uid)?))
+            Ok((orders, subs))
         })
-        .await;
-    let (orders, subs, user) = match rows {
-        Ok(rows) => rows,
-        Err(e) => return server_error(&ctx, &e),
-    };
-    let live = subs.iter().any(|(s, _)| s.status.is_live());
-    let card_choices = match user.as_ref() {
-        Some(user) if live => super::cards::card_views(&state, user)
-            .await
-            .0
+        .await
+}
+
+pub async fn account_page(
+    ctx: Ctx,
+    SignedIn(user): SignedIn,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    let (orders, subs) = account_rows(&state, user.id).await?;
+    // Cards a subscription may switch to (not those that need their CVV, nor expired ones).
+    let card_choices = if subs.iter().any(|(s, _)| s.status.is_live()) {
+        let (cards, _) = super::cards::card_views(&state, &user).await;
+        cards
             .into_iter()
             .filter(|c| !c.require_cvv && !c.expired)
-            .collect(),
-        _ => Vec::new(),
+            .collect()
+    } else {
+        Vec::new()
     };
-    let orders = orders
-        .into_iter()
-        .map(|o| OrderRow {
-            total: format!(
-                "{} {}",
-                Money::from_kurus(o.total_kurus).unwrap_or_default(),
-                o.currency
-            ),
-            status: o.status.page_key(),
-            public_id: o.public_id,
-        })
-        .collect();
-    let subscriptions = subs
-        .iter()
-        .map(|(s, a)| super::subscriptions::view(&state, ctx.lang, s, a))
-        .collect();
     let page = AccountPage {
         layout: Layout::new(&ctx, "account"),
-        email: session_user.email,
-        orders,
-        subscriptions,
+        email: user.email,
+        orders: orders.iter().map(OrderRow::of).collect(),
+        subscriptions: subs
+            .iter()
+            .map(|(s, a)| super::subscriptions::view(&state, ctx.lang, s, a))
+            .collect(),
         card_choices,
     };
-    render(StatusCode::OK, &page)
+    Ok(render(StatusCode::OK, &page))
 }
