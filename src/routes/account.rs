@@ -2,6 +2,7 @@
 
 use super::ctx::{Ctx, PostForm, SignedIn, client_ip, ip_bucket, keys};
 use super::errors::PageError;
+use super::i18n::field_errors;
 use super::pages::{Layout, message, redirect, render, server_error};
 use crate::accounts::{self, Registration, dummy_hash, verify_password};
 use crate::app_state::AppState;
@@ -25,16 +26,29 @@ struct RegisterPage {
     notice: Option<&'static str>,
 }
 
-pub async fn register_form(req: HttpRequest, session: Session) -> HttpResponse {
-    let ctx = Ctx::load(&req, &session).await;
-    let page = RegisterPage {
-        layout: Layout::new(&ctx, "register"),
-        email: String::new(),
-        full_name: String::new(),
-        errors: Errors::new(),
-        notice: None,
-    };
-    render(StatusCode::OK, &page)
+impl RegisterPage {
+    fn new(
+        ctx: &Ctx,
+        email: &str,
+        full_name: &str,
+        errors: Errors,
+        notice: Option<&'static str>,
+    ) -> Self {
+        Self {
+            layout: Layout::new(ctx, "register"),
+            email: email.to_owned(),
+            full_name: full_name.to_owned(),
+            errors,
+            notice,
+        }
+    }
+}
+
+pub async fn register_form(ctx: Ctx) -> HttpResponse {
+    render(
+        StatusCode::OK,
+        &RegisterPage::new(&ctx, "", "", Errors::new(), None),
+    )
 }
 
 /// The limiter's bucket for the client's address (IPv6 by /64).
@@ -56,34 +70,40 @@ fn limited(
     ])
 }
 
+/// The registration a form asks for, or the form again saying why not.
+fn parse_registration(
+    ctx: &Ctx,
+    state: &AppState,
+    req: &HttpRequest,
+    form: &PostForm,
+) -> Result<Registration, Box<HttpResponse>> {
+    let (email, name) = (form.get("email"), form.get("full_name"));
+    let rerender = |errors: Errors, notice: Option<&'static str>, status| {
+        render(status, &RegisterPage::new(ctx, email, name, errors, notice))
+    };
+    if limited(state, &state.register_limiter, req, email) {
+        let status = StatusCode::TOO_MANY_REQUESTS;
+        return Err(Box::new(rerender(Errors::new(), Some("too_many"), status)));
+    }
+    Registration::parse(email, name, form.get("password")).map_err(|errors| {
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        Box::new(rerender(
+            field_errors(ctx.lang, &errors),
+            Some("fix_errors"),
+            status,
+        ))
+    })
+}
+
 pub async fn register(
     req: HttpRequest,
     ctx: Ctx,
     state: web::Data<AppState>,
     form: PostForm,
 ) -> Result<HttpResponse, PageError> {
-    let (email, name) = (form.get("email"), form.get("full_name"));
-    let rerender = |errors: Errors, notice: Option<&'static str>, status| {
-        let page = RegisterPage {
-            layout: Layout::new(&ctx, "register"),
-            email: email.to_owned(),
-            full_name: name.to_owned(),
-            errors,
-            notice,
-        };
-        render(status, &page)
-    };
-    if limited(&state, &state.register_limiter, &req, email) {
-        let status = StatusCode::TOO_MANY_REQUESTS;
-        return Ok(rerender(Errors::new(), Some("too_many"), status));
-    }
-    let registration = match Registration::parse(email, name, form.get("password")) {
-        Ok(r) => r,
-        Err(errors) => {
-            let errors = super::i18n::field_errors(ctx.lang, &errors);
-            let status = StatusCode::UNPROCESSABLE_ENTITY;
-            return Ok(rerender(errors, Some("fix_errors"), status));
-        }
+    let registration = match parse_registration(&ctx, &state, &req, &form) {
+        Ok(registration) => registration,
+        Err(page) => return Ok(*page),
     };
     let password = registration.password.clone();
     let hash = web::block(move || accounts::hash_password(&password))
@@ -97,7 +117,7 @@ pub async fn register(
         .await?;
     let page = CheckEmailPage {
         layout: Layout::new(&ctx, "check_email"),
-        email: email.trim().to_lowercase(),
+        email: form.get("email").trim().to_lowercase(),
     };
     Ok(render(StatusCode::OK, &page))
 }

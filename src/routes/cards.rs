@@ -108,11 +108,8 @@ pub async fn pay_with_saved(
             user = user.id,
             "a card outside the shopper's list was refused"
         );
-        return Err(PageError::refused(
-            StatusCode::FORBIDDEN,
-            "saved_cards",
-            "not_your_card",
-        ));
+        let status = StatusCode::FORBIDDEN;
+        return Err(PageError::refused(status, "saved_cards", "not_your_card"));
     };
     let source = CardSource::SavedCard {
         utoken,
@@ -126,11 +123,7 @@ pub async fn pay_with_saved(
         action: state.paytr.url(PAYMENT_PATH),
         hidden: fields.iter().map(|(n, v)| (n, v.to_owned())).collect(),
         card: views(std::slice::from_ref(card), year_month(unix_now())).remove(0),
-        total: format!(
-            "{} {}",
-            super::checkout::order_total(&order),
-            order.currency
-        ),
+        total: super::checkout::total_text(&order),
     };
     Ok(render(StatusCode::OK, &page))
 }

@@ -152,12 +152,18 @@ pub async fn submit_checkout(
         .write(move |conn| Ok(place_order(conn, user_id, &billing, &lines, currency, ip)))
         .await??;
     tracing::info!(order = %order.public_id, merchant_oid = %attempt.merchant_oid, "order placed");
-    let _ = session.insert(keys::BILLING, &values);
+    Ok(after_order_placed(&session, &values, &order))
+}
+
+/// The session after an order is placed: billing values kept, a guest's order remembered as
+/// theirs, the cart emptied; the answer is the payment page.
+fn after_order_placed(session: &Session, values: &BillingValues, order: &Order) -> HttpResponse {
+    let _ = session.insert(keys::BILLING, values);
     if order.user_id.is_none() {
-        remember_guest_order(&session, &order.public_id);
+        remember_guest_order(session, &order.public_id);
     }
     session.remove(keys::CART);
-    Ok(redirect(&format!("/orders/{}/pay", order.public_id)))
+    redirect(&format!("/orders/{}/pay", order.public_id))
 }
 
 /// The order, its latest attempt, the owner's row, and whether it starts a subscription.
@@ -273,10 +279,8 @@ pub async fn pay_page(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let viewer = Viewer::of(&ctx, &session);
-    let Some((order, Some(attempt), owner, subscription)) =
-        load_order(&state, id.into_inner(), viewer).await?
-    else {
+    let found = load_order(&state, id.into_inner(), Viewer::of(&ctx, &session)).await?;
+    let Some((order, Some(attempt), owner, subscription)) = found else {
         return Err(PageError::NotFound);
     };
     if order.status == OrderStatus::Paid || attempt.status != AttemptStatus::Pending {
@@ -286,28 +290,23 @@ pub async fn pay_page(
     // Only the order's own signed-in shopper may save a card; their utoken groups the cards.
     let owner = owner.as_ref();
     let utoken = owner.and_then(|u| super::cards::utoken_of(&state, u));
+    // Saved cards are offered for a plain order of a shopper who has some.
     let (saved, cards_unavailable) = match owner {
         Some(user) if utoken.is_some() && !subscription => {
             super::cards::card_views(&state, user).await
         }
-        _ => (Vec::new(), false),
+        _ => Default::default(),
     };
-    let card = CardSource::NewCard {
-        store_card: owner.is_some(),
-        utoken,
-    };
+    let store_card = owner.is_some();
+    let card = CardSource::NewCard { store_card, utoken };
     let form = request.form(state.paytr.credentials(), &card)?;
     let page = PayPage {
         layout: Layout::new(&ctx, "payment"),
-        total: format!("{} {}", order_total(&order), order.currency),
+        total: total_text(&order),
         order_id: order.public_id,
         action: state.paytr.url(PAYMENT_PATH),
-        hidden: form
-            .iter()
-            .filter(|(name, _)| *name != "store_card")
-            .map(|(n, v)| (n, v.to_owned()))
-            .collect(),
-        offer_save: owner.is_some(),
+        hidden: hidden_fields(&form),
+        offer_save: store_card,
         subscription,
         saved,
         cards_unavailable,
@@ -315,9 +314,22 @@ pub async fn pay_page(
     Ok(render(StatusCode::OK, &page))
 }
 
+/// The payment form's hidden fields: all but `store_card`, which is the shopper's checkbox.
+fn hidden_fields(form: &crate::paytr::FormFields) -> Vec<(&'static str, String)> {
+    form.iter()
+        .filter(|(name, _)| *name != "store_card")
+        .map(|(n, v)| (n, v.to_owned()))
+        .collect()
+}
+
 /// An order's total for a page.
 pub fn order_total(order: &Order) -> Money {
     Money::from_kurus(order.total_kurus).unwrap_or_default()
+}
+
+/// An order's total with its currency, for a page.
+pub fn total_text(order: &Order) -> String {
+    format!("{} {}", order_total(order), order.currency)
 }
 
 pub async fn retry(
@@ -385,29 +397,19 @@ async fn order_view(
     public_id: String,
     returning: Return,
 ) -> Result<HttpResponse, PageError> {
-    let viewer = Viewer::of(ctx, session);
-    let Some((order, attempt, _, _)) = load_order(state, public_id, viewer).await? else {
+    let found = load_order(state, public_id, Viewer::of(ctx, session)).await?;
+    let Some((order, attempt, _, _)) = found else {
         return Err(PageError::NotFound);
     };
     let pending = order.status == OrderStatus::Pending;
     let paid = order.status == OrderStatus::Paid;
-    // Our own words for PayTR's reason code: nothing from the browser is shown back.
-    let failed_attempt = attempt
-        .as_ref()
-        .filter(|a| a.status == AttemptStatus::Failed && !paid);
-    let fail_message = match (failed_attempt, &returning) {
-        (Some(a), _) => Some(failure_text(ctx.lang, a)),
-        (None, Return::Failed) if !paid => {
-            Some(super::i18n::t(ctx.lang, "payment_not_completed").to_owned())
-        }
-        _ => None,
-    };
+    let fail_message = fail_message(ctx.lang, attempt.as_ref(), &returning, paid);
     let page = OrderPage {
         layout: Layout::new(ctx, "order"),
         status: order.status.page_key(),
         paid,
         failed: order.status == OrderStatus::Failed,
-        total: format!("{} {}", order_total(&order), order.currency),
+        total: total_text(&order),
         lines: line_views(&order),
         order_id: order.public_id,
         // After PayTR's OK redirect the page waits for the notification: it never marks the
@@ -433,6 +435,27 @@ fn line_views(order: &Order) -> Vec<LineView> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// What the order page says went wrong, in our own words for PayTR's reason code: nothing
+/// from the browser is shown back.
+fn fail_message(
+    lang: crate::domain::Lang,
+    attempt: Option<&PaymentAttempt>,
+    returning: &Return,
+    paid: bool,
+) -> Option<String> {
+    if paid {
+        return None;
+    }
+    match (
+        attempt.filter(|a| a.status == AttemptStatus::Failed),
+        returning,
+    ) {
+        (Some(a), _) => Some(failure_text(lang, a)),
+        (None, Return::Failed) => Some(super::i18n::t(lang, "payment_not_completed").to_owned()),
+        _ => None,
+    }
 }
 
 /// Why an attempt failed, in our words for PayTR's reason code. For code 0 ("the bank's reason

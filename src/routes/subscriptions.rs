@@ -179,6 +179,15 @@ pub async fn subscribe(
     start_on_session_payment(&req, &state, &user, &plan, billing, None).await
 }
 
+/// References of the shopper's cards on file now, so the one a payment saves can be told
+/// apart.
+async fn known_cards(state: &AppState, user: &User) -> Result<String, PageError> {
+    let cards = cards_of(state, user)
+        .await
+        .map_err(|_| PageError::unavailable("subscriptions", "cards_unavailable"))?;
+    Ok(cards.iter().map(card_ref).collect::<Vec<_>>().join(","))
+}
+
 /// Starts the on-session payment of a subscription (its first period, or "pay now").
 async fn start_on_session_payment(
     req: &HttpRequest,
@@ -194,14 +203,7 @@ async fn start_on_session_payment(
         let status = StatusCode::TOO_MANY_REQUESTS;
         return Err(PageError::refused(status, "payment_failed", "too_many"));
     }
-    // The cards on file now, so the one this payment saves can be told apart.
-    let known = cards_of(state, user)
-        .await
-        .map_err(|_| PageError::unavailable("subscriptions", "cards_unavailable"))?
-        .iter()
-        .map(card_ref)
-        .collect::<Vec<_>>()
-        .join(",");
+    let known = known_cards(state, user).await?;
     let (plan, currency, user_id) = (plan.clone(), state.catalog.currency, user.id);
     let started = state
         .db
