@@ -5,13 +5,10 @@ use super::Sandbox;
 use super::cards;
 use super::knobs::Permissions;
 use super::payment::{Charge, ChargeCard, Form, field, flag, valid_cvv};
+use super::rules;
 use super::state::{CardRecord, Channel, year_month};
 use crate::unix_now;
-use paytr::types::{
-    AbsoluteUrl, Currency, Email, InstallmentCount, Lang, MerchantOid, Money, PaymentType,
-    UserAddress, UserIp, UserName, UserPhone, ValidationError,
-};
-use paytr::{Basket, verify_token};
+use paytr::verify_token;
 
 /// Why a payment request was refused before any charge.
 pub(super) struct Refusal {
@@ -62,10 +59,6 @@ const REQUIRED: [&str; 14] = [
     "user_basket",
 ];
 
-fn invalid(e: ValidationError) -> String {
-    format!("{} gecersiz: {}", e.field, e.message)
-}
-
 impl Sandbox {
     /// Every check PayTR makes before it charges anything, in PayTR's order.
     pub(super) fn check(&self, form: &Form) -> Result<Charge, Refusal> {
@@ -74,9 +67,7 @@ impl Sandbox {
         let mut refusal = Refusal {
             reason: String::new(),
             notify_oid: None,
-            fail_url: AbsoluteUrl::parse("merchant_fail_url", field(form, "merchant_fail_url"))
-                .ok()
-                .map(|u| u.as_str().to_owned()),
+            fail_url: rules::url("merchant_fail_url", field(form, "merchant_fail_url")).ok(),
             debug_on,
             channel,
         };
@@ -110,17 +101,17 @@ impl Sandbox {
                     .into(),
             );
         }
-        let oid = match MerchantOid::parse(field(form, "merchant_oid")) {
+        let oid = match rules::merchant_oid(field(form, "merchant_oid")) {
             Ok(oid) => oid,
-            Err(e) => return refuse(refusal, invalid(e)),
+            Err(reason) => return refuse(refusal, reason),
         };
-        if self.read(|s| s.oid_used(oid.as_str())) {
+        if self.read(|s| s.oid_used(&oid)) {
             return refuse(
                 refusal,
                 format!("merchant_oid daha once kullanilmis: {oid}"),
             );
         }
-        refusal.notify_oid = Some(oid.as_str().to_owned());
+        refusal.notify_oid = Some(oid.clone());
         match self.check_fields(form, oid, channel, permissions) {
             Ok(charge) => Ok(charge),
             Err(reason) => refuse(refusal, reason),
@@ -130,29 +121,24 @@ impl Sandbox {
     fn check_fields(
         &self,
         form: &Form,
-        oid: MerchantOid,
+        oid: String,
         channel: Channel,
         permissions: Permissions,
     ) -> Result<Charge, String> {
         let f = |name| field(form, name);
-        UserIp::parse(f("user_ip")).map_err(invalid)?;
-        Email::parse(f("email")).map_err(invalid)?;
-        UserName::parse(f("user_name")).map_err(invalid)?;
-        UserAddress::parse(f("user_address")).map_err(invalid)?;
-        UserPhone::parse(f("user_phone")).map_err(invalid)?;
-        Lang::parse(f("client_lang")).map_err(invalid)?;
-        let amount = Money::parse_decimal(f("payment_amount")).map_err(invalid)?;
-        if amount.kurus() == 0 {
-            return Err("payment_amount gecersiz: 0 olamaz".into());
-        }
-        let currency = Currency::parse(f("currency")).map_err(invalid)?;
-        let installments = InstallmentCount::parse(f("installment_count")).map_err(invalid)?;
-        let payment_type = PaymentType::parse(f("payment_type")).map_err(invalid)?;
-        Basket::parse(f("user_basket")).map_err(invalid)?;
-        let ok_url =
-            AbsoluteUrl::parse("merchant_ok_url", f("merchant_ok_url")).map_err(invalid)?;
-        let fail_url =
-            AbsoluteUrl::parse("merchant_fail_url", f("merchant_fail_url")).map_err(invalid)?;
+        rules::user_ip(f("user_ip"))?;
+        rules::email(f("email"))?;
+        rules::user_name(f("user_name"))?;
+        rules::user_address(f("user_address"))?;
+        rules::user_phone(f("user_phone"))?;
+        rules::client_lang(f("client_lang"))?;
+        let amount_kurus = rules::payment_amount(f("payment_amount"))?;
+        let currency = rules::currency(f("currency"))?;
+        let installments = rules::installment_count(f("installment_count"))?;
+        let payment_type = rules::payment_type(f("payment_type"))?;
+        rules::user_basket(f("user_basket"))?;
+        let ok_url = rules::url("merchant_ok_url", f("merchant_ok_url"))?;
+        let fail_url = rules::url("merchant_fail_url", f("merchant_fail_url"))?;
         for (name, value) in [("test_mode", f("test_mode")), ("non_3d", f("non_3d"))] {
             if !matches!(value, "" | "0" | "1") {
                 return Err(format!("{name} gecersiz: 0 veya 1 olmali"));
@@ -177,16 +163,16 @@ impl Sandbox {
         }
         let card = self.check_card(form, channel, permissions.store_card)?;
         Ok(Charge {
-            merchant_oid: oid.as_str().to_owned(),
-            amount_kurus: amount.kurus(),
-            currency: currency.code().to_owned(),
-            installment_count: installments.get(),
-            payment_type: payment_type.code().to_owned(),
+            merchant_oid: oid,
+            amount_kurus,
+            currency: currency.to_owned(),
+            installment_count: installments,
+            payment_type: payment_type.to_owned(),
             test_mode,
             non_3d,
             channel,
-            ok_url: ok_url.as_str().to_owned(),
-            fail_url: fail_url.as_str().to_owned(),
+            ok_url,
+            fail_url,
             simulate_failure: test_mode && non_3d && flag(form, "non3d_test_failed"),
             card,
         })

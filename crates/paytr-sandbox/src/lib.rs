@@ -14,6 +14,7 @@ pub mod knobs;
 mod notify;
 mod pages;
 mod payment;
+mod rules;
 pub mod state;
 
 use actix_web::dev::Server;

@@ -7,7 +7,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use paytr::Token;
-use paytr::types::Money;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -25,10 +24,7 @@ fn html(status: StatusCode, page: &impl Template) -> HttpResponse {
 }
 
 fn amount(kurus: i64, currency: &str) -> String {
-    let money = Money::from_kurus(kurus)
-        .map(|m| m.to_paytr_decimal())
-        .unwrap_or_default();
-    format!("{money} {currency}")
+    format!("{}.{:02} {currency}", kurus / 100, kurus % 100)
 }
 
 #[derive(Template)]

@@ -249,59 +249,58 @@ fn json_answer(value: serde_json::Value) -> HttpResponse {
         .body(value.to_string())
 }
 
+/// The notification for a charge, signed as PayTR signs it (built with the `paytr` crate's
+/// notification type: the wire format is PayTR's, shared by both sides).
 fn notification_fields(
     sandbox: &Sandbox,
     charge: &Charge,
     answer: &Result<(), (&'static str, String)>,
     utoken: Option<&str>,
 ) -> Vec<(String, String)> {
-    let mut fields = match answer {
-        Ok(()) => signed_fields(
-            sandbox,
+    let mut n = match answer {
+        Ok(()) => notification(
             &charge.merchant_oid,
             "success",
             &charge.amount_kurus.to_string(),
         ),
-        Err((code, msg)) => {
-            let mut f = signed_fields(sandbox, &charge.merchant_oid, "failed", "0");
-            f.push(("failed_reason_code".into(), (*code).to_owned()));
-            f.push(("failed_reason_msg".into(), msg.clone()));
-            f
-        }
+        Err((code, msg)) => failed(&charge.merchant_oid, code, msg),
     };
-    for (name, value) in [
-        (
-            "test_mode",
-            if charge.test_mode { "1" } else { "0" }.to_owned(),
-        ),
-        ("payment_type", charge.payment_type.clone()),
-        ("currency", charge.currency.clone()),
-        ("payment_amount", charge.amount_kurus.to_string()),
-        ("installment_count", charge.installment_count.to_string()),
-    ] {
-        fields.push((name.into(), value));
+    n.test_mode = Some(if charge.test_mode { "1" } else { "0" }.to_owned());
+    n.payment_type = Some(charge.payment_type.clone());
+    n.currency = Some(charge.currency.clone());
+    n.payment_amount = Some(charge.amount_kurus.to_string());
+    n.installment_count = Some(charge.installment_count.to_string());
+    n.utoken = utoken.map(paytr::Token::new);
+    signed(sandbox, n)
+}
+
+fn notification(oid: &str, status: &str, total: &str) -> paytr::Notification {
+    paytr::Notification {
+        merchant_oid: oid.to_owned(),
+        status: status.to_owned(),
+        total_amount: total.to_owned(),
+        ..Default::default()
     }
-    if let Some(utoken) = utoken {
-        fields.push(("utoken".into(), utoken.to_owned()));
+}
+
+fn failed(oid: &str, code: &str, msg: &str) -> paytr::Notification {
+    paytr::Notification {
+        failed_reason_code: Some(code.to_owned()),
+        failed_reason_msg: Some(msg.to_owned()),
+        ..notification(oid, "failed", "0")
     }
-    fields
+}
+
+fn signed(sandbox: &Sandbox, mut n: paytr::Notification) -> Vec<(String, String)> {
+    n.sign(sandbox.credentials());
+    n.to_pairs()
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
 }
 
 fn failed_fields(sandbox: &Sandbox, oid: &str, code: &str, msg: &str) -> Vec<(String, String)> {
-    let mut f = signed_fields(sandbox, oid, "failed", "0");
-    f.push(("failed_reason_code".into(), code.to_owned()));
-    f.push(("failed_reason_msg".into(), msg.to_owned()));
-    f
-}
-
-fn signed_fields(sandbox: &Sandbox, oid: &str, status: &str, total: &str) -> Vec<(String, String)> {
-    let hash = paytr::notification_hash(sandbox.credentials(), oid, status, total);
-    vec![
-        ("merchant_oid".into(), oid.to_owned()),
-        ("status".into(), status.to_owned()),
-        ("total_amount".into(), total.to_owned()),
-        ("hash".into(), hash),
-    ]
+    signed(sandbox, failed(oid, code, msg))
 }
 
 /// `POST /odeme`.
