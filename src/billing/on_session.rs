@@ -63,19 +63,25 @@ impl From<crate::db::DbError> for Attempt {
     }
 }
 
+/// The on-session order for one period of the plan, with its first payment attempt.
+fn plan_order(conn: &mut DbConnection, start: &OnSession<'_>) -> Result<Order, CheckoutError> {
+    let line = super::plan_line(start.plan);
+    let (order, _) = place_order(
+        conn,
+        Some(start.user_id),
+        start.billing,
+        &[line],
+        start.currency,
+        start.ip,
+    )?;
+    Ok(order)
+}
+
 /// Subscribes: a new subscription waiting for its first payment, and that payment's order.
 pub fn subscribe(conn: &mut DbConnection, start: &OnSession<'_>) -> Result<String, CheckoutError> {
     conn.transaction(|conn| {
         let now = unix_now();
-        let line = super::plan_line(start.plan);
-        let (order, _) = place_order(
-            conn,
-            Some(start.user_id),
-            start.billing,
-            &[line],
-            start.currency,
-            start.ip,
-        )?;
+        let order = plan_order(conn, start)?;
         NewSubscription {
             user_id: start.user_id,
             plan_slug: &start.plan.slug,
@@ -124,15 +130,7 @@ pub fn pay_now(
                 _ => {}
             }
         }
-        let line = super::plan_line(start.plan);
-        let (order, _) = place_order(
-            conn,
-            Some(start.user_id),
-            start.billing,
-            &[line],
-            start.currency,
-            start.ip,
-        )?;
+        let order = plan_order(conn, start)?;
         // Compare and swap on the previous order: of two requests at once, one wins.
         if !Subscription::set_on_session_order(
             conn,

@@ -80,25 +80,9 @@ impl OrderStatus {
     }
 }
 
-/// One attempt to pay an order (its own merchant_oid): `pending → paid | failed`, once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::AsExpression, diesel::FromSqlRow)]
-#[diesel(sql_type = Text)]
-pub enum AttemptStatus {
-    Pending,
-    Paid,
-    Failed,
-}
-
-impl StoredText for AttemptStatus {
-    const ALL: &'static [Self] = &[Self::Pending, Self::Paid, Self::Failed];
-    fn code(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Paid => "paid",
-            Self::Failed => "failed",
-        }
-    }
-}
+/// One attempt to pay an order (its own merchant_oid): `pending → paid | failed`, once. The
+/// same three states as an order's, so the same type.
+pub type AttemptStatus = OrderStatus;
 
 /// A subscription's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::AsExpression, diesel::FromSqlRow)]
@@ -266,7 +250,6 @@ impl ChargeStatus {
 
 stored_as_text!(
     OrderStatus,
-    AttemptStatus,
     SubscriptionStatus,
     SubscriptionReason,
     ChargeStatus
@@ -286,7 +269,6 @@ mod tests {
     #[test]
     fn every_state_reads_back_from_its_text() {
         round_trips::<OrderStatus>();
-        round_trips::<AttemptStatus>();
         round_trips::<SubscriptionStatus>();
         round_trips::<SubscriptionReason>();
         round_trips::<ChargeStatus>();
