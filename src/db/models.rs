@@ -200,14 +200,6 @@ impl NewNotification<'_> {
     }
 }
 
-/// Number of recorded notifications for `merchant_oid`.
-pub fn count_notifications(conn: &mut DbConnection, oid: &str) -> Result<i64, DbError> {
-    Ok(notifications::table
-        .filter(notifications::merchant_oid.eq(oid))
-        .count()
-        .get_result(conn)?)
-}
-
 impl Order {
     /// The shopper's orders, newest first.
     pub fn list_for_user(conn: &mut DbConnection, user_id: i64) -> Result<Vec<Order>, DbError> {
@@ -301,13 +293,4 @@ impl PaymentAttempt {
             .execute(conn)?;
         Ok(())
     }
-}
-
-/// The recorded outcomes of the notifications for `merchant_oid`, oldest first.
-pub fn notification_outcomes(conn: &mut DbConnection, oid: &str) -> Result<Vec<String>, DbError> {
-    Ok(notifications::table
-        .filter(notifications::merchant_oid.eq(oid))
-        .order(notifications::id.asc())
-        .select(notifications::outcome)
-        .load(conn)?)
 }

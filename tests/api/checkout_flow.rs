@@ -1,9 +1,10 @@
 //! The shopper's first journey over HTTP, against the embedded sandbox or a standalone one.
 
+use crate::helpers::notification_outcomes;
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 use crate::sandbox_harness::{VISA, start_sandbox};
 use crate::shopper::{Shopper, hidden_fields, order_id};
-use paytr_checkout::db::models::{Order, PaymentAttempt, User, notification_outcomes};
+use paytr_checkout::db::models::{Order, PaymentAttempt, User};
 use paytr_checkout::paytr::Token;
 
 async fn db_query<T: Send + 'static>(

@@ -206,3 +206,17 @@ where
     }
     panic!("timed out waiting for {what}");
 }
+
+/// The recorded outcomes of the notifications for `oid`, oldest first.
+pub fn notification_outcomes(
+    conn: &mut paytr_checkout::db::DbConnection,
+    oid: &str,
+) -> Result<Vec<String>, paytr_checkout::db::DbError> {
+    use diesel::prelude::*;
+    use paytr_checkout::db::schema::notifications;
+    Ok(notifications::table
+        .filter(notifications::merchant_oid.eq(oid))
+        .order(notifications::id.asc())
+        .select(notifications::outcome)
+        .load(conn)?)
+}

@@ -1,10 +1,11 @@
 //! `POST /paytr/notify`: verified, recorded, idempotent, `OK` only after the commit.
 
+use crate::helpers::notification_outcomes;
 use crate::helpers::{TestApp, eventually_async, spawn_app};
 use crate::shopper::{Shopper, hidden_fields};
 use diesel::RunQueryDsl;
 use paytr_checkout::db::Backend;
-use paytr_checkout::db::models::{PaymentAttempt, notification_outcomes};
+use paytr_checkout::db::models::PaymentAttempt;
 use paytr_checkout::paytr::Notification;
 use paytr_checkout::sandbox::knobs::Knobs;
 

@@ -3,9 +3,7 @@
 use crate::helpers::{TestDb, spawn_app_with};
 use diesel::RunQueryDsl;
 use diesel::sql_types::{BigInt, Text};
-use paytr_checkout::db::models::{
-    NewOrder, NewPaymentAttempt, NewUser, PaymentAttempt, User, count_notifications,
-};
+use paytr_checkout::db::models::{NewOrder, NewPaymentAttempt, NewUser, PaymentAttempt, User};
 use paytr_checkout::db::states::AttemptStatus;
 use paytr_checkout::db::{Backend, DbConnection, DbError};
 
@@ -127,7 +125,7 @@ async fn constraints_refuse_bad_rows() {
                 orphan,
                 bad_status,
                 missing,
-                count_notifications(conn, "ORD2")?,
+                crate::helpers::notification_outcomes(conn, "ORD2")?.len(),
             ))
         })
         .await
