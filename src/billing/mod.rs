@@ -27,8 +27,8 @@ use crate::db::states::{ChargeStatus, SubscriptionReason, SubscriptionStatus};
 use crate::db::subscriptions::{ChargeAttempt, NewChargeAttempt, Subscription};
 use crate::db::{Db, DbError};
 use crate::domain::{
-    AbsoluteUrl, Currency, Email, InstallmentCount, Lang, MerchantOid, Money, PaymentType,
-    UserAddress, UserIp, UserName, UserPhone, year_month,
+    AbsoluteUrl, Email, InstallmentCount, Lang, MerchantOid, PaymentType, UserAddress, UserIp,
+    UserName, UserPhone, year_month,
 };
 use crate::paytr::{
     Basket, BasketItem, ChargeAnswer, PaymentRequest, PaytrClient, PaytrError, Token,
@@ -215,7 +215,7 @@ impl Billing {
             .db
             .write({
                 let (oid, card) = (oid.clone(), card.clone());
-                let amount = sub.amount_kurus;
+                let amount = sub.amount.kurus();
                 move |conn| {
                     NewChargeAttempt {
                         subscription_id: sub.id,
@@ -452,13 +452,13 @@ fn build_request(
     test_mode: bool,
     oid: &str,
 ) -> Result<PaymentRequest, crate::domain::ValidationError> {
-    let amount = Money::from_kurus(sub.amount_kurus)?;
+    let amount = sub.amount;
     Ok(PaymentRequest {
         merchant_oid: MerchantOid::parse(oid)?,
         user_ip: UserIp::parse(&sub.user_ip)?,
         email: Email::parse(&order.email)?,
         amount,
-        currency: Currency::parse(&sub.currency)?,
+        currency: sub.currency,
         installment_count: InstallmentCount::SINGLE,
         payment_type: PaymentType::Card,
         test_mode,

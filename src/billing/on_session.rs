@@ -85,7 +85,7 @@ pub fn subscribe(conn: &mut DbConnection, start: &OnSession<'_>) -> Result<Strin
         NewSubscription {
             user_id: start.user_id,
             plan_slug: &start.plan.slug,
-            amount_kurus: order.total_kurus,
+            amount_kurus: order.total.kurus(),
             currency: start.currency.code(),
             interval_unit: start.plan.interval.code(),
             status: SubscriptionStatus::PendingPayment,

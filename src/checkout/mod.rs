@@ -169,8 +169,8 @@ fn new_attempt_row(
     NewPaymentAttempt {
         order_id: order.id,
         merchant_oid: &new_merchant_oid(),
-        amount_kurus: order.total_kurus,
-        currency: &order.currency,
+        amount_kurus: order.total.kurus(),
+        currency: order.currency.code(),
         user_ip: &user_ip.to_string(),
         store_card,
         created_at: now,
@@ -213,7 +213,7 @@ pub fn payment_request(
     attempt: &PaymentAttempt,
     ctx: &RequestContext<'_>,
 ) -> Result<PaymentRequest, ValidationError> {
-    let amount = Money::from_kurus(attempt.amount_kurus)?;
+    let amount = attempt.amount;
     let basket = Basket::parse(&order.basket_json)?;
     let url = |field, path: &str| {
         AbsoluteUrl::parse(
@@ -226,7 +226,7 @@ pub fn payment_request(
         user_ip: UserIp::parse(&attempt.user_ip)?,
         email: Email::parse(&order.email)?,
         amount,
-        currency: Currency::parse(&attempt.currency)?,
+        currency: attempt.currency,
         installment_count: InstallmentCount::SINGLE,
         payment_type: PaymentType::Card,
         test_mode: ctx.test_mode,

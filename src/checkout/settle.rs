@@ -42,13 +42,11 @@ pub fn settle_payment(
             let currency_ok = n
                 .currency
                 .as_deref()
-                .is_none_or(|c| Currency::parse(c).is_ok_and(|c| c.code() == attempt.currency));
+                .is_none_or(|c| Currency::parse(c).is_ok_and(|c| c == attempt.currency));
             if !currency_ok {
                 return Ok(PaymentSettled::CurrencyMismatch);
             }
-            if n.total_amount()
-                .is_none_or(|paid| paid.kurus() < attempt.amount_kurus)
-            {
+            if n.total_amount().is_none_or(|paid| paid < attempt.amount) {
                 return Ok(PaymentSettled::Underpaid);
             }
             if !PaymentAttempt::update_status_if_pending(

@@ -3,6 +3,7 @@
 use super::schema::{notifications, orders, payment_attempts, users};
 use super::states::{AttemptStatus, OrderStatus};
 use super::{DbConnection, DbError};
+use crate::domain::{Currency, Money};
 use diesel::prelude::*;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -61,8 +62,10 @@ pub struct Order {
     pub full_name: String,
     pub phone: String,
     pub address: String,
-    pub total_kurus: i64,
-    pub currency: String,
+    #[diesel(column_name = total_kurus, deserialize_as = i64)]
+    pub total: Money,
+    #[diesel(deserialize_as = String)]
+    pub currency: Currency,
     pub basket_json: String,
     pub status: OrderStatus,
     pub created_at: i64,
@@ -114,8 +117,10 @@ pub struct PaymentAttempt {
     pub id: i64,
     pub order_id: i64,
     pub merchant_oid: String,
-    pub amount_kurus: i64,
-    pub currency: String,
+    #[diesel(column_name = amount_kurus, deserialize_as = i64)]
+    pub amount: Money,
+    #[diesel(deserialize_as = String)]
+    pub currency: Currency,
     pub user_ip: String,
     pub store_card: bool,
     pub status: AttemptStatus,

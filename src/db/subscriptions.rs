@@ -3,6 +3,7 @@
 use super::schema::{charge_attempts, subscriptions};
 use super::states::{ChargeStatus, SubscriptionReason, SubscriptionStatus};
 use super::{DbConnection, DbError};
+use crate::domain::{Currency, Money};
 use diesel::prelude::*;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -11,8 +12,10 @@ pub struct Subscription {
     pub id: i64,
     pub user_id: i64,
     pub plan_slug: String,
-    pub amount_kurus: i64,
-    pub currency: String,
+    #[diesel(column_name = amount_kurus, deserialize_as = i64)]
+    pub amount: Money,
+    #[diesel(deserialize_as = String)]
+    pub currency: Currency,
     pub interval_unit: String,
     pub status: SubscriptionStatus,
     pub status_reason: Option<SubscriptionReason>,

@@ -300,7 +300,7 @@ impl OrderRow {
     fn of(order: &Order) -> Self {
         Self {
             public_id: order.public_id.clone(),
-            total: format!("{} {}", super::checkout::order_total(order), order.currency),
+            total: super::checkout::total_text(order),
             status: order.status.page_key(),
         }
     }

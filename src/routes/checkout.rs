@@ -11,7 +11,6 @@ use crate::app_state::AppState;
 use crate::checkout::{Billing, payment_request, place_order, price_cart, retry_order};
 use crate::db::models::{Order, PaymentAttempt};
 use crate::db::states::{AttemptStatus, OrderStatus};
-use crate::domain::Money;
 use crate::paytr::{Basket, CardSource, PAYMENT_PATH};
 use actix_session::Session;
 use actix_web::http::StatusCode;
@@ -322,14 +321,9 @@ fn hidden_fields(form: &crate::paytr::FormFields) -> Vec<(&'static str, String)>
         .collect()
 }
 
-/// An order's total for a page.
-pub fn order_total(order: &Order) -> Money {
-    Money::from_kurus(order.total_kurus).unwrap_or_default()
-}
-
 /// An order's total with its currency, for a page.
 pub fn total_text(order: &Order) -> String {
-    format!("{} {}", order_total(order), order.currency)
+    format!("{} {}", order.total, order.currency.code())
 }
 
 pub async fn retry(
@@ -430,7 +424,7 @@ fn line_views(order: &Order) -> Vec<LineView> {
                 .map(|i| LineView {
                     name: i.name.clone(),
                     quantity: i.quantity,
-                    price: format!("{} {}", i.unit_price, order.currency),
+                    price: format!("{} {}", i.unit_price, order.currency.code()),
                 })
                 .collect()
         })

@@ -12,7 +12,7 @@ use crate::db::models::User;
 use crate::db::states::{SubscriptionReason, SubscriptionStatus};
 use crate::db::subscriptions::{ChargeAttempt, Subscription};
 use crate::db::unix_now;
-use crate::domain::{Lang, Money, date_string};
+use crate::domain::{Lang, date_string};
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -49,11 +49,7 @@ pub fn view(
     SubscriptionView {
         id: sub.id,
         plan: plan.map_or_else(|| sub.plan_slug.clone(), |p| p.name.get(lang).to_owned()),
-        price: format!(
-            "{} {}",
-            Money::from_kurus(sub.amount_kurus).unwrap_or_default(),
-            sub.currency
-        ),
+        price: format!("{} {}", sub.amount, sub.currency.code()),
         interval: format!("interval_{}", sub.interval_unit),
         card: sub.card_last4.clone(),
         next_charge: date_string(sub.next_charge_at),

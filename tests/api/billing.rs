@@ -372,7 +372,7 @@ async fn a_crash_after_submitted_is_never_resent_blindly() {
             period: 2,
             attempt_no: 1,
             merchant_oid: &paytr_checkout::billing::attempt_oid(id, 2, 1),
-            amount_kurus: sub.amount_kurus,
+            amount_kurus: sub.amount.kurus(),
             card_ref: "x",
             status: paytr_checkout::db::states::ChargeStatus::Submitted,
             created_at: due,

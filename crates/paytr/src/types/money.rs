@@ -74,6 +74,29 @@ impl fmt::Display for Money {
     }
 }
 
+/// Read back from storage as kuruş.
+impl TryFrom<i64> for Money {
+    type Error = ValidationError;
+    fn try_from(kurus: i64) -> Result<Self, Self::Error> {
+        Self::from_kurus(kurus)
+    }
+}
+
+/// Stored as kuruş.
+impl From<Money> for i64 {
+    fn from(money: Money) -> Self {
+        money.kurus()
+    }
+}
+
+/// Read back from storage by its code.
+impl TryFrom<String> for Currency {
+    type Error = ValidationError;
+    fn try_from(code: String) -> Result<Self, Self::Error> {
+        Self::parse(&code)
+    }
+}
+
 /// The currencies this checkout sells in. `TRY` is read as `TL`, PayTR's name for the lira.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Currency {
