@@ -2,6 +2,7 @@
 
 use super::ctx::{Ctx, PostForm, SignedIn, client_ip, ip_bucket, keys};
 use super::errors::PageError;
+use super::filters::{self, Price};
 use super::i18n::field_errors;
 use super::pages::{Layout, message, redirect, render, server_error};
 use crate::accounts::{self, Registration, dummy_hash, verify_password};
@@ -291,7 +292,7 @@ pub async fn logout(session: Session, _form: PostForm) -> HttpResponse {
 
 pub struct OrderRow {
     pub public_id: String,
-    pub total: String,
+    pub total: Price,
     /// The key of the status's words.
     pub status: &'static str,
 }
@@ -300,7 +301,7 @@ impl OrderRow {
     fn of(order: &Order) -> Self {
         Self {
             public_id: order.public_id.clone(),
-            total: super::checkout::total_text(order),
+            total: super::checkout::order_price(order),
             status: order.status.page_key(),
         }
     }

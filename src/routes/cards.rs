@@ -3,6 +3,7 @@
 
 use super::ctx::{Ctx, PostForm, SignedIn};
 use super::errors::PageError;
+use super::filters::{self, Price};
 use super::pages::{Layout, redirect, render};
 use crate::app_state::AppState;
 use crate::cards::{CardView, find, saved_cards, views};
@@ -49,7 +50,7 @@ struct HandOffPage {
     action: String,
     hidden: Vec<(&'static str, String)>,
     card: CardView,
-    total: String,
+    total: Price,
 }
 
 /// The signed-in shopper's cards, or the page saying PayTR's list is unavailable.
@@ -123,7 +124,7 @@ pub async fn pay_with_saved(
         action: state.paytr.url(PAYMENT_PATH),
         hidden: fields.iter().map(|(n, v)| (n, v.to_owned())).collect(),
         card: views(std::slice::from_ref(card), year_month(unix_now())).remove(0),
-        total: super::checkout::total_text(&order),
+        total: super::checkout::order_price(&order),
     };
     Ok(render(StatusCode::OK, &page))
 }

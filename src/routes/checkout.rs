@@ -4,6 +4,7 @@
 use super::ctx::keys;
 use super::ctx::{Ctx, PostForm, client_ip, ip_bucket, parse_form_refusing_card_data};
 use super::errors::PageError;
+use super::filters::{self, Price};
 use super::i18n::field_errors;
 use super::pages::{Layout, redirect, render};
 use super::shop::{CartRow, cart_rows, session_cart};
@@ -66,7 +67,7 @@ impl BillingValues {
 struct CheckoutPage {
     layout: Layout,
     rows: Vec<CartRow>,
-    total: String,
+    total: Price,
     values: BillingValues,
     errors: HashMap<&'static str, &'static str>,
     notice: Option<&'static str>,
@@ -85,7 +86,7 @@ fn checkout_page(
     if lines.is_empty() {
         return redirect("/cart");
     }
-    let currency = state.catalog.currency.code();
+    let currency = state.catalog.currency;
     let status = if errors.is_empty() && notice.is_none() {
         StatusCode::OK
     } else {
@@ -94,7 +95,7 @@ fn checkout_page(
     let page = CheckoutPage {
         layout: Layout::new(ctx, "billing"),
         rows: cart_rows(&lines, ctx.lang, currency),
-        total: format!("{total} {currency}"),
+        total: Price::new(total, currency),
         values,
         errors,
         notice,
@@ -262,7 +263,7 @@ async fn load_order(
 struct PayPage {
     layout: Layout,
     order_id: String,
-    total: String,
+    total: Price,
     action: String,
     hidden: Vec<(&'static str, String)>,
     offer_save: bool,
@@ -301,7 +302,7 @@ pub async fn pay_page(
     let form = request.form(state.paytr.credentials(), &card)?;
     let page = PayPage {
         layout: Layout::new(&ctx, "payment"),
-        total: total_text(&order),
+        total: order_price(&order),
         order_id: order.public_id,
         action: state.paytr.url(PAYMENT_PATH),
         hidden: hidden_fields(&form),
@@ -321,9 +322,9 @@ fn hidden_fields(form: &crate::paytr::FormFields) -> Vec<(&'static str, String)>
         .collect()
 }
 
-/// An order's total with its currency, for a page.
-pub fn total_text(order: &Order) -> String {
-    format!("{} {}", order.total, order.currency.code())
+/// An order's total in its currency, for a page.
+pub fn order_price(order: &Order) -> Price {
+    Price::new(order.total, order.currency)
 }
 
 pub async fn retry(
@@ -365,7 +366,7 @@ pub async fn retry(
 struct LineView {
     name: String,
     quantity: u32,
-    price: String,
+    price: Price,
 }
 
 #[derive(Template)]
@@ -377,7 +378,7 @@ struct OrderPage {
     status: &'static str,
     paid: bool,
     failed: bool,
-    total: String,
+    total: Price,
     lines: Vec<LineView>,
     confirming: bool,
     awaiting_reason: bool,
@@ -403,7 +404,7 @@ async fn order_view(
         status: order.status.page_key(),
         paid,
         failed: order.status == OrderStatus::Failed,
-        total: total_text(&order),
+        total: order_price(&order),
         lines: line_views(&order),
         order_id: order.public_id,
         // After PayTR's OK redirect the page waits for the notification: it never marks the
@@ -424,7 +425,7 @@ fn line_views(order: &Order) -> Vec<LineView> {
                 .map(|i| LineView {
                     name: i.name.clone(),
                     quantity: i.quantity,
-                    price: format!("{} {}", i.unit_price, order.currency.code()),
+                    price: Price::new(i.unit_price, order.currency),
                 })
                 .collect()
         })

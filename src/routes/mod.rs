@@ -5,6 +5,7 @@ mod cards;
 pub mod checkout;
 pub mod ctx;
 pub mod errors;
+pub mod filters;
 mod health;
 pub mod i18n;
 mod notify;

@@ -2,11 +2,12 @@
 
 use super::ctx::keys;
 use super::ctx::{Ctx, PostForm};
+use super::filters::{self, Price};
 use super::pages::{Layout, message, redirect, render};
 use crate::app_state::AppState;
 use crate::catalog::Product;
 use crate::checkout::{CartLine, MAX_QUANTITY, PricedLine, price_cart};
-use crate::domain::Lang;
+use crate::domain::{Currency, Lang};
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -16,16 +17,19 @@ pub struct ProductView {
     pub slug: String,
     pub name: String,
     pub description: String,
-    pub price: String,
+    pub price: Price,
+    /// A plan's interval (the key of its words); `None` for a product.
+    pub interval: Option<String>,
 }
 
 impl ProductView {
-    fn new(p: &Product, lang: Lang, currency: &str) -> Self {
+    fn new(p: &Product, lang: Lang, currency: Currency) -> Self {
         Self {
             slug: p.slug.clone(),
             name: p.name.get(lang).to_owned(),
             description: p.description.get(lang).to_owned(),
-            price: format!("{} {currency}", p.price),
+            price: Price::new(p.price, currency),
+            interval: None,
         }
     }
 }
@@ -44,7 +48,7 @@ pub async fn home_page(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
-    let currency = state.catalog.currency.code();
+    let currency = state.catalog.currency;
     let products = state
         .catalog
         .products()
@@ -59,11 +63,8 @@ pub async fn home_page(
             slug: p.slug.clone(),
             name: p.name.get(ctx.lang).to_owned(),
             description: p.description.get(ctx.lang).to_owned(),
-            price: format!(
-                "{} {currency} / {}",
-                p.amount,
-                super::i18n::t(ctx.lang, &format!("interval_{}", p.interval.code()))
-            ),
+            price: Price::new(p.amount, currency),
+            interval: Some(format!("interval_{}", p.interval.code())),
         })
         .collect();
     render(
@@ -93,7 +94,7 @@ pub async fn product_page(
     let Some(product) = state.catalog.find(&slug) else {
         return message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found");
     };
-    let view = ProductView::new(product, ctx.lang, state.catalog.currency.code());
+    let view = ProductView::new(product, ctx.lang, state.catalog.currency);
     render(
         StatusCode::OK,
         &ProductPage {
@@ -107,17 +108,17 @@ pub struct CartRow {
     pub slug: String,
     pub name: String,
     pub quantity: u32,
-    pub total: String,
+    pub total: Price,
 }
 
-pub fn cart_rows(lines: &[PricedLine], lang: Lang, currency: &str) -> Vec<CartRow> {
+pub fn cart_rows(lines: &[PricedLine], lang: Lang, currency: Currency) -> Vec<CartRow> {
     lines
         .iter()
         .map(|l| CartRow {
             slug: l.product.slug.clone(),
             name: l.product.name.get(lang).to_owned(),
             quantity: l.quantity,
-            total: format!("{} {currency}", l.total),
+            total: Price::new(l.total, currency),
         })
         .collect()
 }
@@ -127,7 +128,7 @@ pub fn cart_rows(lines: &[PricedLine], lang: Lang, currency: &str) -> Vec<CartRo
 struct CartPage {
     layout: Layout,
     rows: Vec<CartRow>,
-    total: String,
+    total: Price,
 }
 
 pub fn session_cart(session: &Session) -> Vec<CartLine> {
@@ -141,11 +142,11 @@ pub async fn cart_page(
 ) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
     let (lines, total) = price_cart(&state.catalog, &session_cart(&session));
-    let currency = state.catalog.currency.code();
+    let currency = state.catalog.currency;
     let page = CartPage {
         layout: Layout::new(&ctx, "cart"),
         rows: cart_rows(&lines, ctx.lang, currency),
-        total: format!("{total} {currency}"),
+        total: Price::new(total, currency),
     };
     render(StatusCode::OK, &page)
 }

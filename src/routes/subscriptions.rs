@@ -3,6 +3,7 @@
 use super::cards::cards_of;
 use super::ctx::{Ctx, PostForm, SessionUser, SignedIn, client_ip, keys};
 use super::errors::PageError;
+use super::filters::{self, Price};
 use super::pages::{Layout, redirect, render};
 use crate::app_state::AppState;
 use crate::billing::{self, OnSession, Started, period_payable_now};
@@ -12,7 +13,7 @@ use crate::db::models::User;
 use crate::db::states::{SubscriptionReason, SubscriptionStatus};
 use crate::db::subscriptions::{ChargeAttempt, Subscription};
 use crate::db::unix_now;
-use crate::domain::{Lang, date_string};
+use crate::domain::Lang;
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -20,14 +21,22 @@ use askama::Template;
 use serde::Deserialize;
 use std::collections::HashMap;
 
+/// A renewal charge on the account page.
+pub struct ChargeView {
+    pub at: i64,
+    /// The key of its status's words.
+    pub status: String,
+    pub message: Option<String>,
+}
+
 /// A subscription as the account page shows it.
 pub struct SubscriptionView {
     pub id: i64,
     pub plan: String,
-    pub price: String,
+    pub price: Price,
     pub interval: String,
     pub card: Option<String>,
-    pub next_charge: String,
+    pub next_charge: i64,
     /// The key of the status's words.
     pub status: &'static str,
     pub active: bool,
@@ -36,7 +45,7 @@ pub struct SubscriptionView {
     pub reason: Option<String>,
     pub cancel_at_period_end: bool,
     pub can_pay_now: bool,
-    pub charges: Vec<String>,
+    pub charges: Vec<ChargeView>,
 }
 
 pub fn view(
@@ -49,10 +58,10 @@ pub fn view(
     SubscriptionView {
         id: sub.id,
         plan: plan.map_or_else(|| sub.plan_slug.clone(), |p| p.name.get(lang).to_owned()),
-        price: format!("{} {}", sub.amount, sub.currency.code()),
+        price: Price::new(sub.amount, sub.currency),
         interval: format!("interval_{}", sub.interval_unit),
         card: sub.card_last4.clone(),
-        next_charge: date_string(sub.next_charge_at),
+        next_charge: sub.next_charge_at,
         status: sub.status.page_key(),
         active: sub.status == SubscriptionStatus::Active,
         live: sub.status.is_live(),
@@ -63,13 +72,10 @@ pub fn view(
         charges: attempts
             .iter()
             .filter(|a| a.attempt_no > 0)
-            .map(|a| {
-                format!(
-                    "{} · {} · {}",
-                    date_string(a.created_at),
-                    super::i18n::t(lang, &a.status.page_key()),
-                    a.message.as_deref().unwrap_or("")
-                )
+            .map(|a| ChargeView {
+                at: a.created_at,
+                status: a.status.page_key(),
+                message: a.message.clone().filter(|m| !m.trim().is_empty()),
             })
             .collect(),
     }
@@ -100,7 +106,7 @@ struct SubscribePage {
     slug: String,
     plan: String,
     description: String,
-    price: String,
+    price: Price,
     interval: String,
     values: super::checkout::BillingValues,
     errors: HashMap<&'static str, &'static str>,
@@ -109,7 +115,7 @@ struct SubscribePage {
 fn subscribe_page(
     ctx: &Ctx,
     plan: &crate::catalog::Plan,
-    currency: &str,
+    currency: crate::domain::Currency,
     values: super::checkout::BillingValues,
     errors: HashMap<&'static str, &'static str>,
 ) -> HttpResponse {
@@ -123,7 +129,7 @@ fn subscribe_page(
         slug: plan.slug.clone(),
         plan: plan.name.get(ctx.lang).to_owned(),
         description: plan.description.get(ctx.lang).to_owned(),
-        price: format!("{} {currency}", plan.amount),
+        price: Price::new(plan.amount, currency),
         interval: format!("interval_{}", plan.interval.code()),
         values,
         errors,
@@ -142,7 +148,7 @@ pub async fn subscribe_form(
     let plan = state.catalog.plan(&slug).ok_or(PageError::NotFound)?;
     let values =
         super::checkout::BillingValues::remembered(&session, Some(&SessionUser::of(&user)));
-    let currency = state.catalog.currency.code();
+    let currency = state.catalog.currency;
     Ok(subscribe_page(&ctx, plan, currency, values, HashMap::new()))
 }
 
@@ -167,7 +173,7 @@ pub async fn subscribe(
         Ok(billing) => billing,
         Err(errors) => {
             let errors = super::i18n::field_errors(ctx.lang, &errors);
-            let currency = state.catalog.currency.code();
+            let currency = state.catalog.currency;
             return Ok(subscribe_page(&ctx, &plan, currency, values, errors));
         }
     };
