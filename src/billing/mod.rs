@@ -26,10 +26,7 @@ use crate::db::models::Order;
 use crate::db::states::{ChargeStatus, SubscriptionReason, SubscriptionStatus};
 use crate::db::subscriptions::{ChargeAttempt, NewChargeAttempt, Subscription};
 use crate::db::{Db, DbError};
-use crate::domain::{
-    AbsoluteUrl, Email, InstallmentCount, Lang, MerchantOid, PaymentType, UserAddress, UserIp,
-    UserName, UserPhone, year_month,
-};
+use crate::domain::{Lang, year_month};
 use crate::paytr::{
     Basket, BasketItem, ChargeAnswer, PaymentRequest, PaytrClient, PaytrError, Token,
 };
@@ -452,32 +449,27 @@ fn build_request(
     test_mode: bool,
     oid: &str,
 ) -> Result<PaymentRequest, crate::domain::ValidationError> {
-    let amount = sub.amount;
-    Ok(PaymentRequest {
-        merchant_oid: MerchantOid::parse(oid)?,
-        user_ip: UserIp::parse(&sub.user_ip)?,
-        email: Email::parse(&order.email)?,
-        amount,
-        currency: sub.currency,
-        installment_count: InstallmentCount::SINGLE,
-        payment_type: PaymentType::Card,
-        test_mode,
-        non_3d: true,
-        lang: Lang::Tr,
-        user_name: UserName::parse(&order.full_name)?,
-        user_address: UserAddress::parse(&order.address)?,
-        user_phone: UserPhone::parse(&order.phone)?,
-        basket: Basket::new(vec![BasketItem {
-            name: plan_name.to_owned(),
-            unit_price: amount,
-            quantity: 1,
-        }])?,
-        ok_url: AbsoluteUrl::parse("merchant_ok_url", &format!("{public_url}/account"))?,
-        fail_url: AbsoluteUrl::parse("merchant_fail_url", &format!("{public_url}/account"))?,
-        debug_on: false,
-        sync_mode: false,
-        non3d_test_failed: false,
-    })
+    let basket = Basket::new(vec![BasketItem {
+        name: plan_name.to_owned(),
+        unit_price: sub.amount,
+        quantity: 1,
+    }])?;
+    crate::checkout::request_for(
+        order,
+        crate::checkout::ChargeOf {
+            merchant_oid: oid,
+            user_ip: &sub.user_ip,
+            amount: sub.amount,
+            currency: sub.currency,
+            basket,
+            ok_url: format!("{public_url}/account"),
+            fail_url: format!("{public_url}/account"),
+            lang: Lang::Tr,
+            test_mode,
+            debug_on: false,
+            non_3d: true,
+        },
+    )
 }
 
 /// A plan's price line for its on-session order.

@@ -213,32 +213,62 @@ pub fn payment_request(
     attempt: &PaymentAttempt,
     ctx: &RequestContext<'_>,
 ) -> Result<PaymentRequest, ValidationError> {
-    let amount = attempt.amount;
-    let basket = Basket::parse(&order.basket_json)?;
-    let url = |field, path: &str| {
-        AbsoluteUrl::parse(
-            field,
-            &format!("{}/orders/{}/{path}", ctx.public_url, order.public_id),
-        )
-    };
+    let url = |path: &str| format!("{}/orders/{}/{path}", ctx.public_url, order.public_id);
+    request_for(
+        order,
+        ChargeOf {
+            merchant_oid: &attempt.merchant_oid,
+            user_ip: &attempt.user_ip,
+            amount: attempt.amount,
+            currency: attempt.currency,
+            basket: Basket::parse(&order.basket_json)?,
+            ok_url: url("ok"),
+            fail_url: url("fail"),
+            lang: ctx.lang,
+            test_mode: ctx.test_mode,
+            debug_on: ctx.debug_on,
+            non_3d: false,
+        },
+    )
+}
+
+/// What differs between the PayTR requests made from an order's billing details (a checkout
+/// attempt, a renewal).
+pub struct ChargeOf<'a> {
+    pub merchant_oid: &'a str,
+    pub user_ip: &'a str,
+    pub amount: Money,
+    pub currency: Currency,
+    pub basket: Basket,
+    pub ok_url: String,
+    pub fail_url: String,
+    pub lang: Lang,
+    pub test_mode: bool,
+    pub debug_on: bool,
+    pub non_3d: bool,
+}
+
+/// The PayTR request for `charge`, with the shopper's details from `order`: the one place a
+/// `PaymentRequest` is built from our records.
+pub fn request_for(order: &Order, charge: ChargeOf<'_>) -> Result<PaymentRequest, ValidationError> {
     Ok(PaymentRequest {
-        merchant_oid: MerchantOid::parse(&attempt.merchant_oid)?,
-        user_ip: UserIp::parse(&attempt.user_ip)?,
+        merchant_oid: MerchantOid::parse(charge.merchant_oid)?,
+        user_ip: UserIp::parse(charge.user_ip)?,
         email: Email::parse(&order.email)?,
-        amount,
-        currency: attempt.currency,
+        amount: charge.amount,
+        currency: charge.currency,
         installment_count: InstallmentCount::SINGLE,
         payment_type: PaymentType::Card,
-        test_mode: ctx.test_mode,
-        non_3d: false,
-        lang: ctx.lang,
+        test_mode: charge.test_mode,
+        non_3d: charge.non_3d,
+        lang: charge.lang,
         user_name: UserName::parse(&order.full_name)?,
         user_address: UserAddress::parse(&order.address)?,
         user_phone: UserPhone::parse(&order.phone)?,
-        basket,
-        ok_url: url("merchant_ok_url", "ok")?,
-        fail_url: url("merchant_fail_url", "fail")?,
-        debug_on: ctx.debug_on,
+        basket: charge.basket,
+        ok_url: AbsoluteUrl::parse("merchant_ok_url", &charge.ok_url)?,
+        fail_url: AbsoluteUrl::parse("merchant_fail_url", &charge.fail_url)?,
+        debug_on: charge.debug_on,
         sync_mode: false,
         non3d_test_failed: false,
     })
