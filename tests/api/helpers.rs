@@ -2,11 +2,6 @@
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use paytr_checkout::config::Settings;
-use paytr_checkout::domain::{
-    AbsoluteUrl, Currency, Email, InstallmentCount, Lang, MerchantOid, Money, PaymentType,
-    UserAddress, UserIp, UserName, UserPhone,
-};
-use paytr_checkout::paytr::{Basket, BasketItem, PaymentRequest};
 use paytr_checkout::startup::Application;
 use rand::Rng;
 use std::collections::HashMap;
@@ -149,37 +144,7 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
 
-/// A valid payment request for `oid` of `kurus`, with the shopper fields filled in.
-pub fn sample_request(oid: &str, kurus: i64) -> PaymentRequest {
-    let amount = Money::from_kurus(kurus).expect("amount");
-    PaymentRequest {
-        merchant_oid: MerchantOid::parse(oid).expect("oid"),
-        user_ip: UserIp::parse("85.34.78.112").expect("ip"),
-        email: Email::parse("buyer@example.com").expect("email"),
-        amount,
-        currency: Currency::Tl,
-        installment_count: InstallmentCount::SINGLE,
-        payment_type: PaymentType::Card,
-        test_mode: true,
-        non_3d: false,
-        lang: Lang::Tr,
-        user_name: UserName::parse("Ayse Yilmaz").expect("name"),
-        user_address: UserAddress::parse("Istanbul").expect("address"),
-        user_phone: UserPhone::parse("05551112233").expect("phone"),
-        basket: Basket::new(vec![BasketItem {
-            name: "Abonelik".into(),
-            unit_price: amount,
-            quantity: 1,
-        }])
-        .expect("basket"),
-        ok_url: AbsoluteUrl::parse("merchant_ok_url", "https://shop.example/ok").expect("url"),
-        fail_url: AbsoluteUrl::parse("merchant_fail_url", "https://shop.example/fail")
-            .expect("url"),
-        debug_on: true,
-        sync_mode: false,
-        non3d_test_failed: false,
-    }
-}
+pub use crate::paytr_common::sample_request;
 
 /// Polls `check` every 20 ms for up to 10 s.
 pub async fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
