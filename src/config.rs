@@ -146,6 +146,15 @@ impl Settings {
                 .collect::<Result<_, _>>()?,
             None => Vec::new(),
         };
+        let paytr = PaytrSettings::from_lookup(&get)?;
+        if paytr.credentials.is_some() && public_url.is_none() {
+            // PayTR must reach the notification URL and send shoppers back: the bind address
+            // is never it in production.
+            return Err(err(
+                "PUBLIC_URL",
+                "is required with PAYTR_MERCHANT_*: the https address PayTR and shoppers reach this shop at",
+            ));
+        }
         Ok(Self {
             bind,
             public_url,
@@ -157,7 +166,7 @@ impl Settings {
             catalog_path: PathBuf::from(
                 get("CATALOG_PATH").unwrap_or_else(|| "catalog.json".into()),
             ),
-            paytr: PaytrSettings::from_lookup(&get)?,
+            paytr,
             trusted_proxies,
             billing: BillingSettings::from_lookup(&get)?,
             mail_webhook_url: match get("MAIL_WEBHOOK_URL") {
@@ -343,12 +352,16 @@ mod tests {
         let e = settings(&[("PAYTR_MERCHANT_ID", "123456"), ("PAYTR_MERCHANT_KEY", "k")])
             .expect_err("salt missing");
         assert_eq!(e.var, "PAYTR_MERCHANT_SALT");
-        let s = settings(&[
+        let credentials = [
             ("PAYTR_MERCHANT_ID", "123456"),
             ("PAYTR_MERCHANT_KEY", "k"),
             ("PAYTR_MERCHANT_SALT", "s"),
-        ])
-        .expect("complete credentials");
+        ];
+        let e = settings(&credentials).expect_err("live mode needs PUBLIC_URL");
+        assert_eq!(e.var, "PUBLIC_URL");
+        let mut live = credentials.to_vec();
+        live.push(("PUBLIC_URL", "https://shop.example"));
+        let s = settings(&live).expect("complete credentials");
         assert_eq!(s.mode(), Mode::Live);
     }
 
@@ -382,6 +395,7 @@ mod tests {
             ("PAYTR_MERCHANT_ID", "123456"),
             ("PAYTR_MERCHANT_KEY", "AbCdEfGhIjKlMnOp"),
             ("PAYTR_MERCHANT_SALT", "QrStUvWxYz012345"),
+            ("PUBLIC_URL", "https://shop.example"),
             ("SESSION_KEY", "0123456789abcdef0123456789abcdef-session"),
         ])
         .expect("valid");

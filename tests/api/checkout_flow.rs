@@ -1,7 +1,7 @@
 //! The shopper's first journey over HTTP, against the embedded sandbox or a standalone one.
 
 use crate::helpers::notification_outcomes;
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, spawn_app, spawn_live_app};
 use crate::sandbox_harness::{VISA, start_sandbox};
 use crate::shopper::{Shopper, hidden_fields, order_id};
 use paytr_checkout::db::models::{Order, PaymentAttempt, User};
@@ -65,14 +65,7 @@ async fn a_guest_buys_with_a_test_card_through_the_3d_page_and_the_order_is_paid
 #[tokio::test]
 async fn the_order_is_paid_only_when_the_notification_arrives() {
     let sandbox = start_sandbox().await;
-    let app = spawn_app_with(&[
-        ("PAYTR_MERCHANT_ID", "123456"),
-        ("PAYTR_MERCHANT_KEY", "AbCdEfGhIjKlMnOp"),
-        ("PAYTR_MERCHANT_SALT", "QrStUvWxYz012345"),
-        ("PAYTR_BASE_URL", &sandbox.url),
-        ("PAYTR_TEST_MODE", "1"),
-    ])
-    .await;
+    let app = spawn_live_app(&sandbox.url, &[("PAYTR_TEST_MODE", "1")]).await;
     let mut shopper = Shopper::new(&app.address);
     shopper.add_to_cart("lokum").await;
     let pay = shopper.checkout().await;

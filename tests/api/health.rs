@@ -1,4 +1,4 @@
-use crate::helpers::{spawn_app, spawn_app_with};
+use crate::helpers::{spawn_app, spawn_live_app};
 
 #[tokio::test]
 async fn healthz_answers_plain_ok() {
@@ -29,12 +29,7 @@ async fn home_page_in_sandbox_mode_shows_the_no_real_money_banner() {
 
 #[tokio::test]
 async fn home_page_with_paytr_credentials_has_no_sandbox_banner() {
-    let app = spawn_app_with(&[
-        ("PAYTR_MERCHANT_ID", "123456"),
-        ("PAYTR_MERCHANT_KEY", "AbCdEfGhIjKlMnOp"),
-        ("PAYTR_MERCHANT_SALT", "QrStUvWxYz012345"),
-    ])
-    .await;
+    let app = spawn_live_app("https://www.paytr.com", &[]).await;
 
     let html = app.get("/").await.text().await.expect("body");
 

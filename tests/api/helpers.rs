@@ -140,6 +140,29 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
     }
 }
 
+/// The app in live mode (PayTR credentials, pointed at `paytr_base_url`): PUBLIC_URL is then
+/// required, so a free port is picked first and both BIND and PUBLIC_URL name it.
+pub async fn spawn_live_app(paytr_base_url: &str, vars: &[(&str, &str)]) -> TestApp {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let (bind, public_url) = (
+        format!("127.0.0.1:{port}"),
+        format!("http://127.0.0.1:{port}"),
+    );
+    let mut all = vec![
+        ("PAYTR_MERCHANT_ID", "123456"),
+        ("PAYTR_MERCHANT_KEY", "AbCdEfGhIjKlMnOp"),
+        ("PAYTR_MERCHANT_SALT", "QrStUvWxYz012345"),
+        ("PAYTR_BASE_URL", paytr_base_url),
+        ("BIND", bind.as_str()),
+        ("PUBLIC_URL", public_url.as_str()),
+    ];
+    all.extend_from_slice(vars);
+    spawn_app_with(&all).await
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }

@@ -40,6 +40,22 @@ fn the_binary_names_a_malformed_variable() {
 }
 
 #[test]
+fn live_mode_without_public_url_stops_and_names_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = binary()
+        .current_dir(dir.path())
+        .env("BIND", "127.0.0.1:0")
+        .env("PAYTR_MERCHANT_ID", "123456")
+        .env("PAYTR_MERCHANT_KEY", "AbCdEfGhIjKlMnOp")
+        .env("PAYTR_MERCHANT_SALT", "QrStUvWxYz012345")
+        .output()
+        .expect("binary runs");
+
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("PUBLIC_URL"));
+}
+
+#[test]
 fn migrate_creates_the_sqlite_folder_and_is_repeatable() {
     let dir = tempfile::tempdir().expect("tempdir");
     for _ in 0..2 {
