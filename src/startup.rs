@@ -432,6 +432,7 @@ fn make_billing(settings: &Settings, parts: BillingParts<'_>) -> Billing {
         catalog: parts.catalog,
         public_url: parts.public_url.to_owned(),
         test_mode: settings.paytr.test_mode || parts.sandbox,
+        debug_on: settings.paytr.debug_on,
         policy: RetryPolicy {
             gaps_days: settings.billing.retry_gaps_days.clone(),
             max_attempts: settings.billing.max_attempts,

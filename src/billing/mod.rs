@@ -73,6 +73,8 @@ pub struct Billing {
     pub catalog: Catalog,
     pub public_url: String,
     pub test_mode: bool,
+    /// `PAYTR_DEBUG_ON`, sent with renewals as with every other request.
+    pub debug_on: bool,
     pub policy: RetryPolicy,
     /// How long an attempt may stay unknown before it is reported.
     pub unknown_after: Duration,
@@ -428,15 +430,14 @@ impl Billing {
             .catalog
             .plan(&sub.plan_slug)
             .map_or_else(|| sub.plan_slug.clone(), |p| p.name.tr.clone());
-        Ok(build_request(
-            sub,
-            &order,
-            &name,
-            &self.public_url,
-            self.test_mode,
-            &attempt_oid(sub.id, period, attempt_no),
-        )
-        .ok())
+        let ctx = crate::checkout::RequestContext {
+            public_url: &self.public_url,
+            lang: Lang::Tr,
+            test_mode: self.test_mode,
+            debug_on: self.debug_on,
+        };
+        let oid = attempt_oid(sub.id, period, attempt_no);
+        Ok(build_request(sub, &order, &name, &ctx, &oid).ok())
     }
 }
 
@@ -445,10 +446,10 @@ fn build_request(
     sub: &Subscription,
     order: &Order,
     plan_name: &str,
-    public_url: &str,
-    test_mode: bool,
+    ctx: &crate::checkout::RequestContext<'_>,
     oid: &str,
 ) -> Result<PaymentRequest, crate::domain::ValidationError> {
+    let public_url = ctx.public_url;
     let basket = Basket::new(vec![BasketItem {
         name: plan_name.to_owned(),
         unit_price: sub.amount,
@@ -464,9 +465,9 @@ fn build_request(
             basket,
             ok_url: format!("{public_url}/account"),
             fail_url: format!("{public_url}/account"),
-            lang: Lang::Tr,
-            test_mode,
-            debug_on: false,
+            lang: ctx.lang,
+            test_mode: ctx.test_mode,
+            debug_on: ctx.debug_on,
             non_3d: true,
         },
     )

@@ -525,3 +525,25 @@ async fn an_expired_card_is_not_charged_and_the_shopper_is_asked_to_update_it() 
             .contains("Kartınızın süresi dolmuş")
     );
 }
+
+#[tokio::test]
+async fn renewals_honour_paytr_debug_on() {
+    let app = spawn_app_with(&[("PAYTR_DEBUG_ON", "1")]).await;
+    let sandbox = app.sandbox.clone().expect("sandbox");
+    let (_, id) = subscriber(&app, "debug@example.com", VISA).await;
+    let mut knobs = sandbox.knobs();
+    knobs.permissions.recurring = false;
+    sandbox.set_knobs(knobs);
+    let due = subscription(&app, id).await.next_charge_at;
+
+    engine(&app).await.run_due(due + 60).await.expect("pass");
+
+    let message = attempts(&app, id).await[0]
+        .message
+        .clone()
+        .unwrap_or_default();
+    assert!(
+        message.contains("yetkisi yok"),
+        "PayTR's reason, asked for with debug_on=1: {message:?}"
+    );
+}
