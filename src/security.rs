@@ -11,12 +11,15 @@ use diesel::prelude::*;
 pub enum EventKind {
     /// A notification carried a `utoken` we did not bind (see [`crate::accounts::bind_utoken`]).
     UtokenRefused,
+    /// A test transaction's notification reached a live shop.
+    TestNotificationInLive,
 }
 
 impl EventKind {
     pub fn code(self) -> &'static str {
         match self {
             Self::UtokenRefused => "utoken_refused",
+            Self::TestNotificationInLive => "test_notification_in_live",
         }
     }
 }

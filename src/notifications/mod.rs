@@ -12,6 +12,7 @@ use crate::db::models::{NewNotification, PaymentAttempt};
 use crate::db::{DbConnection, DbError, unix_now};
 use crate::paytr::Notification;
 use crate::seal::Sealer;
+use crate::security::{self, EventKind};
 use diesel::Connection;
 
 /// What a notification did, as recorded in the `notifications` table.
@@ -27,6 +28,9 @@ pub enum Outcome {
     Duplicate,
     /// Valid, but for a merchant_oid we never issued.
     UnknownOrder,
+    /// A test transaction's notification (`test_mode=1`) while the shop sends live payments:
+    /// it never fulfils an order.
+    TestInLive,
     /// `total_amount` below the attempt's amount: not paid.
     Underpaid,
     CurrencyMismatch,
@@ -44,6 +48,7 @@ impl Outcome {
             Self::RenewalFailed => "renewal_failed",
             Self::Duplicate => "duplicate",
             Self::UnknownOrder => "unknown_order",
+            Self::TestInLive => "test_in_live",
             Self::Underpaid => "underpaid",
             Self::CurrencyMismatch => "currency_mismatch",
             Self::UnknownStatus => "unknown_status",
@@ -199,9 +204,26 @@ pub fn apply(
     n: &Notification,
     fields: &[(String, String)],
     sealer: &Sealer,
+    test_mode: bool,
 ) -> Result<Applied, DbError> {
     conn.transaction(|conn| {
-        let applied = apply_inner(conn, n, sealer)?;
+        let applied = if n.test_mode.as_deref() == Some("1") && !test_mode {
+            // Not signed, but PayTR sets it for test transactions: a live shop never takes one
+            // as payment. Recorded for the merchant; answered OK so PayTR stops sending it.
+            security::record(
+                conn,
+                EventKind::TestNotificationInLive,
+                None,
+                Some(&n.merchant_oid),
+                "test_mode=1 notification while the shop is live",
+            )?;
+            Applied {
+                outcome: Outcome::TestInLive,
+                card_saved_for: None,
+            }
+        } else {
+            apply_inner(conn, n, sealer)?
+        };
         NewNotification {
             merchant_oid: &n.merchant_oid,
             hash_valid: true,

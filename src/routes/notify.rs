@@ -64,11 +64,11 @@ async fn accept(
     notification: Notification,
     fields: Vec<(String, String)>,
 ) -> HttpResponse {
-    let sealer = state.sealer.clone();
+    let (sealer, test_mode) = (state.sealer.clone(), state.test_mode);
     let utoken = notification.utoken.as_ref().map(Token::hint);
     let applied = state
         .db
-        .write(move |conn| apply(conn, &notification, &fields, &sealer))
+        .write(move |conn| apply(conn, &notification, &fields, &sealer, test_mode))
         .await;
     match applied {
         Ok(applied) => {

@@ -77,3 +77,59 @@ async fn a_posted_merchant_oid_cannot_forge_a_log_line() {
         "no notification was applied: {log}"
     );
 }
+
+#[tokio::test]
+async fn a_test_transactions_notification_never_fulfils_a_live_order() {
+    let app = crate::helpers::spawn_live_app("https://www.paytr.com", &[]).await;
+    let mut shopper = crate::shopper::Shopper::new(&app.address);
+    shopper.add_to_cart("lokum").await;
+    let pay = shopper.checkout().await;
+    let oid = crate::shopper::hidden_fields(&pay.html)["merchant_oid"].clone();
+    let creds = paytr_checkout::paytr::MerchantCredentials::new(
+        "123456",
+        "AbCdEfGhIjKlMnOp",
+        "QrStUvWxYz012345",
+    );
+    let mut n = paytr_checkout::paytr::Notification {
+        merchant_oid: oid.clone(),
+        status: "success".into(),
+        total_amount: "9990".into(),
+        test_mode: Some("1".into()),
+        ..Default::default()
+    };
+    n.sign(&creds);
+
+    let answer = app
+        .http
+        .post(format!("{}/paytr/notify", app.address))
+        .form(&n.to_pairs())
+        .send()
+        .await
+        .expect("answer");
+
+    assert_eq!(
+        answer.text().await.expect("body"),
+        "OK",
+        "acknowledged, so not re-sent"
+    );
+    let outcomes = app
+        .db_run(move |conn| crate::helpers::notification_outcomes(conn, &oid))
+        .await;
+    assert_eq!(outcomes, ["test_in_live"]);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) AS n FROM orders WHERE status = 'paid'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) AS n FROM security_events WHERE kind = 'test_notification_in_live'"
+        )
+        .await,
+        1
+    );
+}
