@@ -110,9 +110,19 @@ pub async fn stylesheet() -> HttpResponse {
         .body(STYLESHEET)
 }
 
-/// Submits forms marked `data-autosubmit` (the hand-off to PayTR); pages work without it.
+/// Submits forms marked `data-autosubmit` (the hand-off to PayTR), and keeps inputs marked
+/// `data-digits` (the card number) to digits as the shopper types, since PayTR takes digits
+/// only. Pages work without it: the input's pattern then refuses spaces with the browser's
+/// own message.
 const SCRIPT: &str =
-    "document.querySelectorAll('form[data-autosubmit]').forEach(function (f) { f.submit(); });\n";
+    "document.querySelectorAll('form[data-autosubmit]').forEach(function (f) { f.submit(); });
+document.querySelectorAll('input[data-digits]').forEach(function (i) {
+  i.addEventListener('input', function () {
+    var digits = i.value.replace(/[^0-9]/g, '');
+    if (digits !== i.value) { i.value = digits; }
+  });
+});
+";
 
 pub async fn script() -> HttpResponse {
     HttpResponse::Ok()

@@ -162,6 +162,14 @@ async fn with_debug_on_the_reason_is_given_in_words() {
     let old = sb
         .pay_sync(sample_request("ORDEXP", 500), new_card(), expired)
         .await;
+    // PayTR takes the card number as digits only: spaces are refused, not stripped.
+    let spaced = sb
+        .pay_sync(
+            sample_request("ORDSPACES", 500),
+            new_card(),
+            card_fields("4355 0843 5508 4358"),
+        )
+        .await;
 
     assert!(
         bad_luhn["reason"]
@@ -176,6 +184,13 @@ async fn with_debug_on_the_reason_is_given_in_words() {
             .unwrap_or_default()
             .contains("son kullanma"),
         "{old}"
+    );
+    assert!(
+        spaced["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("yalnizca rakam"),
+        "{spaced}"
     );
 }
 

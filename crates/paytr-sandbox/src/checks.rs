@@ -197,10 +197,11 @@ impl Sandbox {
                 card.require_cvv && channel != Channel::Recurring && !valid_cvv(f("cvv"));
             return Ok(ChargeCard::Saved { card, cvv_missing });
         }
-        let number: String = f("card_number")
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
+        // PayTR's field table: the card number is digits only (no spaces or dashes).
+        let number = f("card_number").to_owned();
+        if !(12..=19).contains(&number.len()) || !number.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("card_number gecersiz: yalnizca rakam olmali".into());
+        }
         if f("cc_owner").trim().is_empty() || f("cc_owner").chars().count() > 50 {
             return Err(
                 "cc_owner gecersiz: kart sahibinin adi gerekli (en fazla 50 karakter)".into(),
