@@ -116,6 +116,9 @@ pub struct KnobArgs {
     /// Delivery attempts before giving up.
     #[arg(long, env = "SANDBOX_NOTIFY_MAX_ATTEMPTS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     pub notify_max_attempts: u32,
+    /// Leave try_again out of failed recurring answers.
+    #[arg(long, env = "SANDBOX_OMIT_TRY_AGAIN")]
+    pub omit_try_again: bool,
     /// Milliseconds a slow card's recurring charge stays in flight (wait_callback).
     #[arg(long, env = "SANDBOX_WAIT_CALLBACK_MS", default_value_t = 5_000)]
     pub wait_callback_ms: u64,
@@ -141,6 +144,7 @@ impl KnobArgs {
             notify_interval: Duration::from_millis(self.notify_interval_ms),
             notify_max_attempts: self.notify_max_attempts,
             wait_callback: Duration::from_millis(self.wait_callback_ms),
+            omit_try_again: self.omit_try_again,
             ..Knobs::default()
         };
         for permission in &self.deny {

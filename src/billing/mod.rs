@@ -80,6 +80,22 @@ pub struct Billing {
     pub unknown_after: Duration,
 }
 
+/// Whether a refused renewal is final for this card. PayTR says so with `try_again=false`;
+/// when its answer leaves `try_again` out, only the decline its documentation calls final (the
+/// bank closed the card: "Kart banka tarafından kapatılmış … tekrar işlem göndermeyin") is
+/// final, and anything else is retried on the soft schedule.
+pub fn final_decline(msg: &str, try_again: Option<bool>) -> bool {
+    match try_again {
+        Some(again) => !again,
+        None => {
+            let msg = msg.to_lowercase();
+            ["kapatılmış", "kapatilmis", "tekrar işlem göndermeyin"]
+                .iter()
+                .any(|words| msg.contains(words))
+        }
+    }
+}
+
 /// The deterministic merchant_oid of an attempt.
 pub fn attempt_oid(subscription_id: i64, period: i32, attempt_no: i32) -> String {
     format!("SUB{subscription_id}P{period}A{attempt_no}")
@@ -299,10 +315,7 @@ impl Billing {
                     .await?;
                 summary.pending += 1;
             }
-            Ok(ChargeAnswer::Failed {
-                msg,
-                try_again: true,
-            }) => {
+            Ok(ChargeAnswer::Failed { msg, try_again }) if !final_decline(&msg, try_again) => {
                 let first_at = self
                     .db
                     .run({
@@ -337,10 +350,7 @@ impl Billing {
                 }
                 summary.soft_failed += 1;
             }
-            Ok(ChargeAnswer::Failed {
-                msg,
-                try_again: false,
-            }) => {
+            Ok(ChargeAnswer::Failed { msg, .. }) => {
                 self.settle_attempt(oid, ChargeStatus::FailedHard, Some(&msg), None, now)
                     .await?;
                 self.past_due(sub.id, SubscriptionReason::CardDeclined, now)
@@ -484,5 +494,23 @@ pub fn plan_line(plan: &Plan) -> crate::checkout::PricedLine {
         },
         quantity: 1,
         total: plan.amount,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_documented_decline_is_final_when_try_again_is_left_out() {
+        let closed = "Kart banka tarafından kapatılmış. Bu kart ile tekrar işlem göndermeyin.";
+        assert!(final_decline("anything", Some(false)));
+        assert!(!final_decline(closed, Some(true)), "PayTR's word wins");
+        assert!(final_decline(closed, None));
+        assert!(!final_decline(
+            "Henüz devam eden bir işleminiz bulunmaktadır",
+            None
+        ));
+        assert!(!final_decline("Bu islem icin magazanin yetkisi yok", None));
     }
 }

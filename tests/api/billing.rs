@@ -547,3 +547,46 @@ async fn renewals_honour_paytr_debug_on() {
         "PayTR's reason, asked for with debug_on=1: {message:?}"
     );
 }
+
+#[tokio::test]
+async fn a_failure_without_try_again_is_retried_unless_the_bank_closed_the_card() {
+    let app = spawn_app().await;
+    let sandbox = app.sandbox.clone().expect("sandbox");
+    let (_, open) = subscriber(&app, "notry@example.com", VISA).await;
+    let (_, closed) = subscriber(&app, "closed-notry@example.com", CLOSED).await;
+    let mut knobs = sandbox.knobs();
+    knobs.omit_try_again = true;
+    knobs.permissions.recurring = false;
+    sandbox.set_knobs(knobs.clone());
+    let due = subscription(&app, open).await.next_charge_at;
+
+    engine(&app).await.run_due(due + 60).await.expect("pass");
+    knobs.permissions.recurring = true;
+    sandbox.set_knobs(knobs);
+    // The next pass (after the soft retry date) reaches the closed card with recurring allowed.
+    engine(&app)
+        .await
+        .run_due(due + 3 * 86_400)
+        .await
+        .expect("pass");
+
+    let refused = attempts(&app, open).await;
+    assert_eq!(
+        refused[0].status.code(),
+        "failed_soft",
+        "{:?}",
+        refused[0].message
+    );
+    assert!(
+        refused[0].next_retry_at.is_some(),
+        "retried on the soft schedule"
+    );
+    assert_eq!(subscription(&app, open).await.status.code(), "active");
+    let on_closed = attempts(&app, closed).await;
+    assert_eq!(
+        on_closed.last().map(|a| a.status.code()),
+        Some("failed_hard"),
+        "{on_closed:?}"
+    );
+    assert_eq!(subscription(&app, closed).await.status.code(), "past_due");
+}

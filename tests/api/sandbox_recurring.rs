@@ -63,7 +63,7 @@ async fn a_card_closed_by_the_bank_fails_with_try_again_false() {
         .expect("answer");
 
     assert!(
-        matches!(&answer, ChargeAnswer::Failed { try_again: false, msg } if msg.contains("Kart banka tarafından kapatılmış")),
+        matches!(&answer, ChargeAnswer::Failed { try_again: Some(false), msg } if msg.contains("Kart banka tarafından kapatılmış")),
         "{answer:?}"
     );
     assert_eq!(sb.notification_for("SUBCLOSED").await["status"], "failed");
@@ -90,7 +90,7 @@ async fn a_slow_charge_waits_for_the_callback_and_a_second_one_meanwhile_is_told
         "{first:?}"
     );
     assert!(
-        matches!(&second, ChargeAnswer::Failed { try_again: true, msg } if msg.starts_with("Henüz devam eden")),
+        matches!(&second, ChargeAnswer::Failed { try_again: Some(true), msg } if msg.starts_with("Henüz devam eden")),
         "{second:?}"
     );
     assert_eq!(
@@ -129,7 +129,7 @@ async fn recurring_needs_non_3d_the_permission_and_a_known_card() {
         .expect("answer");
 
     assert!(
-        matches!(&unknown, ChargeAnswer::Failed { try_again: false, msg } if msg.contains("bulunamadi")),
+        matches!(&unknown, ChargeAnswer::Failed { try_again: Some(false), msg } if msg.contains("bulunamadi")),
         "{unknown:?}"
     );
     assert!(

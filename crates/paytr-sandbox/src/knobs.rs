@@ -87,6 +87,20 @@ pub struct Knobs {
     pub notify_max_attempts: u32,
     /// How long a slow card's recurring charge stays in flight before it settles.
     pub wait_callback: Duration,
+    /// Leave `try_again` out of failed recurring answers (PayTR's pages show it, but not every
+    /// answer carries it).
+    pub omit_try_again: bool,
+}
+
+impl Knobs {
+    /// A failed recurring answer, with `try_again` unless the knob leaves it out.
+    pub fn recurring_failure(&self, msg: &str, try_again: bool) -> serde_json::Value {
+        let mut answer = serde_json::json!({"status": "failed", "msg": msg, "reason": msg});
+        if !self.omit_try_again {
+            answer["try_again"] = serde_json::Value::Bool(try_again);
+        }
+        answer
+    }
 }
 
 impl Default for Knobs {
@@ -100,6 +114,7 @@ impl Default for Knobs {
             notify_interval: Duration::from_secs(60),
             notify_max_attempts: 10,
             wait_callback: Duration::from_secs(5),
+            omit_try_again: false,
         }
     }
 }

@@ -292,6 +292,7 @@ fn apply_knobs(mut k: Knobs, form: &HashMap<String, String>) -> Result<Knobs, &'
     k.latency = ms("latency_ms")?.unwrap_or(k.latency);
     k.notify_interval = ms("notify_interval_ms")?.unwrap_or(k.notify_interval);
     k.wait_callback = ms("wait_callback_ms")?.unwrap_or(k.wait_callback);
+    k.omit_try_again = on("omit_try_again")?.unwrap_or(k.omit_try_again);
     k.capi_fault = fault("capi_fault")?.unwrap_or(k.capi_fault);
     k.recurring_fault = fault("recurring_fault")?.unwrap_or(k.recurring_fault);
     k.notify_twice = on("notify_twice")?.unwrap_or(k.notify_twice);

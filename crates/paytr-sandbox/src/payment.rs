@@ -225,9 +225,9 @@ impl Sandbox {
                 pages::send_browser(self, &fail_url, Some(&reason))
             }
             (Channel::Browser, false, None) => pages::failure_page(self, &reason),
-            (Channel::Recurring, _, _) => json_answer(
-                json!({"status": "failed", "msg": reason, "reason": reason, "try_again": false}),
-            ),
+            (Channel::Recurring, _, _) => {
+                json_answer(self.knobs().recurring_failure(&reason, false))
+            }
             _ => json_answer(json!({"status": "failed", "reason": reason})),
         }
     }
@@ -405,7 +405,7 @@ async fn recurring(sandbox: &Sandbox, form: &Form) -> HttpResponse {
             s.queue_notification(&charge.merchant_oid, fields, None)
         });
         sandbox.spawn_delivery(job);
-        return json_answer(json!({"status": "failed", "msg": IN_FLIGHT, "try_again": true}));
+        return json_answer(sandbox.knobs().recurring_failure(IN_FLIGHT, true));
     }
     sandbox.open_payment(&charge);
     let answer = if charge.card.record().behaviour == Behaviour::SlowRecurring {
@@ -421,7 +421,7 @@ async fn recurring(sandbox: &Sandbox, form: &Form) -> HttpResponse {
         lock(&sandbox.inner.in_flight).remove(&ctoken);
         match settled.answer {
             Ok(()) => json!({"status": "success", "msg": "Ödeme Başarılı."}),
-            Err((_, msg)) => json!({"status": "failed", "msg": msg, "try_again": false}),
+            Err((_, msg)) => knobs.recurring_failure(&msg, false),
         }
     };
     match knobs.recurring_fault {

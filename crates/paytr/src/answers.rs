@@ -164,8 +164,13 @@ pub enum ChargeAnswer {
         utoken: Option<Token>,
         ctoken: Option<Token>,
     },
-    /// Not charged. `try_again` says whether a later attempt (with a new merchant_oid) may work.
-    Failed { msg: String, try_again: bool },
+    /// Not charged. `try_again` says whether a later attempt (with a new merchant_oid) may
+    /// work; `None` when PayTR's answer did not say (its documentation shows it on recurring
+    /// answers only, and not always).
+    Failed {
+        msg: String,
+        try_again: Option<bool>,
+    },
 }
 
 impl ChargeAnswer {
@@ -194,7 +199,7 @@ impl ChargeAnswer {
             "" => return Err(AnswerError::UnexpectedShape),
             _ => Self::Failed {
                 msg,
-                try_again: truthy(obj.get("try_again")),
+                try_again: obj.get("try_again").map(|v| truthy(Some(v))),
             },
         })
     }
@@ -249,7 +254,7 @@ mod tests {
             failed(r#"{"status":"failed","reason":"r","try_again":true}"#),
             Ok(ChargeAnswer::Failed {
                 msg: "r".into(),
-                try_again: true
+                try_again: Some(true)
             })
         );
         for body in [
@@ -261,7 +266,7 @@ mod tests {
                 failed(body),
                 Ok(ChargeAnswer::Failed {
                     msg: "m".into(),
-                    try_again: true
+                    try_again: Some(true)
                 }),
                 "{body}"
             );
@@ -270,7 +275,7 @@ mod tests {
             failed(r#"{"status":"error","err_msg":"e"}"#),
             Ok(ChargeAnswer::Failed {
                 msg: "e".into(),
-                try_again: false
+                try_again: None
             })
         );
         assert!(matches!(

@@ -256,10 +256,12 @@ async fn recurring_charge_reads_each_answer_of_the_specification() {
         let got = match answer {
             Ok(ChargeAnswer::WaitCallback { .. }) => "wait",
             Ok(ChargeAnswer::Failed {
-                try_again: true, ..
+                try_again: Some(true),
+                ..
             }) => "soft",
             Ok(ChargeAnswer::Failed {
-                try_again: false, ..
+                try_again: Some(false),
+                ..
             }) => "hard",
             other => panic!("{body}: unexpected {other:?}"),
         };
