@@ -72,10 +72,16 @@ impl Billing {
             .split(',')
             .filter(|s| !s.is_empty())
             .collect();
-        let card = cards
-            .iter()
-            .rev()
-            .find(|c| !known.contains(&card_ref(c).as_str()));
+        // When the cards on file could not be listed at subscribe time, the new one can't be
+        // told apart: the shopper chooses the card for the renewals instead.
+        let card = (sub.known_cards != CARDS_UNKNOWN)
+            .then(|| {
+                cards
+                    .iter()
+                    .rev()
+                    .find(|c| !known.contains(&card_ref(c).as_str()))
+            })
+            .flatten();
         let interval = Interval::parse(&sub.interval_unit).unwrap_or(Interval::Monthly);
         // The paid period always counts, card or not: the shopper paid for it. Without a card
         // that can be charged unattended, only a card for the next renewal is asked for.
@@ -87,6 +93,7 @@ impl Billing {
             )
         });
         let reason = match card {
+            None if sub.known_cards == CARDS_UNKNOWN => SubscriptionReason::ChooseCard,
             None => SubscriptionReason::CardNotSaved,
             Some(_) => SubscriptionReason::CardNeedsCvv,
         };
@@ -115,6 +122,9 @@ impl Billing {
         Ok(true)
     }
 }
+
+/// `known_cards` when PayTR's card list could not be read at subscribe time.
+pub const CARDS_UNKNOWN: &str = "?";
 
 fn on_session_oid(sub_id: i64, order_id: i64) -> String {
     format!("SUB{sub_id}ORDER{order_id}")

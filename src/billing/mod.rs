@@ -14,7 +14,7 @@ mod on_session;
 mod policy;
 mod settle;
 
-pub use activation::order_counted;
+pub use activation::{CARDS_UNKNOWN, order_counted};
 pub use on_session::{OnSession, Started, pay_now, period_payable_now, subscribe};
 pub use policy::{Retry, RetryPolicy};
 use settle::succeed;

@@ -151,6 +151,8 @@ pub enum SubscriptionReason {
     CardDeclined,
     RetriesExhausted,
     NoBillingDetails,
+    /// The card the first payment saved could not be told apart: the shopper picks one.
+    ChooseCard,
 }
 
 impl StoredText for SubscriptionReason {
@@ -162,6 +164,7 @@ impl StoredText for SubscriptionReason {
         Self::CardDeclined,
         Self::RetriesExhausted,
         Self::NoBillingDetails,
+        Self::ChooseCard,
     ];
     fn code(self) -> &'static str {
         match self {
@@ -172,6 +175,7 @@ impl StoredText for SubscriptionReason {
             Self::CardDeclined => "card_declined",
             Self::RetriesExhausted => "retries_exhausted",
             Self::NoBillingDetails => "no_billing_details",
+            Self::ChooseCard => "choose_card",
         }
     }
 }

@@ -147,6 +147,10 @@ const TR: &[(&str, &str)] = &[
         "Kart kaydedilemedi; lütfen yeni kartla ödeyin.",
     ),
     (
+        "reason_choose_card",
+        "Yenilemelerin hangi kartla ödeneceğini seçin.",
+    ),
+    (
         "reason_no_card",
         "Kayıtlı kart yok; lütfen yeni kartla ödeyin.",
     ),
@@ -329,6 +333,10 @@ const EN: &[(&str, &str)] = &[
     (
         "reason_card_not_saved",
         "The card was not saved; please pay with a new card.",
+    ),
+    (
+        "reason_choose_card",
+        "Choose the card that pays for the renewals.",
     ),
     (
         "reason_no_card",

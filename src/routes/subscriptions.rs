@@ -183,11 +183,13 @@ pub async fn subscribe(
 
 /// References of the shopper's cards on file now, so the one a payment saves can be told
 /// apart.
-async fn known_cards(state: &AppState, user: &User) -> Result<String, PageError> {
-    let cards = cards_of(state, user)
-        .await
-        .map_err(|_| PageError::unavailable("subscriptions", "cards_unavailable"))?;
-    Ok(cards.iter().map(card_ref).collect::<Vec<_>>().join(","))
+/// PayTR's list being unavailable never blocks paying with a new card: the shopper then picks
+/// the card for the renewals after the payment.
+async fn known_cards(state: &AppState, user: &User) -> String {
+    match cards_of(state, user).await {
+        Ok(cards) => cards.iter().map(card_ref).collect::<Vec<_>>().join(","),
+        Err(_) => billing::CARDS_UNKNOWN.to_owned(),
+    }
 }
 
 /// Starts the on-session payment of a subscription (its first period, or "pay now").
@@ -205,7 +207,7 @@ async fn start_on_session_payment(
         let status = StatusCode::TOO_MANY_REQUESTS;
         return Err(PageError::refused(status, "payment_failed", "too_many"));
     }
-    let known = known_cards(state, user).await?;
+    let known = known_cards(state, user).await;
     let (plan, currency, user_id) = (plan.clone(), state.catalog.currency, user.id);
     let started = state
         .db

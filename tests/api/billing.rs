@@ -590,3 +590,65 @@ async fn a_failure_without_try_again_is_retried_unless_the_bank_closed_the_card(
     );
     assert_eq!(subscription(&app, closed).await.status.code(), "past_due");
 }
+
+#[tokio::test]
+async fn paytr_card_list_down_never_blocks_subscribing_and_the_shopper_then_picks_the_card() {
+    let app = spawn_app().await;
+    let sandbox = app.sandbox.clone().expect("sandbox");
+    let mut shopper = Shopper::new(&app.address);
+    shopper.register("listdown@example.com").await;
+    shopper.buy_and_save("lokum", VISA).await;
+    let mut knobs = sandbox.knobs();
+    knobs.capi_fault = Fault::Http500;
+    sandbox.set_knobs(knobs.clone());
+
+    shopper.get("/subscribe/kahve-kulubu").await;
+    let pay = shopper
+        .post(
+            "/subscribe/kahve-kulubu",
+            &[
+                ("full_name", "Ayşe Yılmaz"),
+                ("email", "listdown@example.com"),
+                ("phone", "0555 111 22 33"),
+                ("address", "Kadıköy, İstanbul"),
+            ],
+        )
+        .await;
+    assert_eq!(pay.status, 200, "{}", pay.html);
+    let three_d = shopper.pay(&pay.html, "5406675406675403", false).await;
+    shopper.answer_3d(&three_d, true).await;
+    shopper
+        .wait_for_order_status(&format!("/orders/{}", order_id(&pay.url)), "status_paid")
+        .await;
+    knobs.capi_fault = Fault::None;
+    sandbox.set_knobs(knobs);
+    engine(&app)
+        .await
+        .run_due(paytr_checkout::db::unix_now())
+        .await
+        .expect("pass");
+
+    let id = db(&app, |conn| {
+        let user = paytr_checkout::db::models::User::find_by_email(conn, "listdown@example.com")?
+            .expect("user");
+        Ok(Subscription::list_for_user(conn, user.id)?[0].id)
+    })
+    .await;
+    let sub = subscription(&app, id).await;
+    assert_eq!(
+        (
+            sub.status.code(),
+            sub.status_reason.map(|r| r.code()),
+            sub.periods_paid
+        ),
+        ("needs_card", Some("choose_card"), 1),
+        "the period counts; no card is guessed"
+    );
+    assert!(
+        shopper
+            .get("/account")
+            .await
+            .html
+            .contains(&format!("id=\"card-for-{id}\""))
+    );
+}

@@ -101,21 +101,31 @@ pub enum CardListAnswer {
 }
 
 impl CardListAnswer {
-    /// Reads an array of cards, `[]`, `{}`, an empty body (all "no cards") or
-    /// `{"status":"error","err_msg":…}`.
+    /// Reads an array of cards, `[]`, `{}`, an empty body (all "no cards"), the same list as
+    /// an object keyed by position (`{"0":{…},"1":{…}}`, as PHP encodes a list with gaps), a
+    /// single card object, or `{"status":"error","err_msg":…}`.
     pub fn parse(body: &str) -> Result<Self, AnswerError> {
-        match parse_json(body)? {
-            None => Ok(Self::Cards(Vec::new())),
-            Some(Value::Array(items)) => items
-                .iter()
+        let cards = |items: Vec<&Value>| {
+            items
+                .into_iter()
                 .map(|item| {
                     item.as_object()
                         .map(StoredCard::from_json)
                         .ok_or(AnswerError::UnexpectedShape)
                 })
                 .collect::<Result<_, _>>()
-                .map(Self::Cards),
+                .map(Self::Cards)
+        };
+        match parse_json(body)? {
+            None => Ok(Self::Cards(Vec::new())),
+            Some(Value::Array(items)) => cards(items.iter().collect()),
             Some(Value::Object(obj)) if obj.is_empty() => Ok(Self::Cards(Vec::new())),
+            Some(Value::Object(obj)) if obj.contains_key("ctoken") => {
+                Ok(Self::Cards(vec![StoredCard::from_json(&obj)]))
+            }
+            Some(Value::Object(obj)) if obj.values().all(|v| v.get("ctoken").is_some()) => {
+                cards(obj.values().collect())
+            }
             Some(Value::Object(obj)) if obj.contains_key("status") => {
                 let msg = message(&obj);
                 Ok(Self::Error(if msg.is_empty() {
@@ -208,6 +218,22 @@ impl ChargeAnswer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn card_lists_in_every_documented_shape() {
+        let card = r#"{"ctoken":"C1","last_4":"4358","require_cvv":"0","month":"12","year":"30"}"#;
+        let count = |body: &str| match CardListAnswer::parse(body) {
+            Ok(CardListAnswer::Cards(cards)) => Some(cards.len()),
+            _ => None,
+        };
+        assert_eq!(count(&format!("[{card}]")), Some(1));
+        assert_eq!(count(&format!(r#"{{"0":{card},"2":{card}}}"#)), Some(2));
+        assert_eq!(count(card), Some(1));
+        assert_eq!(count("{}"), Some(0));
+        assert_eq!(count(""), Some(0));
+        assert_eq!(count(r#"{"status":"error","err_msg":"x"}"#), None);
+        assert_eq!(count(r#"{"weird":1}"#), None);
+    }
 
     #[test]
     fn card_list_reads_every_known_shape() {
