@@ -31,6 +31,8 @@ pub struct AppState {
     pub delete_limiter: RateLimiter,
     /// Refused notifications recorded and logged per minute (the rest are only counted).
     pub refused_notifications: crate::notifications::RefusalBudget,
+    /// Whether the private-shopper-address warning was logged (once per process).
+    pub private_ip_warned: std::sync::atomic::AtomicBool,
     /// PayTR with the short CAPI timeout, for card lists on pages.
     pub capi: PaytrClient,
     pub card_cache: Arc<CardCache>,

@@ -124,6 +124,7 @@ impl Application {
             payment_limiter: RateLimiter::new(30, minutes(15)),
             delete_limiter: RateLimiter::new(10, minutes(15)),
             refused_notifications: crate::notifications::RefusalBudget::new(60),
+            private_ip_warned: std::sync::atomic::AtomicBool::new(false),
             capi,
             card_cache,
             billing,

@@ -2,7 +2,7 @@
 //! and the order page.
 
 use super::ctx::keys;
-use super::ctx::{Ctx, PostForm, client_ip, ip_bucket, parse_form_refusing_card_data};
+use super::ctx::{Ctx, PostForm, ip_bucket, parse_form_refusing_card_data};
 use super::errors::PageError;
 use super::filters::{self, Price};
 use super::i18n::field_errors;
@@ -130,7 +130,7 @@ pub async fn submit_checkout(
             return Ok(page);
         }
     };
-    let ip = client_ip(&req, &state.settings.trusted_proxies)?;
+    let ip = super::ctx::payment_ip(&req, &state)?;
     if !state.payment_limiter.check(&[&ip_bucket(&ip)]) {
         let page = checkout_page(
             &ctx,
@@ -335,7 +335,7 @@ pub async fn retry(
     id: web::Path<String>,
     _form: PostForm,
 ) -> Result<HttpResponse, PageError> {
-    let ip = client_ip(&req, &state.settings.trusted_proxies)?;
+    let ip = super::ctx::payment_ip(&req, &state)?;
     if !state.payment_limiter.check(&[&ip_bucket(&ip)]) {
         return Err(PageError::refused(
             StatusCode::TOO_MANY_REQUESTS,

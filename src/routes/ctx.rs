@@ -275,6 +275,50 @@ fn shopper_ip(peer: IpAddr, forwarded: &[&str], trusted: &[IpAddr]) -> IpAddr {
     ip
 }
 
+/// Whether PayTR would get a private address as `user_ip` (loopback, private ranges, link-local,
+/// carrier-grade NAT, IPv6 unique-local): in live mode that means a proxy in front of the shop
+/// is missing from `TRUSTED_PROXIES`.
+pub fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || (a == 100 && (64..128).contains(&b))
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+/// The shopper's address for a payment (PayTR's `user_ip`), checked in live mode.
+pub fn payment_ip(req: &HttpRequest, state: &AppState) -> Result<UserIp, ValidationError> {
+    let ip = client_ip(req, &state.settings.trusted_proxies)?;
+    warn_if_private(state, &ip);
+    Ok(ip)
+}
+
+/// Says once, in live mode, that the shopper's address is private (PayTR needs the public one).
+pub fn warn_if_private(state: &AppState, ip: &UserIp) {
+    use std::sync::atomic::Ordering;
+    if state.mode() == Mode::Live
+        && is_private(ip.addr())
+        && !state.private_ip_warned.swap(true, Ordering::Relaxed)
+    {
+        tracing::warn!(
+            user_ip = %ip,
+            "the shopper's address is private: PayTR needs the public one; list the proxy in front of this shop in TRUSTED_PROXIES"
+        );
+    }
+}
+
 /// The rate-limit bucket of an address: IPv4 by address, IPv6 by its /64 (one subscriber line
 /// usually holds a whole /64, so a single address would be no limit at all).
 pub fn ip_bucket(ip: &UserIp) -> String {
@@ -327,6 +371,26 @@ mod tests {
             shopper_ip(ip("10.0.0.1"), &["2001:db8::1"], &trusted),
             ip("2001:db8::1")
         );
+    }
+
+    #[test]
+    fn private_addresses_are_recognised() {
+        let private = |s: &str| is_private(s.parse().expect("ip"));
+        for p in [
+            "10.1.2.3",
+            "192.168.1.1",
+            "172.16.0.1",
+            "127.0.0.1",
+            "100.64.0.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+        ] {
+            assert!(private(p), "{p}");
+        }
+        for public in ["85.34.78.112", "100.128.0.1", "2001:db8::1", "8.8.8.8"] {
+            assert!(!private(public), "{public}");
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Subscribing to a plan, and managing subscriptions on the account page.
 
 use super::cards::cards_of;
-use super::ctx::{Ctx, PostForm, SessionUser, SignedIn, client_ip, keys};
+use super::ctx::{Ctx, PostForm, SessionUser, SignedIn, keys};
 use super::errors::PageError;
 use super::filters::{self, Price};
 use super::pages::{Layout, redirect, render};
@@ -201,7 +201,7 @@ async fn start_on_session_payment(
     billing: BillingDetails,
     existing: Option<i64>,
 ) -> Result<HttpResponse, PageError> {
-    let ip = client_ip(req, &state.settings.trusted_proxies)?;
+    let ip = super::ctx::payment_ip(req, state)?;
     // Starting a payment is limited as for checkout, whichever page starts it.
     if !state.payment_limiter.check(&[&super::ctx::ip_bucket(&ip)]) {
         let status = StatusCode::TOO_MANY_REQUESTS;
