@@ -65,7 +65,7 @@ async fn accept(
     fields: Vec<(String, String)>,
 ) -> HttpResponse {
     let (sealer, test_mode) = (state.sealer.clone(), state.test_mode);
-    let utoken = notification.utoken.as_ref().map(Token::hint);
+    let utoken_hint = notification.utoken.as_ref().map(Token::hint);
     let applied = state
         .db
         .write(move |conn| apply(conn, &notification, &fields, &sealer, test_mode))
@@ -82,7 +82,7 @@ async fn accept(
                     billing.activate_pending(crate::db::unix_now()).await
                 });
             }
-            tracing::info!(outcome = applied.outcome.code(), utoken = ?utoken, "notification applied");
+            tracing::info!(outcome = applied.outcome.code(), utoken_hint = ?utoken_hint, "notification applied");
             answer(200, "OK")
         }
         Err(e) => {
