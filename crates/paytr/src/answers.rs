@@ -24,8 +24,16 @@ fn parse_json(body: &str) -> Result<Option<Value>, AnswerError> {
         .map_err(|_| AnswerError::NotJson)
 }
 
+/// The body as a JSON object, or why it is not one.
+pub(crate) fn object(body: &str) -> Result<Map<String, Value>, AnswerError> {
+    match parse_json(body)? {
+        Some(Value::Object(obj)) => Ok(obj),
+        _ => Err(AnswerError::UnexpectedShape),
+    }
+}
+
 /// A field as text, whether PayTR sent it as a string, a number or a boolean.
-fn text(obj: &Map<String, Value>, key: &str) -> String {
+pub(crate) fn text(obj: &Map<String, Value>, key: &str) -> String {
     match obj.get(key) {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
@@ -34,7 +42,7 @@ fn text(obj: &Map<String, Value>, key: &str) -> String {
     }
 }
 
-fn truthy(value: Option<&Value>) -> bool {
+pub(crate) fn truthy(value: Option<&Value>) -> bool {
     match value {
         Some(Value::Bool(b)) => *b,
         Some(Value::Number(n)) => n.as_f64().is_some_and(|n| n != 0.0),
@@ -47,7 +55,7 @@ fn truthy(value: Option<&Value>) -> bool {
 }
 
 /// The human message of an answer, under whichever key PayTR used.
-fn message(obj: &Map<String, Value>) -> String {
+pub(crate) fn message(obj: &Map<String, Value>) -> String {
     ["msg", "reason", "err_msg"]
         .iter()
         .map(|k| text(obj, k))
@@ -148,9 +156,7 @@ pub enum DeleteAnswer {
 
 impl DeleteAnswer {
     pub fn parse(body: &str) -> Result<Self, AnswerError> {
-        let Some(Value::Object(obj)) = parse_json(body)? else {
-            return Err(AnswerError::UnexpectedShape);
-        };
+        let obj = object(body)?;
         match text(&obj, "status").as_str() {
             "success" => Ok(Self::Deleted),
             "" => Err(AnswerError::UnexpectedShape),
@@ -186,9 +192,7 @@ pub enum ChargeAnswer {
 impl ChargeAnswer {
     /// Any `status` other than `success` or `wait_callback` (including `error`) is a failure.
     pub fn parse(body: &str) -> Result<Self, AnswerError> {
-        let Some(Value::Object(obj)) = parse_json(body)? else {
-            return Err(AnswerError::UnexpectedShape);
-        };
+        let obj = object(body)?;
         let msg = message(&obj);
         let token = |key| {
             Some(text(&obj, key))

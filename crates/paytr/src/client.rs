@@ -3,10 +3,11 @@
 //! sandbox or a test server can stand in for `https://www.paytr.com`.
 
 use super::answers::{AnswerError, CardListAnswer, ChargeAnswer, DeleteAnswer, StoredCard};
+use super::merchant::{RefundAnswer, StatusAnswer, refund_form, status_form};
 use super::requests::{FormFields, PaymentRequest, capi_delete_form, capi_list_form};
 use super::sign::MerchantCredentials;
-use super::{CAPI_DELETE_PATH, CAPI_LIST_PATH, PAYMENT_PATH, Token};
-use crate::types::ValidationError;
+use super::{CAPI_DELETE_PATH, CAPI_LIST_PATH, PAYMENT_PATH, REFUND_PATH, STATUS_PATH, Token};
+use crate::types::{MerchantOid, Money, ReferenceNo, ValidationError};
 use std::time::Duration;
 
 /// Where and how to reach PayTR.
@@ -111,6 +112,29 @@ impl PaytrClient {
     ) -> Result<ChargeAnswer, PaytrError> {
         let form = request.recurring_form(self.credentials(), utoken, ctoken)?;
         Ok(ChargeAnswer::parse(&self.post(PAYMENT_PATH, &form).await?)?)
+    }
+
+    /// Refund (part of) a paid order. PayTR does not deduplicate refunds: after a lost answer,
+    /// look for `reference_no` in a status inquiry's `returns` instead of sending it again.
+    #[tracing::instrument(skip_all, fields(merchant_oid = %merchant_oid, reference_no = %reference_no.as_str()))]
+    pub async fn refund(
+        &self,
+        merchant_oid: &MerchantOid,
+        amount: Money,
+        reference_no: &ReferenceNo,
+    ) -> Result<RefundAnswer, PaytrError> {
+        let form = refund_form(self.credentials(), merchant_oid, amount, Some(reference_no));
+        Ok(RefundAnswer::parse(&self.post(REFUND_PATH, &form).await?)?)
+    }
+
+    /// Status inquiry: what PayTR knows of a payment (and its refunds).
+    #[tracing::instrument(skip_all, fields(merchant_oid = %merchant_oid))]
+    pub async fn payment_status(
+        &self,
+        merchant_oid: &MerchantOid,
+    ) -> Result<StatusAnswer, PaytrError> {
+        let form = status_form(self.credentials(), merchant_oid);
+        Ok(StatusAnswer::parse(&self.post(STATUS_PATH, &form).await?)?)
     }
 
     async fn post(&self, path: &str, form: &FormFields) -> Result<String, PaytrError> {

@@ -4,6 +4,7 @@ mod answers;
 mod basket;
 #[cfg(feature = "client")]
 mod client;
+mod merchant;
 mod notification;
 mod requests;
 mod sign;
@@ -14,13 +15,16 @@ pub use answers::{AnswerError, CardListAnswer, ChargeAnswer, DeleteAnswer, Store
 pub use basket::{Basket, BasketItem};
 #[cfg(feature = "client")]
 pub use client::{ClientConfig, PaytrClient, PaytrError};
+pub use merchant::{
+    MerchantError, PaymentStatus, RefundAnswer, ReturnEntry, StatusAnswer, refund_form, status_form,
+};
 pub use notification::{Notification, NotificationStatus};
 pub use requests::{
     CardSource, FormFields, NEW_CARD_FIELDS, PaymentRequest, capi_delete_form, capi_list_form,
 };
 pub use sign::{
     MerchantCredentials, capi_delete_token, capi_list_token, notification_hash, payment_token,
-    sign, verify, verify_token,
+    refund_token, sign, status_token, verify, verify_token,
 };
 pub use token::Token;
 
@@ -32,3 +36,7 @@ pub const PAYMENT_PATH: &str = "/odeme";
 pub const CAPI_LIST_PATH: &str = "/odeme/capi/list";
 /// Path of CAPI DELETE.
 pub const CAPI_DELETE_PATH: &str = "/odeme/capi/delete";
+/// Path of the refund call.
+pub const REFUND_PATH: &str = "/odeme/iade";
+/// Path of the status inquiry.
+pub const STATUS_PATH: &str = "/odeme/durum-sorgu";

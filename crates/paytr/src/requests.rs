@@ -18,7 +18,7 @@ pub struct FormFields {
 }
 
 impl FormFields {
-    fn push(&mut self, name: &'static str, value: impl Into<String>) {
+    pub(crate) fn push(&mut self, name: &'static str, value: impl Into<String>) {
         self.fields.push((name, value.into()));
     }
 

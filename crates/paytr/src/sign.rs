@@ -100,6 +100,28 @@ pub fn capi_delete_token(creds: &MerchantCredentials, ctoken: &str, utoken: &str
     sign(creds.key(), &[ctoken, utoken, creds.salt()].concat())
 }
 
+/// Refund token: `merchant_id + merchant_oid + return_amount + merchant_salt`
+/// (`reference_no` is posted but not signed).
+pub fn refund_token(
+    creds: &MerchantCredentials,
+    merchant_oid: &str,
+    return_amount: &str,
+) -> String {
+    let message = [
+        creds.merchant_id.as_str(),
+        merchant_oid,
+        return_amount,
+        creds.salt(),
+    ];
+    sign(creds.key(), &message.concat())
+}
+
+/// Status inquiry token: `merchant_id + merchant_oid + merchant_salt`.
+pub fn status_token(creds: &MerchantCredentials, merchant_oid: &str) -> String {
+    let message = [creds.merchant_id.as_str(), merchant_oid, creds.salt()];
+    sign(creds.key(), &message.concat())
+}
+
 /// Notification hash: `merchant_oid + merchant_salt + status + total_amount` (salt in the middle).
 pub fn notification_hash(
     creds: &MerchantCredentials,

@@ -283,3 +283,79 @@ async fn recurring_charge_reads_each_answer_of_the_specification() {
         "an unreadable answer leaves the outcome unknown"
     );
 }
+
+#[tokio::test]
+async fn refund_posts_amount_with_a_dot_and_the_reference_and_reads_refusals() {
+    use paytr::types::{MerchantOid, Money, ReferenceNo};
+    use paytr::{MerchantError, RefundAnswer};
+    let oid = MerchantOid::parse("SP1732000000ab12").expect("oid");
+    let reference = ReferenceNo::parse("RF7c1e0d9a").expect("reference");
+    let amount = Money::from_kurus(1197).expect("amount");
+    let server = answering(
+        "/odeme/iade",
+        json(r#"{"status":"success","is_test":"1","merchant_oid":"SP1732000000ab12","return_amount":"11.97","reference_no":"RF7c1e0d9a"}"#),
+    )
+    .await;
+    let answer = client(&server).refund(&oid, amount, &reference).await;
+    assert!(
+        matches!(answer, Ok(RefundAnswer::Refunded { is_test: true, .. })),
+        "{answer:?}"
+    );
+    let form = posted_form(&server).await;
+    assert_eq!(form["return_amount"], "11.97");
+    assert_eq!(form["reference_no"], "RF7c1e0d9a");
+    assert_eq!(
+        form["paytr_token"],
+        "ul8kZCn4OYL72NDTz4kK2/2Prtgqu60NvMIHxq69PWU="
+    );
+
+    let server = answering(
+        "/odeme/iade",
+        json(r#"{"status":"error","err_no":"009","err_msg":"Iade tutari fazla"}"#),
+    )
+    .await;
+    assert_eq!(
+        client(&server).refund(&oid, amount, &reference).await.ok(),
+        Some(RefundAnswer::Refused(MerchantError {
+            err_no: "009".into(),
+            err_msg: "Iade tutari fazla".into()
+        }))
+    );
+    let server = answering(
+        "/odeme/iade",
+        ResponseTemplate::new(200).set_delay(Duration::from_secs(2)),
+    )
+    .await;
+    let lost = client(&server).refund(&oid, amount, &reference).await;
+    assert!(matches!(&lost, Err(e) if e.outcome_unknown()), "{lost:?}");
+}
+
+#[tokio::test]
+async fn status_inquiry_reads_paid_and_not_found() {
+    use paytr::StatusAnswer;
+    use paytr::types::MerchantOid;
+    let oid = MerchantOid::parse("SUB12P3A1").expect("oid");
+    let server = answering(
+        "/odeme/durum-sorgu",
+        json(r#"{"status":"success","payment_amount":"149.00","payment_total":"149.00","currency":"TL","returns":[{"return_amount":"49.00","reference_no":"RFfull0001"}]}"#),
+    )
+    .await;
+    let answer = client(&server).payment_status(&oid).await;
+    let Ok(StatusAnswer::Paid(status)) = answer else {
+        panic!("paid expected: {answer:?}")
+    };
+    assert!(status.refund("RFfull0001").is_some());
+    assert_eq!(
+        posted_form(&server).await["paytr_token"],
+        "Yol3nLhKaPPDcIz+UZFgEWHTgwi8uyIlR3CQSODPSIs="
+    );
+    let server = answering(
+        "/odeme/durum-sorgu",
+        json(r#"{"status":"error","err_no":"004","err_msg":"Islem bulunamadi"}"#),
+    )
+    .await;
+    assert!(matches!(
+        client(&server).payment_status(&oid).await,
+        Ok(StatusAnswer::NotPaid(_))
+    ));
+}

@@ -3,9 +3,10 @@
 mod common;
 
 use paytr::types::{Currency, Email, InstallmentCount, Money, PaymentType, UserIp};
+use paytr::types::{MerchantOid, ReferenceNo};
 use paytr::{
     CardSource, MerchantCredentials, Notification, PaymentRequest, Token, capi_delete_token,
-    capi_list_token, notification_hash, sign, verify,
+    capi_list_token, notification_hash, refund_form, sign, status_form, verify,
 };
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -73,7 +74,7 @@ fn mutations(value: &str) -> Vec<String> {
 #[test]
 fn every_vector_message_signs_to_its_token() {
     let all = vectors();
-    assert_eq!(all.vectors.len(), 7);
+    assert_eq!(all.vectors.len(), 11);
     for v in &all.vectors {
         let expected = v
             .get("paytr_token")
@@ -314,6 +315,58 @@ fn capi_tokens_match_vectors_and_break_on_any_change() {
             assert_ne!(capi_delete_token(&all.creds, &f["ctoken"], &changed), token);
         }
     }
+}
+
+/// The whole form, as posted, equals the vector's fields plus its token.
+fn posted(form: &paytr::FormFields) -> BTreeMap<String, String> {
+    form.iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+#[test]
+fn refund_and_status_forms_match_the_third_party_vectors() {
+    let all = vectors();
+    let expected = |v: &Value| {
+        let mut f = fields(v);
+        f.insert(
+            "paytr_token".into(),
+            v["paytr_token"].as_str().expect("token").into(),
+        );
+        f
+    };
+    let mut seen = 0;
+    for v in of_kind(&all, "refund") {
+        let f = fields(v);
+        let oid = MerchantOid::parse(&f["merchant_oid"]).expect("oid");
+        let amount = Money::parse_decimal(&f["return_amount"]).expect("amount");
+        let reference = ReferenceNo::parse(&f["reference_no"]).expect("reference");
+        let form = refund_form(&all.creds, &oid, amount, Some(&reference));
+        assert_eq!(posted(&form), expected(v), "{}", v["name"]);
+        // reference_no is not signed: the token is the same without it.
+        let bare = refund_form(&all.creds, &oid, amount, None);
+        assert_eq!(bare.get("paytr_token"), form.get("paytr_token"));
+        let more = Money::from_kurus(amount.kurus() + 1).expect("amount");
+        let changed = refund_form(&all.creds, &oid, more, None);
+        assert_ne!(changed.get("paytr_token"), form.get("paytr_token"));
+        seen += 1;
+    }
+    for v in of_kind(&all, "status") {
+        let oid = MerchantOid::parse(&fields(v)["merchant_oid"]).expect("oid");
+        assert_eq!(
+            posted(&status_form(&all.creds, &oid)),
+            expected(v),
+            "{}",
+            v["name"]
+        );
+        let other = MerchantOid::parse(&format!("{oid}0")).expect("oid");
+        assert_ne!(
+            status_form(&all.creds, &other).get("paytr_token"),
+            v["paytr_token"].as_str()
+        );
+        seen += 1;
+    }
+    assert_eq!(seen, 4);
 }
 
 #[test]

@@ -279,3 +279,25 @@ mod tests {
         assert!(bounded_text("f", "a\u{0}b", 4).is_err());
     }
 }
+
+/// A refund's own reference (`reference_no`): 1 to 64 ASCII letters and digits. PayTR lists it
+/// in the order's `returns[]`, which is how a refund whose answer was lost is recognised.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ReferenceNo(String);
+
+impl ReferenceNo {
+    pub fn parse(value: &str) -> Result<Self, ValidationError> {
+        if value.is_empty() || value.len() > 64 || !value.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
+            return Err(ValidationError::new(
+                "reference_no",
+                "must be 1 to 64 letters A-Z, a-z and digits 0-9",
+            ));
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
