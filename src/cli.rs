@@ -119,9 +119,33 @@ pub struct KnobArgs {
     /// Leave try_again out of failed recurring answers.
     #[arg(long, env = "SANDBOX_OMIT_TRY_AGAIN")]
     pub omit_try_again: bool,
+    /// Fault injected into refund answers (timeout/lost: refunded, no answer).
+    #[arg(long, env = "SANDBOX_REFUND_FAULT", value_enum, default_value_t = Fault::None)]
+    pub refund_fault: Fault,
+    /// Fault injected into status-inquiry answers.
+    #[arg(long, env = "SANDBOX_STATUS_FAULT", value_enum, default_value_t = Fault::None)]
+    pub status_fault: Fault,
+    /// Refuse every refund with this PayTR err_no (e.g. 010: balance too low).
+    #[arg(long, env = "SANDBOX_REFUND_ERROR", value_parser = refund_error_code)]
+    pub refund_error: Option<String>,
+    /// Answer every status inquiry "no such payment" (err_no 004).
+    #[arg(long, env = "SANDBOX_STATUS_NOT_FOUND")]
+    pub status_not_found: bool,
+    /// Origin of the simulated bank (e.g. http://127.0.0.2:8080): the 3-D card post is then
+    /// redirected there, as a real bank's page is on another origin.
+    #[arg(long, env = "SANDBOX_BANK_ORIGIN")]
+    pub bank_origin: Option<String>,
     /// Milliseconds a slow card's recurring charge stays in flight (wait_callback).
     #[arg(long, env = "SANDBOX_WAIT_CALLBACK_MS", default_value_t = 5_000)]
     pub wait_callback_ms: u64,
+}
+
+fn refund_error_code(value: &str) -> Result<String, String> {
+    if value.len() == 3 && value.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(value.to_owned())
+    } else {
+        Err("three digits, as PayTR's err_no (e.g. 010)".into())
+    }
 }
 
 impl KnobArgs {
@@ -145,6 +169,11 @@ impl KnobArgs {
             notify_max_attempts: self.notify_max_attempts,
             wait_callback: Duration::from_millis(self.wait_callback_ms),
             omit_try_again: self.omit_try_again,
+            refund_fault: self.refund_fault,
+            status_fault: self.status_fault,
+            refund_error: self.refund_error.clone(),
+            status_not_found: self.status_not_found,
+            bank_origin: self.bank_origin.clone(),
             ..Knobs::default()
         };
         for permission in &self.deny {

@@ -17,6 +17,7 @@ mod sandbox_cards;
 mod sandbox_harness;
 mod sandbox_payments;
 mod sandbox_recurring;
+mod sandbox_refunds;
 mod saved_cards;
 mod security;
 mod shopper;

@@ -29,15 +29,22 @@ fn error(msg: &str) -> Value {
     json!({"status": "error", "err_msg": msg})
 }
 
-/// Applies the latency and fault knobs around a CAPI answer.
-async fn answer(knobs: &Knobs, work: impl FnOnce() -> Value) -> HttpResponse {
+/// Applies the latency and a fault knob around a JSON answer: `http500` does no work, the
+/// others do the work and then spoil or hold the answer.
+pub(super) async fn answer(
+    knobs: &Knobs,
+    fault: Fault,
+    work: impl FnOnce() -> Value,
+) -> HttpResponse {
     tokio::time::sleep(knobs.latency).await;
-    if knobs.capi_fault == Fault::Http500 {
+    if fault == Fault::Http500 {
         return HttpResponse::InternalServerError().body("Internal Server Error");
     }
     let body = work().to_string();
-    match knobs.capi_fault {
-        Fault::Timeout => tokio::time::sleep(std::time::Duration::from_secs(60)).await,
+    match fault {
+        Fault::Timeout | Fault::Lost => {
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await
+        }
         Fault::Malformed => {
             let cut: String = body.chars().take(body.len() / 2).collect();
             return HttpResponse::Ok()
@@ -74,7 +81,8 @@ fn authorise(
 pub async fn list(sandbox: web::Data<Sandbox>, body: web::Bytes) -> HttpResponse {
     let form = parse_form(&body);
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
-    answer(&sandbox.knobs(), || {
+    let knobs = sandbox.knobs();
+    answer(&knobs, knobs.capi_fault, || {
         let utoken = get("utoken");
         if let Err(e) = authorise(&sandbox, get("merchant_id"), utoken, get("paytr_token")) {
             return e;
@@ -96,7 +104,8 @@ pub async fn list(sandbox: web::Data<Sandbox>, body: web::Bytes) -> HttpResponse
 pub async fn delete(sandbox: web::Data<Sandbox>, body: web::Bytes) -> HttpResponse {
     let form = parse_form(&body);
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
-    answer(&sandbox.knobs(), || {
+    let knobs = sandbox.knobs();
+    answer(&knobs, knobs.capi_fault, || {
         let (utoken, ctoken) = (get("utoken"), get("ctoken"));
         let message = if utoken.is_empty() || ctoken.is_empty() {
             String::new()

@@ -14,22 +14,32 @@ pub enum Fault {
     Timeout,
     /// Do the work, then answer with broken JSON.
     Malformed,
+    /// Do the work, never answer (the caller times out) and send no notification either: only
+    /// a status inquiry (or the panel's re-send) tells what happened.
+    Lost,
 }
 
 impl Fault {
+    pub const ALL: [Self; 5] = [
+        Self::None,
+        Self::Http500,
+        Self::Timeout,
+        Self::Malformed,
+        Self::Lost,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             Self::None => "none",
             Self::Http500 => "http500",
             Self::Timeout => "timeout",
             Self::Malformed => "malformed",
+            Self::Lost => "lost",
         }
     }
 
     pub fn parse(value: &str) -> Option<Self> {
-        [Self::None, Self::Http500, Self::Timeout, Self::Malformed]
-            .into_iter()
-            .find(|f| f.code() == value)
+        Self::ALL.into_iter().find(|f| f.code() == value)
     }
 }
 
@@ -90,6 +100,17 @@ pub struct Knobs {
     /// Leave `try_again` out of failed recurring answers (PayTR's pages show it, but not every
     /// answer carries it).
     pub omit_try_again: bool,
+    /// Fault injected into refund answers (`timeout`/`lost`: refunded, answer never comes).
+    pub refund_fault: Fault,
+    /// Fault injected into status-inquiry answers.
+    pub status_fault: Fault,
+    /// Refuse every refund with this PayTR `err_no` (`000`, `008`, `010`, `011`, …).
+    pub refund_error: Option<String>,
+    /// Answer every status inquiry with `err_no` 004 (PayTR has no such payment).
+    pub status_not_found: bool,
+    /// Where the simulated bank lives: when set (e.g. `http://127.0.0.2:8080`), a 3-D card post
+    /// is answered with a redirect to the bank page on that origin, as a real bank's ACS is.
+    pub bank_origin: Option<String>,
 }
 
 impl Knobs {
@@ -115,6 +136,11 @@ impl Default for Knobs {
             notify_max_attempts: 10,
             wait_callback: Duration::from_secs(5),
             omit_try_again: false,
+            refund_fault: Fault::None,
+            status_fault: Fault::None,
+            refund_error: None,
+            status_not_found: false,
+            bank_origin: None,
         }
     }
 }

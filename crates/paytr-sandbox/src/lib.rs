@@ -11,6 +11,7 @@ pub mod cards;
 mod checks;
 pub mod files;
 pub mod knobs;
+mod merchant;
 mod notify;
 mod pages;
 mod payment;
@@ -147,6 +148,15 @@ impl Sandbox {
             .route(
                 &format!("{p}/odeme/capi/delete"),
                 web::post().to(capi::delete),
+            )
+            .route(&format!("{p}/odeme/iade"), web::post().to(merchant::refund))
+            .route(
+                &format!("{p}/odeme/durum-sorgu"),
+                web::post().to(merchant::status),
+            )
+            .route(
+                &format!("{p}/odeme/3d/{{id}}"),
+                web::get().to(payment::get_three_d),
             )
             .route(
                 &format!("{p}/notifications/{{id}}/resend"),

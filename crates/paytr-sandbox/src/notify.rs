@@ -26,6 +26,13 @@ impl State {
         id
     }
 
+    /// Marks a queued notification as never to be delivered on its own.
+    pub fn give_up(&mut self, id: u64) {
+        if let Some(job) = self.job_mut(id) {
+            job.gave_up = true;
+        }
+    }
+
     fn job_mut(&mut self, id: u64) -> Option<&mut NotificationJob> {
         self.notifications.iter_mut().find(|j| j.id == id)
     }

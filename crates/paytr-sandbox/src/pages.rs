@@ -107,6 +107,7 @@ struct PaymentRow {
     channel: String,
     status: String,
     reason: String,
+    refunded: String,
 }
 
 struct DeliveryRow {
@@ -125,7 +126,7 @@ struct Dashboard<'a> {
     merchant_id: &'a str,
     notify_url: &'a str,
     knobs: Knobs,
-    faults: [&'static str; 4],
+    faults: Vec<&'static str>,
     cards: Vec<CardRow>,
     payments: Vec<PaymentRow>,
     deliveries: Vec<DeliveryRow>,
@@ -158,6 +159,10 @@ pub async fn dashboard(sandbox: web::Data<Sandbox>) -> HttpResponse {
                 reason: match (&p.failed_reason_code, &p.failed_reason_msg) {
                     (Some(code), Some(msg)) => format!("{code}: {msg}"),
                     _ => String::new(),
+                },
+                refunded: match p.refunded_kurus() {
+                    0 => String::new(),
+                    kurus => amount(kurus, &p.currency),
                 },
             })
             .collect();
@@ -208,7 +213,7 @@ pub async fn dashboard(sandbox: web::Data<Sandbox>) -> HttpResponse {
                 .as_deref()
                 .unwrap_or("(none)"),
             knobs: sandbox.knobs(),
-            faults: ["none", "http500", "timeout", "malformed"],
+            faults: Fault::ALL.iter().map(|f| f.code()).collect(),
             cards,
             payments,
             deliveries,
@@ -295,6 +300,18 @@ fn apply_knobs(mut k: Knobs, form: &HashMap<String, String>) -> Result<Knobs, &'
     k.omit_try_again = on("omit_try_again")?.unwrap_or(k.omit_try_again);
     k.capi_fault = fault("capi_fault")?.unwrap_or(k.capi_fault);
     k.recurring_fault = fault("recurring_fault")?.unwrap_or(k.recurring_fault);
+    k.refund_fault = fault("refund_fault")?.unwrap_or(k.refund_fault);
+    k.status_fault = fault("status_fault")?.unwrap_or(k.status_fault);
+    k.status_not_found = on("status_not_found")?.unwrap_or(k.status_not_found);
+    if let Some(err_no) = form.get("refund_error") {
+        k.refund_error = match err_no.trim() {
+            "" | "none" => None,
+            code if code.len() == 3 && code.bytes().all(|b| b.is_ascii_digit()) => {
+                Some(code.to_owned())
+            }
+            _ => return Err("refund_error"),
+        };
+    }
     k.notify_twice = on("notify_twice")?.unwrap_or(k.notify_twice);
     k.permissions.direct_api = on("direct_api")?.unwrap_or(k.permissions.direct_api);
     k.permissions.non_3d = on("non_3d")?.unwrap_or(k.permissions.non_3d);

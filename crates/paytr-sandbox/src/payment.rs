@@ -91,6 +91,7 @@ impl Sandbox {
             last_4: charge.card.record().last_4.clone(),
             stored_card: false,
             created_at: unix_now(),
+            refunds: Vec::new(),
         };
         self.write(|s| s.payments.push(record));
     }
@@ -179,7 +180,14 @@ impl Sandbox {
                 stored,
             )
         });
-        self.spawn_delivery(job);
+        let lost =
+            charge.channel == Channel::Recurring && self.knobs().recurring_fault == Fault::Lost;
+        if lost {
+            // The "lost" knob: no notification either (the panel can still re-send it).
+            self.write(|s| s.give_up(job));
+        } else {
+            self.spawn_delivery(job);
+        }
         Settled { answer, stored }
     }
 
@@ -202,6 +210,7 @@ impl Sandbox {
                 last_4: String::new(),
                 stored_card: false,
                 created_at: unix_now(),
+                refunds: Vec::new(),
             };
             let msg = if r.debug_on {
                 r.reason.clone()
@@ -318,7 +327,16 @@ pub async fn post_payment(sandbox: web::Data<Sandbox>, body: web::Bytes) -> Http
     match channel {
         Channel::Browser if !charge.non_3d => {
             let id = random_token();
-            let page = pages::three_d_page(&sandbox, &id, &charge);
+            let page = match sandbox.knobs().bank_origin {
+                // A real bank's ACS is another origin, reached by a redirect of the card post.
+                Some(origin) => HttpResponse::Found()
+                    .insert_header((
+                        "Location",
+                        format!("{origin}{}", sandbox.url(&format!("/odeme/3d/{id}"))),
+                    ))
+                    .finish(),
+                None => pages::three_d_page(&sandbox, &id, &charge),
+            };
             sandbox.write(|s| {
                 s.pending_3d.push(Pending3d {
                     id,
@@ -353,6 +371,23 @@ fn redirect_after(sandbox: &Sandbox, charge: &Charge, settled: &Settled) -> Http
     match &settled.answer {
         Ok(()) => pages::send_browser(sandbox, &charge.ok_url, None),
         Err((_, msg)) => pages::send_browser(sandbox, &charge.fail_url, Some(msg)),
+    }
+}
+
+/// `GET /odeme/3d/{id}`: the bank page, when the card post was redirected to the bank's origin.
+pub async fn get_three_d(sandbox: web::Data<Sandbox>, id: web::Path<String>) -> HttpResponse {
+    let charge = sandbox.read(|s| {
+        s.pending_3d
+            .iter()
+            .find(|p| p.id == *id)
+            .map(|p| p.charge.clone())
+    });
+    match charge {
+        Some(charge) => pages::three_d_page(&sandbox, &id, &charge),
+        None => pages::failure_page(
+            &sandbox,
+            "Bu 3-D Secure oturumu bulunamadı veya zaten tamamlandı.",
+        ),
     }
 }
 
@@ -425,7 +460,7 @@ async fn recurring(sandbox: &Sandbox, form: &Form) -> HttpResponse {
         }
     };
     match knobs.recurring_fault {
-        Fault::Timeout => {
+        Fault::Timeout | Fault::Lost => {
             tokio::time::sleep(std::time::Duration::from_secs(60)).await;
             json_answer(answer)
         }

@@ -54,6 +54,23 @@ pub struct PaymentRecord {
     pub last_4: String,
     pub stored_card: bool,
     pub created_at: i64,
+    /// Refunds made on this payment, oldest first.
+    #[serde(default)]
+    pub refunds: Vec<RefundRecord>,
+}
+
+/// One accepted refund.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RefundRecord {
+    pub amount_kurus: i64,
+    pub reference_no: String,
+    pub at: i64,
+}
+
+impl PaymentRecord {
+    pub fn refunded_kurus(&self) -> i64 {
+        self.refunds.iter().map(|r| r.amount_kurus).sum()
+    }
 }
 
 /// A payment waiting on the simulated bank page.
@@ -124,6 +141,10 @@ impl State {
 
     pub fn oid_used(&self, oid: &str) -> bool {
         self.payments.iter().any(|p| p.merchant_oid == oid)
+    }
+
+    pub fn payment(&self, oid: &str) -> Option<&PaymentRecord> {
+        self.payments.iter().find(|p| p.merchant_oid == oid)
     }
 
     pub fn payment_mut(&mut self, oid: &str) -> Option<&mut PaymentRecord> {
