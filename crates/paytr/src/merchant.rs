@@ -133,7 +133,7 @@ impl PaymentStatus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StatusAnswer {
     /// PayTR has a successful payment for the oid.
-    Paid(PaymentStatus),
+    Paid(Box<PaymentStatus>),
     /// `004`: no transaction, or no successful payment, for this oid.
     NotPaid(MerchantError),
     /// `001`–`003` (request, store or token refused) or anything else.
@@ -144,7 +144,7 @@ impl StatusAnswer {
     pub fn parse(body: &str) -> Result<Self, AnswerError> {
         let obj = object(body)?;
         match text(&obj, "status").as_str() {
-            "success" => Ok(Self::Paid(PaymentStatus {
+            "success" => Ok(Self::Paid(Box::new(PaymentStatus {
                 payment_amount: text(&obj, "payment_amount"),
                 payment_total: text(&obj, "payment_total"),
                 payment_date: text(&obj, "payment_date"),
@@ -158,7 +158,7 @@ impl StatusAnswer {
                 fee: text(&obj, "kesinti_tutari"),
                 returns: returns(obj.get("returns"))?,
                 reference_no: text(&obj, "reference_no"),
-            })),
+            }))),
             "" => Err(AnswerError::UnexpectedShape),
             _ => {
                 let err = MerchantError::from_json(&obj);
