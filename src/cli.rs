@@ -29,6 +29,27 @@ pub enum Command {
     /// Recurring billing.
     #[command(subcommand)]
     Billing(BillingCommand),
+    /// Refund (part of) a paid payment through PayTR and print the outcome.
+    Refund {
+        /// The paid payment's merchant_oid (shown on the order in the database and in PayTR's panel).
+        merchant_oid: String,
+        /// Amount to refund, e.g. 11.97 (at most what is left of the payment).
+        #[arg(value_parser = parse_amount)]
+        amount: i64,
+        /// Why, for the record.
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Check the configuration, the database, the clock and PayTR (credentials, permissions,
+    /// notification URL); exit non-zero naming the first problem.
+    Doctor,
+}
+
+/// An amount as kuruş from `11.97` (or `11,97`).
+pub fn parse_amount(value: &str) -> Result<i64, String> {
+    crate::domain::Money::parse_decimal(&value.trim().replace(',', "."))
+        .map(|m| m.kurus())
+        .map_err(|_| format!("{value:?} is not an amount like 11.97"))
 }
 
 #[derive(Debug, Clone, Subcommand)]

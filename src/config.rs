@@ -57,6 +57,11 @@ pub struct BillingSettings {
     pub interval: Option<Duration>,
     /// How long a renewal may stay unknown before it is reported.
     pub unknown_after: Duration,
+    /// How long a payment or charge may stay unsettled before PayTR's status inquiry is asked.
+    pub reconcile_after: Duration,
+    /// How long an unpaid checkout payment stays open before it is failed (when PayTR's
+    /// status inquiry has no successful payment for it).
+    pub abandon_after: Duration,
     pub retry_gaps_days: Vec<i64>,
     pub max_attempts: i32,
     pub retry_window_days: i64,
@@ -275,6 +280,16 @@ impl BillingSettings {
             unknown_after: Duration::from_secs(number(
                 "BILLING_UNKNOWN_AFTER_SECS",
                 3600,
+                30 * 86_400,
+            )? as u64),
+            reconcile_after: Duration::from_secs(number(
+                "BILLING_RECONCILE_AFTER_SECS",
+                600,
+                7 * 86_400,
+            )? as u64),
+            abandon_after: Duration::from_secs(number(
+                "BILLING_ABANDON_AFTER_SECS",
+                86_400,
                 30 * 86_400,
             )? as u64),
             retry_gaps_days: gaps,

@@ -26,6 +26,22 @@ fn main() -> ExitCode {
         Command::Billing(BillingCommand::RunDue { now }) => {
             actix_web::rt::System::new().block_on(run_due(settings, now))
         }
+        Command::Refund {
+            merchant_oid,
+            amount,
+            reason,
+        } => {
+            return actix_web::rt::System::new().block_on(refund(
+                settings,
+                &merchant_oid,
+                amount,
+                &reason,
+            ));
+        }
+        Command::Doctor => {
+            return actix_web::rt::System::new()
+                .block_on(paytr_checkout::doctor::run(&settings, &mut std::io::stdout()));
+        }
         Command::Migrate => Backend::from_url(&settings.database_url)
             .and_then(|backend| backend.run_migrations())
             .map(|()| tracing::info!("migrations are up to date"))
@@ -64,6 +80,53 @@ async fn run_due(settings: Settings, now: Option<i64>) -> anyhow::Result<()> {
         .await?;
     println!("{summary}");
     Ok(())
+}
+
+/// `refund`: exit 0 when refunded, 1 when refused or failed, 3 when the outcome is unknown.
+async fn refund(settings: Settings, merchant_oid: &str, amount: i64, reason: &str) -> ExitCode {
+    use paytr_checkout::db::states::RefundStatus;
+    use paytr_checkout::domain::{MerchantOid, Money};
+    let (Ok(oid), Ok(amount)) = (MerchantOid::parse(merchant_oid), Money::from_kurus(amount)) else {
+        eprintln!("error: {merchant_oid:?} is not a merchant_oid (letters and digits)");
+        return ExitCode::from(2);
+    };
+    let billing = match paytr_checkout::startup::standalone_billing(&settings).await {
+        Ok(billing) => billing,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let request = paytr_checkout::refunds::RefundRequest {
+        merchant_oid: &oid,
+        amount,
+        reason,
+        requested_by: "cli",
+    };
+    match paytr_checkout::refunds::refund(&billing.db, &billing.paytr, request).await {
+        Err(e) => {
+            eprintln!("refund refused: {e}");
+            ExitCode::FAILURE
+        }
+        Ok(r) => {
+            let what = format!("refund {} of {} {}", r.reference_no, amount.to_paytr_decimal(), r.currency);
+            match r.status {
+                RefundStatus::Succeeded => {
+                    println!("{what}: succeeded");
+                    ExitCode::SUCCESS
+                }
+                RefundStatus::Failed => {
+                    let code = r.err_no.map(|c| format!(" (PayTR {c})")).unwrap_or_default();
+                    println!("{what}: failed{code}: {}", r.message.unwrap_or_default());
+                    ExitCode::FAILURE
+                }
+                _ => {
+                    println!("{what}: outcome unknown; `billing run-due` will ask PayTR and settle it (it is never sent twice)");
+                    ExitCode::from(3)
+                }
+            }
+        }
+    }
 }
 
 async fn sandbox(args: SandboxArgs) -> anyhow::Result<()> {

@@ -441,7 +441,28 @@ fn make_billing(settings: &Settings, parts: BillingParts<'_>) -> Billing {
             ..RetryPolicy::default()
         },
         unknown_after: settings.billing.unknown_after,
+        reconcile_after: settings.billing.reconcile_after,
+        abandon_after: settings.billing.abandon_after,
     }
+}
+
+/// PayTR clients for a command run beside the storefront (`billing`, `refund`, `doctor`): the
+/// configured PayTR, or in sandbox mode the running storefront's sandbox at
+/// `PUBLIC_URL/sandbox`. Also answers the public URL.
+pub fn command_clients(settings: &Settings) -> anyhow::Result<(PaytrClient, PaytrClient, String)> {
+    let public_url = settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", settings.bind));
+    let (credentials, base_url) = match &settings.paytr.credentials {
+        Some(credentials) => (credentials.clone(), settings.paytr.base_url.clone()),
+        None => (
+            load_or_create_merchant(&settings.data_dir.join("sandbox"))?,
+            format!("{public_url}{SANDBOX_PREFIX}"),
+        ),
+    };
+    let (paytr, capi) = paytr_clients(settings, base_url, credentials)?;
+    Ok((paytr, capi, public_url))
 }
 
 /// The billing engine alone, for `paytr-checkout billing run-due`. In sandbox mode it talks to
@@ -457,18 +478,7 @@ pub async fn standalone_billing(settings: &Settings) -> anyhow::Result<Billing> 
         .await
         .context("database start-up was cancelled")??
     };
-    let public_url = settings
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", settings.bind));
-    let (credentials, base_url) = match &settings.paytr.credentials {
-        Some(credentials) => (credentials.clone(), settings.paytr.base_url.clone()),
-        None => (
-            load_or_create_merchant(&settings.data_dir.join("sandbox"))?,
-            format!("{public_url}{SANDBOX_PREFIX}"),
-        ),
-    };
-    let (paytr, capi) = paytr_clients(settings, base_url, credentials)?;
+    let (paytr, capi, public_url) = command_clients(settings)?;
     let secrets = Secrets::load_or_create(settings)?;
     check_data_key(&db, &secrets.data_key).await?;
     Ok(make_billing(

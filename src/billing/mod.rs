@@ -12,6 +12,7 @@
 mod activation;
 mod on_session;
 mod policy;
+mod reconcile;
 mod settle;
 
 pub use activation::{CARDS_UNKNOWN, order_counted};
@@ -44,20 +45,26 @@ pub struct Summary {
     /// Attempts whose outcome is still unknown past the reporting window (for the merchant).
     pub unknown_overdue: u32,
     pub cancelled: u32,
+    /// Payments and charges settled from PayTR's status inquiry.
+    pub reconciled: u32,
+    /// Refunds settled from PayTR's status inquiry (or failed, never sent).
+    pub refunds_settled: u32,
 }
 
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "charged {}, pending {}, soft-failed {}, hard-failed {}, unknown {} ({} past the reporting window), cancelled {}",
+            "charged {}, pending {}, soft-failed {}, hard-failed {}, unknown {} ({} past the reporting window), cancelled {}, reconciled {}, refunds settled {}",
             self.charged,
             self.pending,
             self.soft_failed,
             self.hard_failed,
             self.unknown,
             self.unknown_overdue,
-            self.cancelled
+            self.cancelled,
+            self.reconciled,
+            self.refunds_settled
         )
     }
 }
@@ -78,6 +85,10 @@ pub struct Billing {
     pub policy: RetryPolicy,
     /// How long an attempt may stay unknown before it is reported.
     pub unknown_after: Duration,
+    /// How long a payment, charge or refund may stay unsettled before PayTR is asked.
+    pub reconcile_after: Duration,
+    /// How long an unpaid checkout payment stays open before it is failed.
+    pub abandon_after: Duration,
 }
 
 /// Whether a refused renewal is final for this card. PayTR says so with `try_again=false`;
@@ -116,6 +127,7 @@ impl Billing {
     /// Charges every due subscription once. `now` is the clock (tests and the sandbox move it).
     pub async fn run_due(&self, now: i64) -> Result<Summary, DbError> {
         let mut summary = Summary::default();
+        self.reconcile(now, &mut summary).await;
         self.activate_pending(now).await;
         let token = crate::accounts::random_string(24);
         let claimed = self

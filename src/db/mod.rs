@@ -5,6 +5,7 @@
 //! and `postgres://…` / `postgresql://…`.
 
 pub mod models;
+pub mod refunds;
 pub mod schema;
 pub mod states;
 pub mod subscriptions;
@@ -129,6 +130,15 @@ impl Backend {
             DbConnection::Postgres(mut c) => {
                 c.run_pending_migrations(POSTGRES_MIGRATIONS).map(drop)
             }
+        };
+        result.map_err(|e| DbError::Migration(e.to_string()))
+    }
+
+    /// Whether some embedded migration is not applied yet (nothing is changed).
+    pub fn has_pending_migrations(&self) -> Result<bool, DbError> {
+        let result = match self.connect()? {
+            DbConnection::Sqlite(mut c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+            DbConnection::Postgres(mut c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
         };
         result.map_err(|e| DbError::Migration(e.to_string()))
     }

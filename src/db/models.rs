@@ -165,6 +165,35 @@ impl PaymentAttempt {
             .optional()?)
     }
 
+    /// Attempts still waiting for their notification, created before `before` and not asked
+    /// about since `asked_before`.
+    pub fn pending_before(
+        conn: &mut DbConnection,
+        before: i64,
+        asked_before: i64,
+    ) -> Result<Vec<PaymentAttempt>, DbError> {
+        Ok(payment_attempts::table
+            .filter(payment_attempts::status.eq(AttemptStatus::Pending))
+            .filter(payment_attempts::created_at.lt(before))
+            .filter(
+                payment_attempts::last_inquiry_at
+                    .is_null()
+                    .or(payment_attempts::last_inquiry_at.lt(asked_before)),
+            )
+            .order(payment_attempts::id.asc())
+            .limit(500)
+            .select(PaymentAttempt::as_select())
+            .load(conn)?)
+    }
+
+    /// Records that PayTR's status inquiry was asked about the attempt.
+    pub fn mark_inquired(conn: &mut DbConnection, oid: &str, now: i64) -> Result<(), DbError> {
+        diesel::update(payment_attempts::table.filter(payment_attempts::merchant_oid.eq(oid)))
+            .set(payment_attempts::last_inquiry_at.eq(Some(now)))
+            .execute(conn)?;
+        Ok(())
+    }
+
     /// Moves a pending attempt to `status`; returns false if it had already left `pending`.
     pub fn update_status_if_pending(
         conn: &mut DbConnection,

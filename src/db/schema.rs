@@ -57,6 +57,8 @@ diesel::table! {
         failed_reason_msg -> Nullable<Text>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        refunded_kurus -> BigInt,
+        last_inquiry_at -> Nullable<BigInt>,
     }
 }
 
@@ -126,6 +128,7 @@ diesel::table! {
         next_retry_at -> Nullable<BigInt>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        refunded_kurus -> BigInt,
     }
 }
 
@@ -168,5 +171,24 @@ diesel::table! {
         created_at -> BigInt,
         sent_at -> Nullable<BigInt>,
         attempts -> Integer,
+    }
+}
+
+diesel::table! {
+    refunds (id) {
+        id -> BigInt,
+        merchant_oid -> Text,
+        order_id -> Nullable<BigInt>,
+        subscription_id -> Nullable<BigInt>,
+        amount_kurus -> BigInt,
+        currency -> Text,
+        reference_no -> Text,
+        status -> Text,
+        reason -> Text,
+        err_no -> Nullable<Text>,
+        message -> Nullable<Text>,
+        requested_by -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
     }
 }

@@ -252,11 +252,57 @@ impl ChargeStatus {
     }
 }
 
+/// A refund: `requested → submitted → succeeded | failed | unknown`; `unknown` is settled by a
+/// status inquiry (PayTR lists the refund's reference_no in `returns`, or not), never re-sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = Text)]
+pub enum RefundStatus {
+    /// Row committed and the amount reserved; nothing sent yet.
+    Requested,
+    /// Committed before the call to PayTR: it may have reached PayTR.
+    Submitted,
+    Succeeded,
+    /// PayTR refused it (or it was never sent): the amount is free again.
+    Failed,
+    /// No readable answer: the reconciler asks PayTR.
+    Unknown,
+}
+
+impl StoredText for RefundStatus {
+    const ALL: &'static [Self] = &[
+        Self::Requested,
+        Self::Submitted,
+        Self::Succeeded,
+        Self::Failed,
+        Self::Unknown,
+    ];
+    fn code(self) -> &'static str {
+        match self {
+            Self::Requested => "requested",
+            Self::Submitted => "submitted",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+impl RefundStatus {
+    /// Not settled yet: its amount stays reserved.
+    pub const OPEN: [Self; 3] = [Self::Requested, Self::Submitted, Self::Unknown];
+
+    /// The key of its words on pages.
+    pub fn page_key(self) -> String {
+        format!("refund_{}", self.code())
+    }
+}
+
 stored_as_text!(
     OrderStatus,
     SubscriptionStatus,
     SubscriptionReason,
-    ChargeStatus
+    ChargeStatus,
+    RefundStatus
 );
 
 #[cfg(test)]

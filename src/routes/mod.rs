@@ -9,6 +9,7 @@ pub mod filters;
 mod health;
 pub mod i18n;
 mod notify;
+pub use notify::NOTIFY_GET_BODY;
 mod pages;
 mod shop;
 mod subscriptions;
@@ -80,7 +81,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             // PayTR's notification is a few hundred bytes; nothing larger is read.
             web::resource("/paytr/notify")
                 .app_data(web::PayloadConfig::new(16 * 1024))
-                .route(web::post().to(notify::paytr_notify)),
+                .route(web::post().to(notify::paytr_notify))
+                .route(web::get().to(notify::notify_get)),
         )
         .default_service(web::to(pages::not_found));
 }

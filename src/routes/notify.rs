@@ -91,3 +91,14 @@ async fn accept(
         }
     }
 }
+
+/// What a browser (or `paytr-checkout doctor`) sees at the notification URL: PayTR POSTs here.
+pub async fn notify_get() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::MethodNotAllowed()
+        .insert_header(("allow", "POST"))
+        .content_type("text/plain; charset=utf-8")
+        .body(NOTIFY_GET_BODY)
+}
+
+/// The first words of [`notify_get`]'s answer, by which `doctor` knows the URL reaches us.
+pub const NOTIFY_GET_BODY: &str = "paytr-checkout: PayTR posts its notifications to this URL.";
