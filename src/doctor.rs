@@ -75,10 +75,17 @@ fn configuration(settings: &Settings, report: &mut Report<'_>) {
     report.ok(&format!(
         "mode: live, PayTR at {}{}",
         settings.paytr.base_url,
-        if settings.paytr.test_mode { " (PAYTR_TEST_MODE=1)" } else { "" }
+        if settings.paytr.test_mode {
+            " (PAYTR_TEST_MODE=1)"
+        } else {
+            ""
+        }
     ));
     if creds.merchant_id.is_empty() || !creds.merchant_id.bytes().all(|b| b.is_ascii_digit()) {
-        report.fail("PAYTR_MERCHANT_ID", "must be the digits of PayTR's Mağaza No");
+        report.fail(
+            "PAYTR_MERCHANT_ID",
+            "must be the digits of PayTR's Mağaza No",
+        );
     }
     for (name, secret) in [
         ("PAYTR_MERCHANT_KEY", &creds.merchant_key),
@@ -87,7 +94,10 @@ fn configuration(settings: &Settings, report: &mut Report<'_>) {
         use secrecy::ExposeSecret;
         let value = secret.expose_secret();
         if value.chars().any(char::is_whitespace) || value.is_empty() {
-            report.fail(name, "contains spaces or is empty: copy it again from PayTR's panel");
+            report.fail(
+                name,
+                "contains spaces or is empty: copy it again from PayTR's panel",
+            );
         } else if value.len() != 16 || !value.bytes().all(|b| b.is_ascii_alphanumeric()) {
             report.warn(&format!(
                 "{name} is not 16 letters and digits, the shape PayTR's panel shows"
@@ -202,7 +212,10 @@ async fn reachable_with_clock(paytr: &PaytrClient, report: &mut Report<'_>) -> b
     let response = match http.get(paytr.url("/")).send().await {
         Ok(response) => response,
         Err(e) => {
-            report.fail("PayTR", &format!("{} is unreachable: {}", paytr.url(""), e.without_url()));
+            report.fail(
+                "PayTR",
+                &format!("{} is unreachable: {}", paytr.url(""), e.without_url()),
+            );
             return false;
         }
     };

@@ -39,8 +39,10 @@ fn main() -> ExitCode {
             ));
         }
         Command::Doctor => {
-            return actix_web::rt::System::new()
-                .block_on(paytr_checkout::doctor::run(&settings, &mut std::io::stdout()));
+            return actix_web::rt::System::new().block_on(paytr_checkout::doctor::run(
+                &settings,
+                &mut std::io::stdout(),
+            ));
         }
         Command::Migrate => Backend::from_url(&settings.database_url)
             .and_then(|backend| backend.run_migrations())
@@ -86,7 +88,8 @@ async fn run_due(settings: Settings, now: Option<i64>) -> anyhow::Result<()> {
 async fn refund(settings: Settings, merchant_oid: &str, amount: i64, reason: &str) -> ExitCode {
     use paytr_checkout::db::states::RefundStatus;
     use paytr_checkout::domain::{MerchantOid, Money};
-    let (Ok(oid), Ok(amount)) = (MerchantOid::parse(merchant_oid), Money::from_kurus(amount)) else {
+    let (Ok(oid), Ok(amount)) = (MerchantOid::parse(merchant_oid), Money::from_kurus(amount))
+    else {
         eprintln!("error: {merchant_oid:?} is not a merchant_oid (letters and digits)");
         return ExitCode::from(2);
     };
@@ -109,19 +112,29 @@ async fn refund(settings: Settings, merchant_oid: &str, amount: i64, reason: &st
             ExitCode::FAILURE
         }
         Ok(r) => {
-            let what = format!("refund {} of {} {}", r.reference_no, amount.to_paytr_decimal(), r.currency);
+            let what = format!(
+                "refund {} of {} {}",
+                r.reference_no,
+                amount.to_paytr_decimal(),
+                r.currency
+            );
             match r.status {
                 RefundStatus::Succeeded => {
                     println!("{what}: succeeded");
                     ExitCode::SUCCESS
                 }
                 RefundStatus::Failed => {
-                    let code = r.err_no.map(|c| format!(" (PayTR {c})")).unwrap_or_default();
+                    let code = r
+                        .err_no
+                        .map(|c| format!(" (PayTR {c})"))
+                        .unwrap_or_default();
                     println!("{what}: failed{code}: {}", r.message.unwrap_or_default());
                     ExitCode::FAILURE
                 }
                 _ => {
-                    println!("{what}: outcome unknown; `billing run-due` will ask PayTR and settle it (it is never sent twice)");
+                    println!(
+                        "{what}: outcome unknown; `billing run-due` will ask PayTR and settle it (it is never sent twice)"
+                    );
                     ExitCode::from(3)
                 }
             }

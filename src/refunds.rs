@@ -78,7 +78,15 @@ pub async fn refund(
         Err(e) => (RefundStatus::Failed, None, Some(e.to_string())),
     };
     tracing::info!(reference_no = %reference_no, status = to.code(), err_no = ?err_no, "refund answered");
-    settle(db, &reference_no, &[RefundStatus::Submitted], to, err_no, message).await
+    settle(
+        db,
+        &reference_no,
+        &[RefundStatus::Submitted],
+        to,
+        err_no,
+        message,
+    )
+    .await
 }
 
 async fn reserve(
@@ -185,7 +193,15 @@ pub async fn reconcile(
             continue;
         };
         let from: &'static [RefundStatus] = &RefundStatus::OPEN;
-        let settled = settle(db, &refund.reference_no, from, to, None, Some(why.to_owned())).await;
+        let settled = settle(
+            db,
+            &refund.reference_no,
+            from,
+            to,
+            None,
+            Some(why.to_owned()),
+        )
+        .await;
         match settled {
             Ok(r) if r.status == RefundStatus::Succeeded => done.succeeded += 1,
             Ok(_) => done.failed += 1,

@@ -13,7 +13,10 @@ use crate::paytr::{Notification, StatusAnswer};
 
 /// What to do with one unsettled payment, from PayTR's answer.
 enum Verdict {
-    Paid { total: Money, test_mode: bool },
+    Paid {
+        total: Money,
+        test_mode: bool,
+    },
     NotPaid,
     /// PayTR could not be asked, or would not say.
     Unknown,

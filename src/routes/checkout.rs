@@ -11,7 +11,9 @@ use super::shop::{CartRow, cart_rows, session_cart};
 use crate::app_state::AppState;
 use crate::checkout::{Billing, payment_request, place_order, price_cart, retry_order};
 use crate::db::models::{Order, PaymentAttempt};
-use crate::db::states::{AttemptStatus, OrderStatus};
+use crate::db::refunds::Refund;
+use crate::db::states::{AttemptStatus, OrderStatus, RefundStatus};
+use crate::domain::Money;
 use crate::paytr::{Basket, CardSource, PAYMENT_PATH};
 use actix_session::Session;
 use actix_web::http::StatusCode;
@@ -383,6 +385,40 @@ struct OrderPage {
     confirming: bool,
     awaiting_reason: bool,
     fail_message: Option<String>,
+    refunds: Vec<RefundView>,
+    refunded_in_full: bool,
+}
+
+/// A refund as the shopper sees it: done or in progress (a refused one is the merchant's).
+struct RefundView {
+    status_key: &'static str,
+    amount: Price,
+    date: i64,
+}
+
+fn refund_views(order: &Order, refunds: Vec<Refund>) -> (Vec<RefundView>, bool) {
+    let shown: Vec<RefundView> = refunds
+        .iter()
+        .filter(|r| r.status != RefundStatus::Failed)
+        .map(|r| RefundView {
+            status_key: if r.status == RefundStatus::Succeeded {
+                "refund_succeeded"
+            } else {
+                "refund_in_progress"
+            },
+            amount: Price::new(
+                Money::from_kurus(r.amount_kurus).unwrap_or_default(),
+                order.currency,
+            ),
+            date: r.created_at,
+        })
+        .collect();
+    let refunded: i64 = refunds
+        .iter()
+        .filter(|r| r.status == RefundStatus::Succeeded)
+        .map(|r| r.amount_kurus)
+        .sum();
+    (shown, refunded > 0 && refunded >= order.total.kurus())
 }
 
 async fn order_view(
@@ -399,6 +435,16 @@ async fn order_view(
     let pending = order.status == OrderStatus::Pending;
     let paid = order.status == OrderStatus::Paid;
     let fail_message = fail_message(ctx.lang, attempt.as_ref(), &returning, paid);
+    let order_key = order.id;
+    let refunds = if paid {
+        state
+            .db
+            .run(move |conn| Refund::for_order(conn, order_key))
+            .await?
+    } else {
+        Vec::new()
+    };
+    let (refunds, refunded_in_full) = refund_views(&order, refunds);
     let page = OrderPage {
         layout: Layout::new(ctx, "order"),
         status: order.status.page_key(),
@@ -413,6 +459,8 @@ async fn order_view(
         // After the fail redirect it refreshes until the notification brings the reason.
         awaiting_reason: pending && matches!(returning, Return::Failed),
         fail_message,
+        refunds,
+        refunded_in_full,
     };
     Ok(render(StatusCode::OK, &page))
 }

@@ -13,6 +13,7 @@ mod checkout_flow;
 mod health;
 mod notify;
 mod process;
+mod refunds;
 mod sandbox_cards;
 mod sandbox_harness;
 mod sandbox_payments;
