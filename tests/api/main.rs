@@ -10,6 +10,7 @@ mod accounts;
 mod billing;
 mod browser;
 mod checkout_flow;
+mod doctor;
 mod health;
 mod notify;
 mod process;

@@ -239,17 +239,22 @@ async fn an_unknown_renewal_with_no_notification_is_settled_by_status_inquiry() 
 async fn the_refund_command_prints_the_outcome() {
     let app = spawn_app().await;
     let (_, _, oid) = paid_order(&app).await;
+    // Off the test's runtime, which keeps serving the shop and its sandbox.
     let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_paytr-checkout"))
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_paytr-checkout"));
+        command
             .args(args)
             .env_clear()
             .envs(app.env.iter().filter(|(k, _)| k.as_str() != "BIND"))
-            .env("LOG", "warn")
-            .output()
-            .expect("binary runs")
+            .env("LOG", "warn");
+        async move {
+            tokio::task::spawn_blocking(move || command.output())
+                .await
+                .expect("joined")
+                .expect("binary runs")
+        }
     };
-
-    let done = run(&["refund", &oid, "20.50", "--reason", "broken in transit"]);
+    let done = run(&["refund", &oid, "20.50", "--reason", "broken in transit"]).await;
     let stdout = String::from_utf8_lossy(&done.stdout);
     assert!(
         done.status.success(),
@@ -258,14 +263,14 @@ async fn the_refund_command_prints_the_outcome() {
     );
     assert!(stdout.contains("of 20.50 TL: succeeded"), "{stdout}");
 
-    let too_much = run(&["refund", &oid, "180"]);
+    let too_much = run(&["refund", &oid, "180"]).await;
     assert_eq!(too_much.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&too_much.stderr).contains("only 159.50 can still be refunded"),
         "{}",
         String::from_utf8_lossy(&too_much.stderr)
     );
-    let bad = run(&["refund", &oid, "abc"]);
+    let bad = run(&["refund", &oid, "abc"]).await;
     assert_eq!(bad.status.code(), Some(2), "clap refuses a bad amount");
     assert_eq!(refunded_at_paytr(&app, &oid), [2050]);
 }
