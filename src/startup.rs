@@ -110,7 +110,9 @@ impl Application {
             ),
             None => {}
         }
+        let payment_csp = payment_page_csp(&paytr.url(""), sandbox.is_some());
         let state = web::Data::new(AppState {
+            payment_csp,
             db: db.clone(),
             test_mode: settings.paytr.test_mode || sandbox.is_some(),
             settings: Arc::new(settings),
@@ -276,6 +278,19 @@ fn content_security_policy(paytr_base: &str) -> String {
     format!(
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
          form-action 'self' {paytr_origin}; frame-ancestors 'none'; object-src 'none'; base-uri 'none'"
+    )
+}
+
+/// The payment pages' CSP: their forms post to PayTR, and PayTR may answer that post with a
+/// redirect to the card's bank for 3-D Secure, whose origin nobody knows in advance (Chrome
+/// checks `form-action` on redirects too). So `form-action` there allows any https origin;
+/// in sandbox mode any http origin as well (the sandbox's bank may live on a second loopback
+/// address). Every other page keeps the strict policy.
+pub fn payment_page_csp(paytr_base: &str, sandbox: bool) -> String {
+    let banks = if sandbox { "https: http:" } else { "https:" };
+    content_security_policy(paytr_base).replace(
+        "form-action 'self' ",
+        &format!("form-action 'self' {banks} "),
     )
 }
 

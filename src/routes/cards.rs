@@ -126,7 +126,7 @@ pub async fn pay_with_saved(
         card: views(std::slice::from_ref(card), year_month(unix_now())).remove(0),
         total: super::checkout::order_price(&order),
     };
-    Ok(render(StatusCode::OK, &page))
+    Ok(state.payment_page(render(StatusCode::OK, &page)))
 }
 
 #[derive(Template)]

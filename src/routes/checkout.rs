@@ -313,7 +313,7 @@ pub async fn pay_page(
         saved,
         cards_unavailable,
     };
-    Ok(render(StatusCode::OK, &page))
+    Ok(state.payment_page(render(StatusCode::OK, &page)))
 }
 
 /// The payment form's hidden fields: all but `store_card`, which is the shopper's checkbox.
@@ -540,28 +540,25 @@ pub async fn order_page(
     order_view(&ctx, &session, &state, id.into_inner(), Return::None).await
 }
 
-/// PayTR hands the browser back with a cross-site POST, which carries no `SameSite=Lax` cookie:
-/// a POST is answered with a 303 to the same page, whose GET (a top-level navigation) does
-/// carry the cookie, so the owner check sees the shopper. Nothing posted is read.
-fn back_to_get(req: &HttpRequest, body: &[u8]) -> Option<HttpResponse> {
-    if let Err(e) = parse_form_refusing_card_data(body) {
-        return Some(e.error_response());
+/// PayTR hands the browser back to `merchant_ok_url` / `merchant_fail_url` with a cross-site
+/// POST, which carries no `SameSite=Lax` cookie: it is answered with a 303 to the same page,
+/// whose GET (a top-level navigation) does carry the cookie, so the owner check sees the
+/// shopper. Nothing posted is read, and no session is touched: a cookie set on this answer
+/// would replace the shopper's own.
+pub async fn back_to_get(req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    if let Err(e) = parse_form_refusing_card_data(&body) {
+        return e.error_response();
     }
-    (req.method() != actix_web::http::Method::GET).then(|| redirect(req.path()))
+    redirect(req.path())
 }
 
 /// `merchant_ok_url`: "received, confirming…" until the notification.
 pub async fn returned_ok(
-    req: HttpRequest,
     ctx: Ctx,
     session: Session,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    if let Some(response) = back_to_get(&req, &body) {
-        return Ok(response);
-    }
     order_view(&ctx, &session, &state, id.into_inner(), Return::Ok).await
 }
 
@@ -569,15 +566,10 @@ pub async fn returned_ok(
 /// would let anyone put their text on our page); the reason comes from the notification's
 /// code, in our own words.
 pub async fn returned_fail(
-    req: HttpRequest,
     ctx: Ctx,
     session: Session,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    if let Some(response) = back_to_get(&req, &body) {
-        return Ok(response);
-    }
     order_view(&ctx, &session, &state, id.into_inner(), Return::Failed).await
 }

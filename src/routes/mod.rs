@@ -72,10 +72,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/orders/{id}/pay", web::get().to(checkout::pay_page))
         .route("/orders/{id}/retry", web::post().to(checkout::retry))
         .route("/orders/{id}/saved", web::post().to(cards::pay_with_saved))
-        .route("/orders/{id}/ok", web::route().to(checkout::returned_ok))
-        .route(
-            "/orders/{id}/fail",
-            web::route().to(checkout::returned_fail),
+        .service(
+            web::resource("/orders/{id}/ok")
+                .route(web::get().to(checkout::returned_ok))
+                .route(web::route().to(checkout::back_to_get)),
+        )
+        .service(
+            web::resource("/orders/{id}/fail")
+                .route(web::get().to(checkout::returned_fail))
+                .route(web::route().to(checkout::back_to_get)),
         )
         .service(
             // PayTR's notification is a few hundred bytes; nothing larger is read.

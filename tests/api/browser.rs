@@ -367,3 +367,57 @@ async fn a_shopper_subscribes_and_sees_the_subscription_in_chromium() {
     })
     .await;
 }
+
+/// A TCP relay on 127.0.0.2 (another origin) to the shop, standing in for a bank's 3-D server.
+async fn second_loopback_origin(app: &TestApp) -> Result<String, anyhow::Error> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.2:0").await?;
+    let origin = format!("http://{}", listener.local_addr()?);
+    let target = app.local.trim_start_matches("http://").to_owned();
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            let target = target.clone();
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    Ok(origin)
+}
+
+#[tokio::test]
+async fn the_card_post_redirected_to_a_bank_on_another_origin_is_allowed_by_the_csp_in_chromium() {
+    run("bank_redirect", |c, app| async move {
+        let bank = second_loopback_origin(&app).await?;
+        let sandbox = app.sandbox.clone().expect("sandbox mode");
+        sandbox.set_knobs(paytr_checkout::sandbox::knobs::Knobs {
+            bank_origin: Some(bank.clone()),
+            ..sandbox.knobs()
+        });
+
+        if let Err(e) = buy(&c, &app, "4355084355084358", false).await {
+            let at = c.current_url().await.map(String::from).unwrap_or_default();
+            anyhow::bail!("{e} at {at}");
+        }
+
+        let url = c.current_url().await;
+        anyhow::ensure!(
+            !url.as_ref().is_ok_and(|u| u.as_str().starts_with(&bank)),
+            "left the bank page after approving"
+        );
+        let status = c
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("[data-status=\"status_paid\"]"))
+            .await;
+        let at = c.current_url().await.map(String::from).unwrap_or_default();
+        let status = status.map_err(|e| anyhow::anyhow!("{e} at {at}"))?;
+        anyhow::ensure!(
+            status.text().await?.contains("Ödendi"),
+            "paid status shown at {at}"
+        );
+        Ok(())
+    })
+    .await;
+}

@@ -140,9 +140,10 @@ impl Sandbox {
         let p = self.prefix().to_owned();
         cfg.app_data(web::Data::new(self.clone()))
             .route(&format!("{p}/odeme"), web::post().to(payment::post_payment))
-            .route(
-                &format!("{p}/odeme/3d/{{id}}"),
-                web::post().to(payment::post_three_d),
+            .service(
+                web::resource(format!("{p}/odeme/3d/{{id}}"))
+                    .route(web::post().to(payment::post_three_d))
+                    .route(web::get().to(payment::get_three_d)),
             )
             .route(&format!("{p}/odeme/capi/list"), web::post().to(capi::list))
             .route(
@@ -154,10 +155,7 @@ impl Sandbox {
                 &format!("{p}/odeme/durum-sorgu"),
                 web::post().to(merchant::status),
             )
-            .route(
-                &format!("{p}/odeme/3d/{{id}}"),
-                web::get().to(payment::get_three_d),
-            )
+
             .route(
                 &format!("{p}/notifications/{{id}}/resend"),
                 web::post().to(pages::resend),

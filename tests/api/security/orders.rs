@@ -93,6 +93,14 @@ async fn paytr_returning_the_browser_with_a_cross_site_post_lands_on_the_owners_
         .expect("answer");
 
     assert_eq!(answer.status().as_u16(), 303);
+    // A browser keeps cookies set by a cross-site answer: a new (empty) session cookie here
+    // would replace the shopper's, and the GET would find the order not theirs (seen in
+    // Chromium with PayTR's page on another origin).
+    assert!(
+        answer.headers().get("set-cookie").is_none(),
+        "the cookieless return must not set a cookie: {:?}",
+        answer.headers().get("set-cookie")
+    );
     assert_eq!(
         answer
             .headers()
