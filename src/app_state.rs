@@ -45,10 +45,9 @@ impl AppState {
     /// A payment page: its form may be redirected to a bank's 3-D Secure page.
     pub fn payment_page(&self, mut response: actix_web::HttpResponse) -> actix_web::HttpResponse {
         if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&self.payment_csp) {
-            response.headers_mut().insert(
-                actix_web::http::header::CONTENT_SECURITY_POLICY,
-                value,
-            );
+            response
+                .headers_mut()
+                .insert(actix_web::http::header::CONTENT_SECURITY_POLICY, value);
         }
         response
     }

@@ -3,8 +3,8 @@
 Usage: python paytr_python_client.py path/to/paytr-checkout
 
 Starts `paytr-checkout sandbox` on a free port and a notification receiver that verifies with
-paytr-python's own `handle_callback`. paytr-python signs CAPI LIST, CAPI DELETE and the
-recurring charge itself; only its endpoint constants are pointed at the sandbox. The first
+paytr-python's own `handle_callback`. paytr-python signs CAPI LIST, CAPI DELETE, the
+recurring charge, the refund and the status inquiry itself; only its endpoint constants are pointed at the sandbox. The first
 payment (which stores the card) is a browser form in real life, so it is posted here as a
 sync-mode form signed with paytr-python's own `_token`.
 """
@@ -20,7 +20,10 @@ import time
 from aiohttp import ClientSession, web
 
 import paytr.direct_api as direct_api
+import paytr.refund_api as refund_api
+import paytr.status_api as status_api
 from paytr import PayTRClient
+from paytr.exceptions import PayTRError
 
 KEY, SALT, MID = "AbCdEfGhIjKlMnOp", "QrStUvWxYz012345", "123456"
 
@@ -71,6 +74,8 @@ async def main(binary: str) -> None:
             direct_api.CARD_LIST_URL = base + "/odeme/capi/list"
             direct_api.CARD_DELETE_URL = base + "/odeme/capi/delete"
             direct_api.DIRECT_PAYMENT_URL = base + "/odeme"
+            refund_api.REFUND_URL = base + "/odeme/iade"
+            status_api.STATUS_URL = base + "/odeme/durum-sorgu"
             await run_checks(client, base, verified)
         finally:
             sandbox.terminate()
@@ -117,7 +122,19 @@ async def run_checks(client: PayTRClient, base: str, verified: list) -> None:
         await asyncio.sleep(0.05)
     oids = {cb.merchant_oid for cb in verified}
     assert {"PYSTORE1", "PYREC1"} <= oids, f"verified notifications: {oids}"
-    print("interop with paytr-python: list, recurring, delete and notification hashes all accepted")
+
+    refunded = await client.refund(merchant_oid="PYREC1", return_amount="10.5", reference_no="PYREF1")
+    assert refunded["status"] == "success" and refunded["return_amount"] == "10.50", refunded
+    status = await client.status("PYREC1")
+    assert status["payment_amount"] == "34.50", status
+    assert [r["reference_no"] for r in status["returns"]] == ["PYREF1"], status
+    try:
+        await client.refund(merchant_oid="PYREC1", return_amount="24.01", reference_no="PYREF2")
+        raise AssertionError("a refund above what is left was accepted")
+    except PayTRError as e:
+        assert "009" in str(e) or "009" in repr(getattr(e, "payload", "")), repr(e)
+    print("interop with paytr-python: list, recurring, delete, refund, status inquiry and "
+          "notification hashes all accepted")
 
 
 if __name__ == "__main__":

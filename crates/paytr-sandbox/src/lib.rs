@@ -155,7 +155,6 @@ impl Sandbox {
                 &format!("{p}/odeme/durum-sorgu"),
                 web::post().to(merchant::status),
             )
-
             .route(
                 &format!("{p}/notifications/{{id}}/resend"),
                 web::post().to(pages::resend),
