@@ -358,15 +358,10 @@ async fn a_lost_answer_leaves_the_charge_unknown_until_the_notification_and_it_i
     );
 }
 
-#[tokio::test]
-async fn a_crash_after_submitted_is_never_resent_blindly() {
-    let app = spawn_app().await;
-    let (_, id) = subscriber(&app, "crash@example.com", VISA).await;
-    let billing = engine(&app).await;
-    let sub = subscription(&app, id).await;
-    let due = sub.next_charge_at;
-    // As a process killed right after committing `submitted` would leave it.
-    db(&app, move |conn| {
+/// As a process killed right after committing `submitted` would leave an attempt.
+async fn crashed_attempt(app: &TestApp, id: i64, due: i64) {
+    let sub = subscription(app, id).await;
+    db(app, move |conn| {
         NewChargeAttempt {
             subscription_id: id,
             period: 2,
@@ -381,17 +376,55 @@ async fn a_crash_after_submitted_is_never_resent_blindly() {
         .insert(conn)
     })
     .await;
+}
+
+#[tokio::test]
+async fn a_crash_after_submitted_is_never_resent_blindly() {
+    let app = spawn_app().await;
+    let (_, id) = subscriber(&app, "crash@example.com", VISA).await;
+    let billing = engine(&app).await;
+    let due = subscription(&app, id).await.next_charge_at;
+    crashed_attempt(&app, id, due).await;
 
     let after_restart = billing.run_due(due + 60).await.expect("pass");
     let later = billing.run_due(due + 7200).await.expect("pass");
 
-    assert_eq!(after_restart.unknown, 1);
+    assert_eq!(after_restart.unknown, 1, "not sent again on restart");
+    // Past the reconcile window PayTR's status inquiry is asked: it has no such payment, so the
+    // attempt is failed (soft) and retried on the schedule, under a new merchant_oid.
+    assert_eq!(later.reconciled, 1, "{later:?}");
+    assert_eq!(later.unknown_overdue, 0);
+    assert_eq!(recurring_payments(&app), 0, "nothing was sent");
+    let statuses: Vec<_> = attempts(&app, id)
+        .await
+        .iter()
+        .map(|a| a.status.code())
+        .collect();
+    assert_eq!(statuses, ["failed_soft"]);
+    assert_eq!(subscription(&app, id).await.periods_paid, 1);
+}
+
+#[tokio::test]
+async fn an_attempt_paytr_cannot_be_asked_about_stays_unknown_and_is_reported() {
+    let app = spawn_app().await;
+    let (_, id) = subscriber(&app, "crash2@example.com", VISA).await;
+    let sandbox = app.sandbox.clone().expect("sandbox");
+    sandbox.set_knobs(Knobs {
+        status_fault: Fault::Http500,
+        ..sandbox.knobs()
+    });
+    let billing = engine(&app).await;
+    let due = subscription(&app, id).await.next_charge_at;
+    crashed_attempt(&app, id, due).await;
+
+    let later = billing.run_due(due + 7200).await.expect("pass");
+
     assert_eq!(
-        later.unknown_overdue, 1,
-        "reported once it stays unknown past the window"
+        (later.reconciled, later.unknown_overdue),
+        (0, 1),
+        "{later:?}"
     );
     assert_eq!(recurring_payments(&app), 0, "nothing was sent");
-    assert_eq!(subscription(&app, id).await.periods_paid, 1);
 }
 
 #[tokio::test]
