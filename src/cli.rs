@@ -40,9 +40,25 @@ pub enum Command {
         #[arg(long, default_value = "")]
         reason: String,
     },
+    /// The back office's staff.
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Check the configuration, the database, the clock and PayTR (credentials, permissions,
     /// notification URL); exit non-zero naming the first problem.
     Doctor,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum AdminCommand {
+    /// Add a staff member: the password is read from standard input (one line), and the
+    /// `otpauth://` URI to enter in an authenticator app is printed.
+    AddUser {
+        #[arg(long)]
+        email: String,
+        /// `owner` (everything, refunds, staff) or `support` (read, no refunds).
+        #[arg(long, value_parser = ["owner", "support"])]
+        role: String,
+    },
 }
 
 /// An amount as kuruş from `11.97` (or `11,97`).

@@ -23,6 +23,7 @@ pub mod routes;
 pub mod seal;
 pub mod security;
 pub mod sessions;
+pub mod staff;
 pub mod startup;
 
 /// PayTR's protocol and client (the `paytr` crate of this workspace).

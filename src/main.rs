@@ -1,5 +1,5 @@
 use clap::Parser;
-use paytr_checkout::cli::{BillingCommand, Cli, Command, SandboxArgs};
+use paytr_checkout::cli::{AdminCommand, BillingCommand, Cli, Command, SandboxArgs};
 use paytr_checkout::config::Settings;
 use paytr_checkout::db::Backend;
 use paytr_checkout::sandbox::{SandboxConfig, SandboxServer, load_or_create_merchant};
@@ -37,6 +37,9 @@ fn main() -> ExitCode {
                 amount,
                 &reason,
             ));
+        }
+        Command::Admin(AdminCommand::AddUser { email, role }) => {
+            actix_web::rt::System::new().block_on(add_staff(settings, &email, &role))
         }
         Command::Doctor => {
             return actix_web::rt::System::new().block_on(paytr_checkout::doctor::run(
@@ -140,6 +143,27 @@ async fn refund(settings: Settings, merchant_oid: &str, amount: i64, reason: &st
             }
         }
     }
+}
+
+/// `admin add-user`: the password comes from standard input, never from the command line.
+async fn add_staff(settings: Settings, email: &str, role: &str) -> anyhow::Result<()> {
+    let role = paytr_checkout::staff::Role::parse(role)
+        .ok_or_else(|| anyhow::anyhow!("--role is owner or support"))?;
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password)?;
+    let password = password.trim_end_matches(['\r', '\n']).to_owned();
+    let billing = paytr_checkout::startup::standalone_billing(&settings).await?;
+    let (sealer, email) = (billing.sealer.clone(), email.to_owned());
+    let now = paytr_checkout::db::unix_now();
+    let uri = billing
+        .db
+        .write(move |conn| {
+            Ok(paytr_checkout::staff::add(conn, &sealer, &email, role, &password, now))
+        })
+        .await??;
+    println!("{uri}");
+    eprintln!("Add this to an authenticator app (it holds the second factor), then log in at /admin.");
+    Ok(())
 }
 
 async fn sandbox(args: SandboxArgs) -> anyhow::Result<()> {

@@ -5,6 +5,7 @@
 //! and `postgres://…` / `postgresql://…`.
 
 pub mod models;
+pub mod backoffice;
 pub mod refunds;
 pub mod schema;
 pub mod states;

@@ -192,3 +192,40 @@ diesel::table! {
         updated_at -> BigInt,
     }
 }
+
+diesel::table! {
+    staff_users (id) {
+        id -> BigInt,
+        email -> Text,
+        password_hash -> Text,
+        role -> Text,
+        totp_sealed -> Text,
+        last_totp_step -> BigInt,
+        disabled_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    staff_sessions (id_hash) {
+        id_hash -> Text,
+        staff_id -> BigInt,
+        csrf -> Text,
+        lang -> Text,
+        created_at -> BigInt,
+        last_seen_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        staff_id -> Nullable<BigInt>,
+        staff_email -> Text,
+        action -> Text,
+        target -> Text,
+        detail -> Text,
+        ip -> Text,
+        created_at -> BigInt,
+    }
+}

@@ -25,3 +25,15 @@ pub fn money(price: &Price, _: &dyn askama::Values) -> askama::Result<String> {
 pub fn date(unix: &i64, _: &dyn askama::Values) -> askama::Result<String> {
     Ok(crate::domain::date_string(*unix))
 }
+
+/// `YYYY-MM-DD HH:MM` in Turkish time (UTC+3), for the back office.
+pub fn datetime(unix: &i64, _: &dyn askama::Values) -> askama::Result<String> {
+    let local = *unix + 3 * 3600;
+    let minutes = local.rem_euclid(86_400) / 60;
+    Ok(format!(
+        "{} {:02}:{:02}",
+        crate::domain::date_string(local),
+        minutes / 60,
+        minutes % 60
+    ))
+}

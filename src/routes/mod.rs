@@ -1,6 +1,7 @@
 //! Thin actix handlers and their page structs; [`configure`] lists every URL.
 
 mod account;
+mod admin;
 mod cards;
 pub mod checkout;
 pub mod ctx;
@@ -18,6 +19,7 @@ use actix_web::web;
 
 /// Every route of the storefront.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    admin::configure(cfg);
     cfg.route("/healthz", web::get().to(health::healthz))
         .route("/static/app.css", web::get().to(pages::stylesheet))
         .route("/", web::get().to(shop::home_page))

@@ -1,0 +1,214 @@
+//! The back office's reads: the dashboard's figures, the order list (filters, keyset pages)
+//! and an order's timeline.
+
+use super::models::{Order, PaymentAttempt};
+use super::refunds::Refund;
+use super::schema::{
+    charge_attempts, notifications, orders, payment_attempts, refunds, subscriptions,
+};
+use super::states::{AttemptStatus, ChargeStatus, OrderStatus, RefundStatus, SubscriptionStatus};
+use super::{DbConnection, DbError};
+use diesel::dsl::{count_star, sql};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+
+diesel::define_sql_function!(fn lower(x: Text) -> Text);
+
+/// Turkey's offset from UTC (no daylight saving since 2016).
+const TURKEY: i64 = 3 * 3600;
+
+/// Start of the day and of the month of `now`, in Turkish time, as Unix seconds.
+pub fn day_and_month_start(now: i64) -> (i64, i64) {
+    let local = now + TURKEY;
+    let day = local - local.rem_euclid(86_400) - TURKEY;
+    let (y, m) = crate::domain::year_month(local);
+    let first = crate::cli::parse_time(&format!("{y:04}-{m:02}-01")).unwrap_or(day + TURKEY);
+    (day, first - TURKEY)
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Figures {
+    pub today_kurus: i64,
+    pub today_orders: i64,
+    pub month_kurus: i64,
+    pub month_orders: i64,
+    /// Paid attempts per 100 settled attempts in the last 30 days.
+    pub success_percent: Option<i64>,
+    /// PayTR's reason codes of failed attempts in the last 30 days, most frequent first.
+    pub failure_codes: Vec<(String, i64)>,
+    pub renewals_next_7_days: i64,
+    pub past_due: i64,
+    pub unknown_charges: i64,
+    pub open_refunds: i64,
+    pub refused_notifications_24h: i64,
+}
+
+fn paid_since(conn: &mut DbConnection, since: i64) -> Result<(i64, i64), DbError> {
+    Ok(orders::table
+        .filter(orders::status.eq(OrderStatus::Paid))
+        .filter(orders::updated_at.ge(since))
+        .select((
+            sql::<BigInt>("CAST(COALESCE(SUM(total_kurus), 0) AS BIGINT)"),
+            sql::<BigInt>("CAST(COUNT(*) AS BIGINT)"),
+        ))
+        .first(conn)?)
+}
+
+pub fn figures(conn: &mut DbConnection, now: i64) -> Result<Figures, DbError> {
+    let (day, month) = day_and_month_start(now);
+    let (today_kurus, today_orders) = paid_since(conn, day)?;
+    let (month_kurus, month_orders) = paid_since(conn, month)?;
+    let since = now - 30 * 86_400;
+    let settled = |conn: &mut DbConnection, status: AttemptStatus| -> Result<i64, DbError> {
+        Ok(payment_attempts::table
+            .filter(payment_attempts::status.eq(status))
+            .filter(payment_attempts::updated_at.ge(since))
+            .count()
+            .get_result(conn)?)
+    };
+    let (paid, failed) = (
+        settled(conn, AttemptStatus::Paid)?,
+        settled(conn, AttemptStatus::Failed)?,
+    );
+    let failure_codes = payment_attempts::table
+        .filter(payment_attempts::status.eq(AttemptStatus::Failed))
+        .filter(payment_attempts::updated_at.ge(since))
+        .group_by(payment_attempts::failed_reason_code)
+        .select((payment_attempts::failed_reason_code, count_star()))
+        .load::<(Option<String>, i64)>(conn)?;
+    let mut failure_codes: Vec<(String, i64)> = failure_codes
+        .into_iter()
+        .map(|(code, n)| (code.unwrap_or_default(), n))
+        .collect();
+    failure_codes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    failure_codes.truncate(5);
+    Ok(Figures {
+        today_kurus,
+        today_orders,
+        month_kurus,
+        month_orders,
+        success_percent: (paid + failed > 0).then(|| paid * 100 / (paid + failed)),
+        failure_codes,
+        renewals_next_7_days: subscriptions::table
+            .filter(subscriptions::status.eq(SubscriptionStatus::Active))
+            .filter(subscriptions::next_charge_at.lt(now + 7 * 86_400))
+            .count()
+            .get_result(conn)?,
+        past_due: subscriptions::table
+            .filter(subscriptions::status.eq(SubscriptionStatus::PastDue))
+            .count()
+            .get_result(conn)?,
+        unknown_charges: charge_attempts::table
+            .filter(charge_attempts::status.eq_any([ChargeStatus::Submitted, ChargeStatus::Unknown]))
+            .count()
+            .get_result(conn)?,
+        open_refunds: refunds::table
+            .filter(refunds::status.eq_any(RefundStatus::OPEN))
+            .count()
+            .get_result(conn)?,
+        refused_notifications_24h: notifications::table
+            .filter(notifications::hash_valid.eq(false))
+            .filter(notifications::received_at.ge(now - 86_400))
+            .count()
+            .get_result(conn)?,
+    })
+}
+
+/// What the order list is narrowed to.
+#[derive(Debug, Default, Clone)]
+pub struct OrderFilter {
+    /// An order id, a merchant_oid or an e-mail address (any case).
+    pub query: Option<String>,
+    pub status: Option<OrderStatus>,
+    pub from: Option<i64>,
+    pub until: Option<i64>,
+    pub min_kurus: Option<i64>,
+    pub max_kurus: Option<i64>,
+}
+
+/// One page of orders, newest first, with ids below `before`; `limit + 1` rows are asked for
+/// so the caller knows whether a next page exists.
+pub fn orders_page(
+    conn: &mut DbConnection,
+    filter: &OrderFilter,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Order>, DbError> {
+    let mut query = orders::table.into_boxed();
+    if let Some(q) = filter.query.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let by_oid = payment_attempts::table
+            .filter(payment_attempts::merchant_oid.eq(q.to_owned()))
+            .select(payment_attempts::order_id);
+        query = query.filter(
+            orders::public_id
+                .eq(q.to_owned())
+                .or(lower(orders::email).eq(q.to_lowercase()))
+                .or(orders::id.eq_any(by_oid)),
+        );
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(orders::status.eq(status));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(orders::created_at.ge(from));
+    }
+    if let Some(until) = filter.until {
+        query = query.filter(orders::created_at.lt(until));
+    }
+    if let Some(min) = filter.min_kurus {
+        query = query.filter(orders::total_kurus.ge(min));
+    }
+    if let Some(max) = filter.max_kurus {
+        query = query.filter(orders::total_kurus.le(max));
+    }
+    if let Some(before) = before {
+        query = query.filter(orders::id.lt(before));
+    }
+    Ok(query
+        .order(orders::id.desc())
+        .limit(limit)
+        .select(Order::as_select())
+        .load(conn)?)
+}
+
+/// A notification as the timeline shows it (its fields were redacted when stored).
+#[derive(Debug, Clone, Queryable)]
+pub struct NotificationRow {
+    pub merchant_oid: String,
+    pub hash_valid: bool,
+    pub outcome: String,
+    pub fields_json: String,
+    pub received_at: i64,
+}
+
+/// Everything that happened to an order: its attempts, their notifications, its refunds.
+pub struct OrderHistory {
+    pub attempts: Vec<PaymentAttempt>,
+    pub notifications: Vec<NotificationRow>,
+    pub refunds: Vec<Refund>,
+}
+
+pub fn order_history(conn: &mut DbConnection, order_id: i64) -> Result<OrderHistory, DbError> {
+    let attempts = payment_attempts::table
+        .filter(payment_attempts::order_id.eq(order_id))
+        .order(payment_attempts::id.asc())
+        .select(PaymentAttempt::as_select())
+        .load(conn)?;
+    let oids: Vec<String> = attempts.iter().map(|a| a.merchant_oid.clone()).collect();
+    let notifications = notifications::table
+        .filter(notifications::merchant_oid.eq_any(oids))
+        .order(notifications::id.asc())
+        .select((
+            notifications::merchant_oid,
+            notifications::hash_valid,
+            notifications::outcome,
+            notifications::fields_json,
+            notifications::received_at,
+        ))
+        .load(conn)?;
+    Ok(OrderHistory {
+        attempts,
+        notifications,
+        refunds: Refund::for_order(conn, order_id)?,
+    })
+}
