@@ -158,11 +158,15 @@ async fn add_staff(settings: Settings, email: &str, role: &str) -> anyhow::Resul
     let uri = billing
         .db
         .write(move |conn| {
-            Ok(paytr_checkout::staff::add(conn, &sealer, &email, role, &password, now))
+            Ok(paytr_checkout::staff::add(
+                conn, &sealer, &email, role, &password, now,
+            ))
         })
         .await??;
     println!("{uri}");
-    eprintln!("Add this to an authenticator app (it holds the second factor), then log in at /admin.");
+    eprintln!(
+        "Add this to an authenticator app (it holds the second factor), then log in at /admin."
+    );
     Ok(())
 }
 

@@ -99,7 +99,9 @@ pub fn figures(conn: &mut DbConnection, now: i64) -> Result<Figures, DbError> {
             .count()
             .get_result(conn)?,
         unknown_charges: charge_attempts::table
-            .filter(charge_attempts::status.eq_any([ChargeStatus::Submitted, ChargeStatus::Unknown]))
+            .filter(
+                charge_attempts::status.eq_any([ChargeStatus::Submitted, ChargeStatus::Unknown]),
+            )
             .count()
             .get_result(conn)?,
         open_refunds: refunds::table
@@ -135,7 +137,12 @@ pub fn orders_page(
     limit: i64,
 ) -> Result<Vec<Order>, DbError> {
     let mut query = orders::table.into_boxed();
-    if let Some(q) = filter.query.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+    if let Some(q) = filter
+        .query
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+    {
         let by_oid = payment_attempts::table
             .filter(payment_attempts::merchant_oid.eq(q.to_owned()))
             .select(payment_attempts::order_id);

@@ -4,8 +4,8 @@
 //! The backend comes from the scheme of `DATABASE_URL`: `sqlite://path` (or `sqlite:path`)
 //! and `postgres://…` / `postgresql://…`.
 
-pub mod models;
 pub mod backoffice;
+pub mod models;
 pub mod refunds;
 pub mod schema;
 pub mod states;

@@ -54,14 +54,23 @@ const TR: &[(&str, &str)] = &[
     ("adm_login", "Personel girişi"),
     ("adm_totp_code", "Doğrulama kodu"),
     ("adm_totp_hint", "Doğrulayıcı uygulamanızdaki 6 haneli kod."),
-    ("adm_login_refused", "E-posta, parola veya doğrulama kodu hatalı."),
-    ("adm_login_wait", "Çok fazla deneme yapıldı. Biraz sonra yeniden deneyin."),
+    (
+        "adm_login_refused",
+        "E-posta, parola veya doğrulama kodu hatalı.",
+    ),
+    (
+        "adm_login_wait",
+        "Çok fazla deneme yapıldı. Biraz sonra yeniden deneyin.",
+    ),
     ("adm_forbidden", "Yetkiniz yok"),
     ("adm_forbidden_text", "Bu işlem için yetkiniz yok."),
     ("adm_not_found", "Bulunamadı"),
     ("adm_not_found_text", "Aradığınız kayıt bulunamadı."),
     ("adm_unavailable", "Şu anda kullanılamıyor"),
-    ("adm_unavailable_text", "Lütfen biraz sonra yeniden deneyin."),
+    (
+        "adm_unavailable_text",
+        "Lütfen biraz sonra yeniden deneyin.",
+    ),
     ("adm_today", "Bugün"),
     ("adm_this_month", "Bu ay"),
     ("adm_orders_n", "sipariş"),
@@ -109,18 +118,39 @@ const TR: &[(&str, &str)] = &[
     ("adm_ev_staff", "Personel:"),
     ("adm_hash_ok", "imza geçerli"),
     ("adm_hash_bad", "imza geçersiz"),
-    ("adm_totp_refused", "Doğrulama kodu hatalı veya daha önce kullanıldı."),
-    ("adm_refund_nothing", "Bu siparişte iade edilecek ödeme yok."),
-    ("adm_refund_too_much", "Tutar, iade edilebilecek tutardan fazla."),
+    (
+        "adm_totp_refused",
+        "Doğrulama kodu hatalı veya daha önce kullanıldı.",
+    ),
+    (
+        "adm_refund_nothing",
+        "Bu siparişte iade edilecek ödeme yok.",
+    ),
+    (
+        "adm_refund_too_much",
+        "Tutar, iade edilebilecek tutardan fazla.",
+    ),
     ("adm_refund_done", "PayTR iadeyi onayladı."),
-    ("adm_refund_unknown", "PayTR'ın yanıtı alınamadı; durum sorgusuyla kesinleşecek, yeniden gönderilmeyecek."),
-    ("adm_refund_err_000", "PayTR şu anda iade yapamıyor; biraz sonra yeniden deneyin."),
-    ("adm_refund_err_005", "PayTR'da bu sipariş için başarılı ödeme yok."),
+    (
+        "adm_refund_unknown",
+        "PayTR'ın yanıtı alınamadı; durum sorgusuyla kesinleşecek, yeniden gönderilmeyecek.",
+    ),
+    (
+        "adm_refund_err_000",
+        "PayTR şu anda iade yapamıyor; biraz sonra yeniden deneyin.",
+    ),
+    (
+        "adm_refund_err_005",
+        "PayTR'da bu sipariş için başarılı ödeme yok.",
+    ),
     ("adm_refund_err_007", "Ödeme bildirimi henüz tamamlanmadı."),
     ("adm_refund_err_008", "Bu ödeme yöntemi iade edilemez."),
     ("adm_refund_err_009", "Tutar, ödemeden kalan tutarı aşıyor."),
     ("adm_refund_err_010", "PayTR bakiyeniz iade için yetersiz."),
-    ("adm_refund_err_011", "Bir yıldan eski ödemeler iade edilemez."),
+    (
+        "adm_refund_err_011",
+        "Bir yıldan eski ödemeler iade edilemez.",
+    ),
     ("adm_refund_err_other", "PayTR iadeyi yapmadı."),
     ("refund_requested", "İade istendi"),
     ("refund_submitted", "İade gönderildi"),
@@ -332,9 +362,18 @@ const EN: &[(&str, &str)] = &[
     ("adm_audit", "Audit log"),
     ("adm_login", "Staff log-in"),
     ("adm_totp_code", "Verification code"),
-    ("adm_totp_hint", "The 6-digit code from your authenticator app."),
-    ("adm_login_refused", "The e-mail, password or verification code is wrong."),
-    ("adm_login_wait", "Too many tries. Please try again a little later."),
+    (
+        "adm_totp_hint",
+        "The 6-digit code from your authenticator app.",
+    ),
+    (
+        "adm_login_refused",
+        "The e-mail, password or verification code is wrong.",
+    ),
+    (
+        "adm_login_wait",
+        "Too many tries. Please try again a little later.",
+    ),
     ("adm_forbidden", "Not allowed"),
     ("adm_forbidden_text", "You are not allowed to do this."),
     ("adm_not_found", "Not found"),
@@ -388,18 +427,48 @@ const EN: &[(&str, &str)] = &[
     ("adm_ev_staff", "Staff:"),
     ("adm_hash_ok", "hash valid"),
     ("adm_hash_bad", "hash invalid"),
-    ("adm_totp_refused", "The verification code is wrong or was used already."),
+    (
+        "adm_totp_refused",
+        "The verification code is wrong or was used already.",
+    ),
     ("adm_refund_nothing", "This order has no payment to refund."),
-    ("adm_refund_too_much", "The amount is more than can be refunded."),
+    (
+        "adm_refund_too_much",
+        "The amount is more than can be refunded.",
+    ),
     ("adm_refund_done", "PayTR confirmed the refund."),
-    ("adm_refund_unknown", "PayTR's answer was lost; a status inquiry will settle it, it is never sent again."),
-    ("adm_refund_err_000", "PayTR cannot refund right now; try again a little later."),
-    ("adm_refund_err_005", "PayTR has no successful payment for this order."),
-    ("adm_refund_err_007", "The payment's notification has not completed yet."),
-    ("adm_refund_err_008", "This payment method cannot be refunded."),
-    ("adm_refund_err_009", "The amount is more than what is left of the payment."),
-    ("adm_refund_err_010", "Your PayTR balance is too low for this refund."),
-    ("adm_refund_err_011", "Payments older than a year cannot be refunded."),
+    (
+        "adm_refund_unknown",
+        "PayTR's answer was lost; a status inquiry will settle it, it is never sent again.",
+    ),
+    (
+        "adm_refund_err_000",
+        "PayTR cannot refund right now; try again a little later.",
+    ),
+    (
+        "adm_refund_err_005",
+        "PayTR has no successful payment for this order.",
+    ),
+    (
+        "adm_refund_err_007",
+        "The payment's notification has not completed yet.",
+    ),
+    (
+        "adm_refund_err_008",
+        "This payment method cannot be refunded.",
+    ),
+    (
+        "adm_refund_err_009",
+        "The amount is more than what is left of the payment.",
+    ),
+    (
+        "adm_refund_err_010",
+        "Your PayTR balance is too low for this refund.",
+    ),
+    (
+        "adm_refund_err_011",
+        "Payments older than a year cannot be refunded.",
+    ),
     ("adm_refund_err_other", "PayTR did not refund."),
     ("refund_requested", "Refund requested"),
     ("refund_submitted", "Refund sent"),
@@ -653,8 +722,7 @@ pub fn failure_reason(lang: Lang, code: Option<&str>) -> &'static str {
 mod tests {
     use super::*;
     use crate::db::states::{
-        ChargeStatus, OrderStatus, RefundStatus, StoredText, SubscriptionReason,
-        SubscriptionStatus,
+        ChargeStatus, OrderStatus, RefundStatus, StoredText, SubscriptionReason, SubscriptionStatus,
     };
     use std::collections::BTreeSet;
 

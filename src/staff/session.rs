@@ -30,7 +30,12 @@ fn hash(value: &str) -> String {
 }
 
 /// Opens a session; answers the cookie's value (never stored).
-pub fn create(conn: &mut DbConnection, staff_id: i64, lang: Lang, now: i64) -> Result<String, DbError> {
+pub fn create(
+    conn: &mut DbConnection,
+    staff_id: i64,
+    lang: Lang,
+    now: i64,
+) -> Result<String, DbError> {
     let value = crate::accounts::random_string(43);
     diesel::insert_into(staff_sessions::table)
         .values((
@@ -47,7 +52,11 @@ pub fn create(conn: &mut DbConnection, staff_id: i64, lang: Lang, now: i64) -> R
 
 /// The live session the cookie names, touched; `None` when unknown, idle, too old, or its
 /// staff member is disabled (an expired one is deleted).
-pub fn load(conn: &mut DbConnection, value: &str, now: i64) -> Result<Option<StaffSession>, DbError> {
+pub fn load(
+    conn: &mut DbConnection,
+    value: &str,
+    now: i64,
+) -> Result<Option<StaffSession>, DbError> {
     let id_hash = hash(value);
     let row = staff_sessions::table
         .find(&id_hash)

@@ -7,6 +7,7 @@ mod helpers;
 mod paytr_common;
 
 mod accounts;
+mod admin;
 mod billing;
 mod browser;
 mod checkout_flow;

@@ -3,10 +3,10 @@
 use super::{Staff, audit_action, cookie_name, cross_site, message, rate_key};
 use crate::app_state::AppState;
 use crate::domain::Lang;
+use crate::routes::pages::{redirect, render};
 use crate::staff::audit::{self, Actor};
 use crate::staff::session::{self, ABSOLUTE_SECS};
 use crate::staff::{StaffUser, spend_totp};
-use crate::routes::pages::{redirect, render};
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -58,12 +58,19 @@ pub async fn login(
 ) -> HttpResponse {
     let lang = lang_of(&req);
     if cross_site(&req) {
-        return message(lang, StatusCode::FORBIDDEN, "adm_forbidden", "adm_forbidden_text");
+        return message(
+            lang,
+            StatusCode::FORBIDDEN,
+            "adm_forbidden",
+            "adm_forbidden_text",
+        );
     }
     let address_key = rate_key(&req, &state);
     let email = form.email.trim().to_lowercase();
     let account_key = format!("{address_key}|{email}");
-    if !state.login_limiter.check(&[&address_key]) || !state.login_throttle.wait(&account_key).is_zero() {
+    if !state.login_limiter.check(&[&address_key])
+        || !state.login_throttle.wait(&account_key).is_zero()
+    {
         let page = LoginPage {
             lang,
             email,
@@ -128,7 +135,12 @@ pub async fn login(
         }
         Err(e) => {
             tracing::error!(error = %e, "staff log-in failed");
-            message(lang, StatusCode::SERVICE_UNAVAILABLE, "adm_unavailable", "adm_unavailable_text")
+            message(
+                lang,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "adm_unavailable",
+                "adm_unavailable_text",
+            )
         }
     }
 }
@@ -153,7 +165,9 @@ pub async fn logout(
         let value = cookie.value().to_owned();
         let _ = state.db.write(move |conn| session::end(conn, &value)).await;
     }
-    let mut gone = Cookie::build(cookie_name(&state), "").path("/admin").finish();
+    let mut gone = Cookie::build(cookie_name(&state), "")
+        .path("/admin")
+        .finish();
     gone.make_removal();
     let mut response = redirect("/admin/login");
     let _ = response.add_cookie(&gone);

@@ -25,13 +25,19 @@ struct DashboardPage {
 }
 
 fn tl(kurus: i64) -> Price {
-    Price::new(Money::from_kurus(kurus.max(0)).unwrap_or_default(), Currency::Tl)
+    Price::new(
+        Money::from_kurus(kurus.max(0)).unwrap_or_default(),
+        Currency::Tl,
+    )
 }
 
 /// `GET /admin`.
 pub async fn page(staff: Staff, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
     let now = crate::db::unix_now();
-    let figures = state.db.run(move |conn| backoffice::figures(conn, now)).await?;
+    let figures = state
+        .db
+        .run(move |conn| backoffice::figures(conn, now))
+        .await?;
     let lang = staff.0.lang;
     let page = DashboardPage {
         layout: AdminLayout::new(&staff, "adm_dashboard", "dashboard"),
@@ -87,4 +93,3 @@ pub async fn audit_page(
     };
     Ok(render(StatusCode::OK, &page))
 }
-

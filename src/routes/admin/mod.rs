@@ -11,9 +11,9 @@ use super::i18n;
 use super::pages::{redirect, render};
 use crate::app_state::AppState;
 use crate::domain::Lang;
+use crate::staff::Role;
 use crate::staff::audit::{self, Actor};
 use crate::staff::session::{self, StaffSession};
-use crate::staff::Role;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
@@ -57,10 +57,12 @@ impl FromRequest for Staff {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let to_login = || actix_web::error::InternalError::from_response(
-                "staff log-in required",
-                redirect("/admin/login"),
-            );
+            let to_login = || {
+                actix_web::error::InternalError::from_response(
+                    "staff log-in required",
+                    redirect("/admin/login"),
+                )
+            };
             let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
                 return Err(to_login().into());
             };
@@ -77,7 +79,10 @@ impl FromRequest for Staff {
                 Ok(Some(mut s)) => {
                     if let Some(lang) = query_lang(&req) {
                         let id = s.id_hash.clone();
-                        let _ = state.db.write(move |c| session::set_lang(c, &id, lang)).await;
+                        let _ = state
+                            .db
+                            .write(move |c| session::set_lang(c, &id, lang))
+                            .await;
                         s.lang = lang;
                     }
                     Ok(Staff(s))
@@ -215,17 +220,39 @@ impl MessagePage {
     }
 }
 
-fn message(lang: Lang, status: StatusCode, heading: &'static str, text: &'static str) -> HttpResponse {
-    render(status, &MessagePage { lang, heading, text })
+fn message(
+    lang: Lang,
+    status: StatusCode,
+    heading: &'static str,
+    text: &'static str,
+) -> HttpResponse {
+    render(
+        status,
+        &MessagePage {
+            lang,
+            heading,
+            text,
+        },
+    )
 }
 
 async fn not_found() -> HttpResponse {
-    message(Lang::default(), StatusCode::NOT_FOUND, "adm_not_found", "adm_not_found_text")
+    message(
+        Lang::default(),
+        StatusCode::NOT_FOUND,
+        "adm_not_found",
+        "adm_not_found_text",
+    )
 }
 
 /// What a staff member may not do.
 fn forbidden(staff: &Staff) -> HttpResponse {
-    message(staff.0.lang, StatusCode::FORBIDDEN, "adm_forbidden", "adm_forbidden_text")
+    message(
+        staff.0.lang,
+        StatusCode::FORBIDDEN,
+        "adm_forbidden",
+        "adm_forbidden_text",
+    )
 }
 
 fn rate_key(req: &HttpRequest, state: &AppState) -> String {

@@ -88,7 +88,11 @@ impl ListQuery {
             min_kurus: amount(&self.min, "min", &mut errors),
             max_kurus: amount(&self.max, "max", &mut errors),
         };
-        if errors.is_empty() { Ok(filter) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(filter)
+        } else {
+            Err(errors)
+        }
     }
 
     /// The query string of these filters (without `before`), for links.
@@ -161,17 +165,31 @@ pub async fn list(
             let more = rows.len() as i64 > PAGE;
             rows.truncate(PAGE as usize);
             let next = more
-                .then(|| rows.last().map(|o| format!("{}&before={}", query.filters_query(), o.id)))
+                .then(|| {
+                    rows.last()
+                        .map(|o| format!("{}&before={}", query.filters_query(), o.id))
+                })
                 .flatten();
-            (rows.iter().map(OrderLine::of).collect(), HashMap::new(), next)
+            (
+                rows.iter().map(OrderLine::of).collect(),
+                HashMap::new(),
+                next,
+            )
         }
         Err(errors) => (Vec::new(), errors, None),
     };
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
     let page = ListPage {
         layout: AdminLayout::new(&staff, "adm_orders", "orders"),
         filters: query.filters_query(),
-        statuses: OrderStatus::ALL.iter().map(|s| (s.code(), s.page_key())).collect(),
+        statuses: OrderStatus::ALL
+            .iter()
+            .map(|s| (s.code(), s.page_key()))
+            .collect(),
         query,
         errors,
         orders,
@@ -226,7 +244,15 @@ pub async fn export(
     let Ok(filter) = query.filter() else {
         return HttpResponse::BadRequest().body("invalid filters");
     };
-    audit_action(&state, &req, &staff, "orders_export", String::new(), query.filters_query()).await;
+    audit_action(
+        &state,
+        &req,
+        &staff,
+        "orders_export",
+        String::new(),
+        query.filters_query(),
+    )
+    .await;
     let header = Bytes::from_static(b"order,created,status,total,currency,email,name\r\n");
     let db = state.db.clone();
     let rows = futures_util::stream::unfold(Some(None), move |cursor: Option<Option<i64>>| {
@@ -239,8 +265,8 @@ pub async fn export(
             match page {
                 Ok(orders) if orders.is_empty() => None,
                 Ok(orders) => {
-                    let next = (orders.len() as i64 == EXPORT_CHUNK)
-                        .then(|| orders.last().map(|o| o.id));
+                    let next =
+                        (orders.len() as i64 == EXPORT_CHUNK).then(|| orders.last().map(|o| o.id));
                     let chunk = Bytes::from(csv_rows(&orders));
                     Some((Ok::<_, actix_web::Error>(chunk), next))
                 }
@@ -285,7 +311,12 @@ struct OrderPage {
     reason: String,
 }
 
-fn timeline(lang: Lang, order: &Order, h: backoffice::OrderHistory, staff: Vec<audit::AuditEntry>) -> Vec<Event> {
+fn timeline(
+    lang: Lang,
+    order: &Order,
+    h: backoffice::OrderHistory,
+    staff: Vec<audit::AuditEntry>,
+) -> Vec<Event> {
     let mut events = vec![Event {
         at: order.created_at,
         what: t(lang, "adm_ev_created").to_owned(),
@@ -317,7 +348,9 @@ fn timeline(lang: Lang, order: &Order, h: backoffice::OrderHistory, staff: Vec<a
                 t(lang, &r.status.page_key()),
                 r.reference_no,
                 r.requested_by,
-                refund_words(lang, r).map(|w| format!(" · {w}")).unwrap_or_default()
+                refund_words(lang, r)
+                    .map(|w| format!(" · {w}"))
+                    .unwrap_or_default()
             ),
         });
     }
@@ -344,7 +377,11 @@ fn notification_event(lang: Lang, n: &NotificationRow) -> Event {
         detail: format!(
             "{} · {} · {}",
             n.outcome,
-            if n.hash_valid { t(lang, "adm_hash_ok") } else { t(lang, "adm_hash_bad") },
+            if n.hash_valid {
+                t(lang, "adm_hash_ok")
+            } else {
+                t(lang, "adm_hash_bad")
+            },
             n.fields_json
         ),
     }
@@ -427,7 +464,11 @@ pub async fn page(
     };
     let lang = staff.0.lang;
     let result = query.refund.as_deref().and_then(|reference| {
-        let r = loaded.history.refunds.iter().find(|r| r.reference_no == reference)?;
+        let r = loaded
+            .history
+            .refunds
+            .iter()
+            .find(|r| r.reference_no == reference)?;
         let words = refund_words(lang, r).unwrap_or_else(|| t(lang, "adm_refund_done"));
         Some(format!("{}: {words}", t(lang, &r.status.page_key())))
     });
@@ -451,7 +492,12 @@ fn order_page(
         .paid
         .as_ref()
         .filter(|(_, r)| r.left_kurus() > 0)
-        .map(|(_, r)| Price::new(Money::from_kurus(r.left_kurus()).unwrap_or_default(), order.currency));
+        .map(|(_, r)| {
+            Price::new(
+                Money::from_kurus(r.left_kurus()).unwrap_or_default(),
+                order.currency,
+            )
+        });
     OrderPage {
         layout: AdminLayout::new(staff, "adm_order", "orders"),
         order: OrderLine::of(order),
@@ -488,28 +534,56 @@ pub async fn refund(
     }
     let public_id = id.into_inner();
     let Some(loaded) = load(&state, public_id.clone()).await? else {
-        return Ok(super::message(staff.0.lang, StatusCode::NOT_FOUND, "adm_not_found", "adm_not_found_text"));
+        return Ok(super::message(
+            staff.0.lang,
+            StatusCode::NOT_FOUND,
+            "adm_not_found",
+            "adm_not_found_text",
+        ));
     };
     let form = form.into_inner();
     let reason: String = form.reason.trim().chars().take(200).collect();
     let again = |loaded, error| {
-        let page = order_page(&staff, loaded, None, Some(error), form.amount.clone(), reason.clone());
+        let page = order_page(
+            &staff,
+            loaded,
+            None,
+            Some(error),
+            form.amount.clone(),
+            reason.clone(),
+        );
         Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
     };
-    let Some((oid, _)) = loaded.paid.clone() else {
+    let Some((oid, payment)) = loaded.paid.clone() else {
         return again(loaded, "adm_refund_nothing");
     };
     let Ok(amount) = Money::parse_decimal(&form.amount.trim().replace(',', ".")) else {
         return again(loaded, "adm_bad_amount");
     };
-    let (sealer, who, code) = (state.sealer.clone(), staff.0.staff.clone(), form.code.clone());
+    // A typo in the amount does not spend the code; the reservation below is the real guard.
+    if amount.kurus() > payment.left_kurus() {
+        return again(loaded, "adm_refund_too_much");
+    }
+    let (sealer, who, code) = (
+        state.sealer.clone(),
+        staff.0.staff.clone(),
+        form.code.clone(),
+    );
     let now = crate::db::unix_now();
     let fresh = state
         .db
         .write(move |conn| spend_totp(conn, &sealer, &who, &code, now))
         .await?;
     if !fresh {
-        audit_action(&state, &req, &staff, "refund_totp_refused", format!("order:{public_id}"), String::new()).await;
+        audit_action(
+            &state,
+            &req,
+            &staff,
+            "refund_totp_refused",
+            format!("order:{public_id}"),
+            String::new(),
+        )
+        .await;
         return again(loaded, "adm_totp_refused");
     }
     let Ok(merchant_oid) = MerchantOid::parse(&oid) else {
@@ -533,7 +607,10 @@ pub async fn refund(
                 reason
             );
             audit_action(&state, &req, &staff, "refund", target, detail).await;
-            Ok(redirect(&format!("/admin/orders/{public_id}?refund={}", r.reference_no)))
+            Ok(redirect(&format!(
+                "/admin/orders/{public_id}?refund={}",
+                r.reference_no
+            )))
         }
         Err(RefundRefused::Db(e)) => Err(e.into()),
         Err(refused) => {

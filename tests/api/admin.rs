@@ -1,0 +1,498 @@
+//! The back office: staff log-in with TOTP, who may see and do what, finding an order,
+//! refunding from it, keyset pages, the CSV export and the audit log.
+
+use crate::helpers::{TestApp, spawn_app};
+use crate::sandbox_harness::VISA;
+use crate::shopper::{Page, Shopper, hidden_fields, order_id};
+use paytr_checkout::db::models::NewOrder;
+use std::time::{SystemTime, UNIX_EPOCH};
+use totp_rs::TOTP;
+
+const PASSWORD: &str = "correct horse battery";
+
+/// `paytr-checkout admin add-user`, the password on standard input; answers the TOTP the
+/// printed otpauth URI describes.
+async fn add_staff(app: &TestApp, email: &str, role: &str) -> TOTP {
+    use std::io::Write;
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_paytr-checkout"));
+    command
+        .args(["admin", "add-user", "--email", email, "--role", role])
+        .env_clear()
+        .envs(app.env.iter().filter(|(k, _)| k.as_str() != "BIND"))
+        .env("LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let output = tokio::task::spawn_blocking(move || {
+        let mut child = command.spawn().expect("binary runs");
+        let mut stdin = child.stdin.take().expect("stdin");
+        writeln!(stdin, "{PASSWORD}").expect("password written");
+        drop(stdin);
+        child.wait_with_output().expect("finished")
+    })
+    .await
+    .expect("joined");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let uri = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    assert!(uri.starts_with("otpauth://totp/"), "{uri}");
+    assert!(!uri.contains(PASSWORD));
+    TOTP::from_url(&uri).expect("a TOTP URI")
+}
+
+/// The code of the step `steps_ahead` steps from now (the server accepts one step ahead, and
+/// each step's code once).
+fn code(totp: &TOTP, steps_ahead: u64) -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    totp.generate(now + steps_ahead * 30)
+}
+
+async fn log_in(app: &TestApp, email: &str, totp: &TOTP) -> Shopper {
+    let mut staff = Shopper::new(&app.address);
+    let page = staff
+        .post(
+            "/admin/login",
+            &[
+                ("email", email),
+                ("password", PASSWORD),
+                ("code", &code(totp, 0)),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(page.url.ends_with("/admin"), "{}", page.url);
+    staff
+}
+
+/// A guest buys a ceramic mug (180.00 TL); answers the order id.
+async fn paid_order(app: &TestApp, email: &str) -> (Shopper, String) {
+    let mut shopper = Shopper::new(&app.address);
+    shopper.add_to_cart("seramik-kupa").await;
+    shopper.get("/checkout").await;
+    let pay = shopper
+        .post(
+            "/checkout",
+            &[
+                ("full_name", "Ayşe Yılmaz"),
+                ("email", email),
+                ("phone", "0555 111 22 33"),
+                ("address", "Moda Cad. 1, Kadıköy, İstanbul"),
+            ],
+        )
+        .await;
+    assert!(hidden_fields(&pay.html).contains_key("merchant_oid"));
+    let three_d = shopper.pay(&pay.html, VISA, false).await;
+    shopper.answer_3d(&three_d, true).await;
+    let id = order_id(&pay.url);
+    shopper
+        .wait_for_order_status(&format!("/orders/{id}"), "status_paid")
+        .await;
+    (shopper, id)
+}
+
+fn refunded_at_paytr(app: &TestApp) -> Vec<i64> {
+    app.sandbox.as_ref().expect("sandbox").read(|s| {
+        s.payments
+            .iter()
+            .flat_map(|p| p.refunds.iter().map(|r| r.amount_kurus))
+            .collect()
+    })
+}
+
+async fn refund(staff: &mut Shopper, id: &str, amount: &str, code: &str) -> Page {
+    staff.get(&format!("/admin/orders/{id}")).await;
+    staff
+        .post(
+            &format!("/admin/orders/{id}/refunds"),
+            &[("amount", amount), ("reason", "damaged"), ("code", code)],
+        )
+        .await
+}
+
+#[tokio::test]
+async fn staff_log_in_needs_the_password_and_an_unused_totp_code() {
+    let app = spawn_app().await;
+    let totp = add_staff(&app, "owner@example.com", "owner").await;
+    let mut staff = Shopper::new(&app.address);
+
+    let wrong = staff
+        .post(
+            "/admin/login",
+            &[
+                ("email", "owner@example.com"),
+                ("password", PASSWORD),
+                ("code", "000000"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.html.contains("id=\"login-error\""));
+    let no_password = staff
+        .post(
+            "/admin/login",
+            &[
+                ("email", "owner@example.com"),
+                ("password", "nope nope nope"),
+                ("code", &code(&totp, 0)),
+            ],
+        )
+        .await;
+    assert_eq!(no_password.status, 401);
+
+    let raw = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let good = code(&totp, 0);
+    let answer = raw
+        .post(format!("{}/admin/login", app.address))
+        .form(&[
+            ("email", "owner@example.com"),
+            ("password", PASSWORD),
+            ("code", &good),
+        ])
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(answer.status().as_u16(), 303);
+    let cookie = answer
+        .headers()
+        .get("set-cookie")
+        .and_then(|c| c.to_str().ok())
+        .expect("a staff cookie")
+        .to_owned();
+    assert!(cookie.starts_with("admin_sid="), "{cookie}");
+    assert!(
+        cookie.contains("Path=/admin") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    assert!(cookie.contains("SameSite=Strict"), "{cookie}");
+    let replay = raw
+        .post(format!("{}/admin/login", app.address))
+        .form(&[
+            ("email", "owner@example.com"),
+            ("password", PASSWORD),
+            ("code", &good),
+        ])
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(replay.status().as_u16(), 401, "a code is spent once");
+
+    let staff = log_in_again(&app, &totp).await;
+    let mut staff = staff;
+    let audit = staff.get("/admin/audit").await;
+    assert!(
+        audit.html.contains("data-action=\"login\""),
+        "{}",
+        audit.html
+    );
+    assert!(audit.html.contains("data-action=\"login_failed\""));
+}
+
+/// A log-in with the next step's code (this step's was spent).
+async fn log_in_again(app: &TestApp, totp: &TOTP) -> Shopper {
+    let mut staff = Shopper::new(&app.address);
+    let page = staff
+        .post(
+            "/admin/login",
+            &[
+                ("email", "owner@example.com"),
+                ("password", PASSWORD),
+                ("code", &code(totp, 1)),
+            ],
+        )
+        .await;
+    assert!(page.url.ends_with("/admin"), "{} {}", page.url, page.html);
+    staff
+}
+
+#[tokio::test]
+async fn nothing_under_admin_without_a_staff_session() {
+    let app = spawn_app().await;
+    let (mut shopper, id) = paid_order(&app, "victim@example.com").await;
+    shopper.register("member@example.com").await;
+    let raw = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    for path in [
+        "/admin".to_owned(),
+        "/admin/orders?q=victim@example.com".to_owned(),
+        format!("/admin/orders/{id}"),
+        "/admin/orders.csv".to_owned(),
+        "/admin/audit".to_owned(),
+    ] {
+        let answer = raw
+            .get(format!("{}{path}", app.address))
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(answer.status().as_u16(), 303, "{path}");
+        assert_eq!(
+            answer
+                .headers()
+                .get("location")
+                .and_then(|l| l.to_str().ok()),
+            Some("/admin/login"),
+            "{path}"
+        );
+        // A signed-in shopper's session is nothing here either.
+        let page = shopper.get(&path).await;
+        assert!(page.url.ends_with("/admin/login"), "{path}: {}", page.url);
+        assert!(!page.html.contains("victim@example.com"), "{path}");
+    }
+    let forged = raw
+        .post(format!("{}/admin/orders/{id}/refunds", app.address))
+        .form(&[
+            ("amount", "180.00"),
+            ("code", "123456"),
+            ("csrf_token", "x"),
+        ])
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(forged.status().as_u16(), 303);
+    assert!(refunded_at_paytr(&app).is_empty());
+}
+
+#[tokio::test]
+async fn support_reads_orders_but_cannot_refund() {
+    let app = spawn_app().await;
+    let (_, id) = paid_order(&app, "buyer@example.com").await;
+    let totp = add_staff(&app, "support@example.com", "support").await;
+    let mut staff = log_in(&app, "support@example.com", &totp).await;
+
+    let list = staff.get("/admin/orders?q=buyer@example.com").await;
+    assert!(list.html.contains(&id), "{}", list.html);
+    let page = staff.get(&format!("/admin/orders/{id}")).await;
+    assert!(
+        !page.html.contains("id=\"refund-form\""),
+        "no refund form for support"
+    );
+    let refused = refund(&mut staff, &id, "10.00", &code(&totp, 1)).await;
+    assert_eq!(refused.status, 403);
+    assert!(refunded_at_paytr(&app).is_empty());
+}
+
+#[tokio::test]
+async fn an_owner_finds_a_paid_order_by_email_and_refunds_part_of_it() {
+    let app = spawn_app().await;
+    let (mut shopper, id) = paid_order(&app, "Ayse.Buyer@example.com").await;
+    let totp = add_staff(&app, "owner@example.com", "owner").await;
+    let mut staff = log_in(&app, "owner@example.com", &totp).await;
+
+    let found = staff.get("/admin/orders?q=ayse.buyer@EXAMPLE.com").await;
+    assert_eq!(
+        found.html.matches("class=\"order-row\"").count(),
+        1,
+        "{}",
+        found.html
+    );
+    assert!(found.html.contains(&format!("/admin/orders/{id}")));
+    let page = staff.get(&format!("/admin/orders/{id}")).await;
+    assert!(
+        page.html.contains("id=\"refundable\">180.00 TL"),
+        "{}",
+        page.html
+    );
+    assert!(
+        page.html.contains("PayTR"),
+        "the notification is on the timeline"
+    );
+
+    let bad_code = refund(&mut staff, &id, "50.00", "123456").await;
+    assert_eq!(bad_code.status, 422);
+    assert!(bad_code.html.contains("id=\"refund-error\""));
+    let too_much = refund(&mut staff, &id, "180.01", &code(&totp, 1)).await;
+    assert_eq!(too_much.status, 422, "{}", too_much.html);
+    assert!(refunded_at_paytr(&app).is_empty());
+
+    let done = refund(&mut staff, &id, "50,00", &code(&totp, 1)).await;
+    assert_eq!(done.status, 200, "{}", done.html);
+    assert!(done.html.contains("id=\"refund-result\""), "{}", done.html);
+    assert!(
+        done.html.contains("id=\"refundable\">130.00 TL"),
+        "{}",
+        done.html
+    );
+    assert_eq!(refunded_at_paytr(&app), [5000]);
+
+    let shopper_page = shopper.get(&format!("/orders/{id}")).await;
+    assert!(
+        shopper_page.html.contains("−50.00 TL"),
+        "{}",
+        shopper_page.html
+    );
+    let audit = staff.get("/admin/audit").await;
+    assert!(
+        audit.html.contains("data-action=\"refund\""),
+        "{}",
+        audit.html
+    );
+    assert!(audit.html.contains(&format!("order:{id}")));
+}
+
+#[tokio::test]
+async fn two_owners_refunding_at_once_never_refund_more_than_was_paid() {
+    let app = spawn_app().await;
+    let (_, id) = paid_order(&app, "twice@example.com").await;
+    let (one, two) = (
+        add_staff(&app, "one@example.com", "owner").await,
+        add_staff(&app, "two@example.com", "owner").await,
+    );
+    let mut a = log_in(&app, "one@example.com", &one).await;
+    let mut b = log_in(&app, "two@example.com", &two).await;
+    a.get(&format!("/admin/orders/{id}")).await;
+    b.get(&format!("/admin/orders/{id}")).await;
+    let (ca, cb) = (code(&one, 1), code(&two, 1));
+    let fields = |code: &str, csrf: String| {
+        vec![
+            ("csrf_token".to_owned(), csrf),
+            ("amount".to_owned(), "120.00".to_owned()),
+            ("code".to_owned(), code.to_owned()),
+        ]
+    };
+    let (fa, fb) = (fields(&ca, a.csrf()), fields(&cb, b.csrf()));
+    let path = format!("/admin/orders/{id}/refunds");
+    let (ra, rb) = tokio::join!(a.post_raw(&path, &fa), b.post_raw(&path, &fb));
+
+    let statuses = [ra.status, rb.status];
+    assert!(
+        statuses.contains(&200) && statuses.contains(&422),
+        "{statuses:?}"
+    );
+    assert_eq!(refunded_at_paytr(&app), [12000]);
+}
+
+async fn insert_orders(app: &TestApp, count: usize, name: &'static str) {
+    app.db_run(move |conn| {
+        for i in 0..count {
+            let public_id = format!("BULK{i:020}");
+            NewOrder {
+                public_id: &public_id,
+                user_id: None,
+                email: &format!("bulk{}@example.com", i % 7),
+                full_name: name,
+                phone: "05551112233",
+                address: "İstanbul",
+                total_kurus: 1000 + i as i64,
+                currency: "TL",
+                basket_json: "[]",
+                created_at: 1_790_000_000 + i as i64,
+                updated_at: 1_790_000_000 + i as i64,
+            }
+            .insert(conn)?;
+        }
+        Ok(())
+    })
+    .await;
+}
+
+/// The "older" link's target, unescaped.
+fn next_link(html: &str) -> Option<String> {
+    let at = html.find("id=\"next-page\"")?;
+    let start = html[..at].rfind("href=\"")? + 6;
+    let end = start + html[start..].find('"')?;
+    Some(crate::shopper::unescape(&html[start..end]))
+}
+
+#[tokio::test]
+async fn keyset_pages_show_every_order_once_across_page_borders() {
+    let app = spawn_app().await;
+    insert_orders(&app, 123, "Bulk Buyer").await;
+    let totp = add_staff(&app, "owner@example.com", "owner").await;
+    let mut staff = log_in(&app, "owner@example.com", &totp).await;
+
+    let mut seen = Vec::new();
+    let mut path = "/admin/orders?q=&status=pending".to_owned();
+    for _ in 0..10 {
+        let page = staff.get(&path).await;
+        for piece in page.html.split("href=\"/admin/orders/BULK").skip(1) {
+            seen.push(piece[..20].to_owned());
+        }
+        match next_link(&page.html) {
+            Some(next) => path = next,
+            None => break,
+        }
+    }
+    let expected: Vec<String> = (0..123).rev().map(|i| format!("{i:020}")).collect();
+    assert_eq!(seen, expected, "newest first, no gap, no repeat");
+
+    let small = staff.get("/admin/orders?min=10.50&max=10.52").await;
+    assert_eq!(small.html.matches("class=\"order-row\"").count(), 3);
+    let bad = staff.get("/admin/orders?from=26.11.2026&min=abc").await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.html.contains("id=\"from-error\""), "{}", bad.html);
+}
+
+#[tokio::test]
+async fn the_csv_export_streams_every_order_and_defuses_formulas() {
+    let app = spawn_app().await;
+    insert_orders(&app, 2_345, "=HYPERLINK(\"http://evil\")").await;
+    let totp = add_staff(&app, "owner@example.com", "owner").await;
+    let staff = log_in(&app, "owner@example.com", &totp).await;
+
+    let answer = staff
+        .http
+        .get(format!("{}/admin/orders.csv", app.address))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(answer.status().as_u16(), 200);
+    assert!(
+        answer.headers().get("content-length").is_none(),
+        "streamed, not built whole"
+    );
+    let body = answer.text().await.expect("body");
+    let lines: Vec<&str> = body.lines().collect();
+    assert_eq!(lines.len(), 2_346, "a header and every order");
+    assert_eq!(lines[0], "order,created,status,total,currency,email,name");
+    assert!(
+        lines[1].starts_with("BULK00000000000000002344,"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[1].ends_with(",\"'=HYPERLINK(\"\"http://evil\"\")\""),
+        "{}",
+        lines[1]
+    );
+}
+
+#[tokio::test]
+async fn the_audit_log_cannot_be_changed() {
+    let app = spawn_app().await;
+    let totp = add_staff(&app, "owner@example.com", "owner").await;
+    log_in(&app, "owner@example.com", &totp).await;
+    let pool = paytr_checkout::db::Backend::from_url(&app.db.url)
+        .expect("url")
+        .pool(1)
+        .expect("pool");
+    for sql in [
+        "UPDATE audit_log SET action = 'nothing'",
+        "DELETE FROM audit_log",
+    ] {
+        let changed = pool
+            .run(move |conn| {
+                use diesel::RunQueryDsl;
+                Ok(diesel::sql_query(sql).execute(conn)?)
+            })
+            .await;
+        assert!(changed.is_err(), "{sql} refused");
+    }
+    let count = app
+        .db_run(|conn| {
+            use diesel::prelude::*;
+            use paytr_checkout::db::schema::audit_log;
+            Ok(audit_log::table.count().get_result::<i64>(conn)?)
+        })
+        .await;
+    assert_eq!(count, 1, "the log-in is still recorded");
+}
