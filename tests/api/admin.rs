@@ -8,11 +8,11 @@ use paytr_checkout::db::models::NewOrder;
 use std::time::{SystemTime, UNIX_EPOCH};
 use totp_rs::TOTP;
 
-const PASSWORD: &str = "correct horse battery";
+pub(crate) const PASSWORD: &str = "correct horse battery";
 
 /// `paytr-checkout admin add-user`, the password on standard input; answers the TOTP the
 /// printed otpauth URI describes.
-async fn add_staff(app: &TestApp, email: &str, role: &str) -> TOTP {
+pub(crate) async fn add_staff(app: &TestApp, email: &str, role: &str) -> TOTP {
     use std::io::Write;
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_paytr-checkout"));
     command
@@ -45,7 +45,7 @@ async fn add_staff(app: &TestApp, email: &str, role: &str) -> TOTP {
 
 /// The code of the step `steps_ahead` steps from now (the server accepts one step ahead, and
 /// each step's code once).
-fn code(totp: &TOTP, steps_ahead: u64) -> String {
+pub(crate) fn code(totp: &TOTP, steps_ahead: u64) -> String {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .expect("clock")

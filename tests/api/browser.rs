@@ -430,3 +430,50 @@ async fn the_card_post_redirected_to_a_bank_on_another_origin_is_allowed_by_the_
     })
     .await;
 }
+
+#[tokio::test]
+async fn staff_log_in_with_totp_find_an_order_and_refund_part_of_it_in_chromium() {
+    run("back_office_refund", |c, app| async move {
+        buy(&c, &app, "4355084355084358", false).await?;
+        c.wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("[data-status=\"status_paid\"]"))
+            .await?;
+        let totp = crate::admin::add_staff(&app, "owner@example.com", "owner").await;
+
+        c.goto(&format!("{}/admin/login", app.address)).await?;
+        fill(&c, "email", "owner@example.com").await?;
+        fill(&c, "password", crate::admin::PASSWORD).await?;
+        fill(&c, "code", &crate::admin::code(&totp, 0)).await?;
+        snapshot(&c, "admin-1-login").await;
+        click(&c, "login-submit").await?;
+        click(&c, "nav-orders").await?;
+        fill(&c, "q", "GUEST@example.com").await?;
+        click(&c, "search-submit").await?;
+        snapshot(&c, "admin-2-orders").await;
+        c.wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("tr.order-row a"))
+            .await?
+            .click()
+            .await?;
+        fill(&c, "amount", "25.00").await?;
+        fill(&c, "reason", "kırık geldi").await?;
+        fill(&c, "code", &crate::admin::code(&totp, 1)).await?;
+        click(&c, "refund-submit").await?;
+        let result = c
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Id("refund-result"))
+            .await?;
+        snapshot(&c, "admin-3-refunded").await;
+        anyhow::ensure!(
+            result.text().await?.contains("İade edildi"),
+            "refund confirmed"
+        );
+        let left = c.find(Locator::Id("refundable")).await?.text().await?;
+        anyhow::ensure!(left.contains("155.00"), "left to refund: {left}");
+        Ok(())
+    })
+    .await;
+}
