@@ -219,3 +219,226 @@ pub fn order_history(conn: &mut DbConnection, order_id: i64) -> Result<OrderHist
         refunds: Refund::for_order(conn, order_id)?,
     })
 }
+
+/// Which subscriptions the list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscriptionFilter {
+    All,
+    Active,
+    PastDue,
+    Cancelled,
+    /// Live, with a card whose `MM/YY` ends within 30 days.
+    CardExpiring,
+    /// Flagged "contact customer".
+    Contact,
+}
+
+impl SubscriptionFilter {
+    pub const ALL: [(Self, &'static str); 6] = [
+        (Self::All, ""),
+        (Self::Active, "active"),
+        (Self::PastDue, "past_due"),
+        (Self::Cancelled, "cancelled"),
+        (Self::CardExpiring, "card_expiring"),
+        (Self::Contact, "contact"),
+    ];
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.iter().find(|(_, c)| *c == value).map(|(f, _)| *f)
+    }
+}
+
+/// The `MM/YY` texts of cards that expire within 30 days of `now` (this month and next).
+fn expiring_soon(now: i64) -> Vec<String> {
+    let (y, m) = crate::domain::year_month(now);
+    let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    vec![
+        format!("{m:02}/{:02}", y % 100),
+        format!("{nm:02}/{:02}", ny % 100),
+    ]
+}
+
+/// A page of subscriptions, newest first, ids below `before`.
+pub fn subscriptions_page(
+    conn: &mut DbConnection,
+    filter: SubscriptionFilter,
+    now: i64,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<super::subscriptions::Subscription>, DbError> {
+    use super::subscriptions::Subscription;
+    let mut query = subscriptions::table.into_boxed();
+    query = match filter {
+        SubscriptionFilter::All => query,
+        SubscriptionFilter::Active => {
+            query.filter(subscriptions::status.eq(SubscriptionStatus::Active))
+        }
+        SubscriptionFilter::PastDue => {
+            query.filter(subscriptions::status.eq(SubscriptionStatus::PastDue))
+        }
+        SubscriptionFilter::Cancelled => {
+            query.filter(subscriptions::status.eq(SubscriptionStatus::Cancelled))
+        }
+        SubscriptionFilter::CardExpiring => query
+            .filter(subscriptions::status.ne(SubscriptionStatus::Cancelled))
+            .filter(subscriptions::card_expiry.eq_any(expiring_soon(now))),
+        SubscriptionFilter::Contact => {
+            query.filter(subscriptions::contact_customer_at.is_not_null())
+        }
+    };
+    if let Some(before) = before {
+        query = query.filter(subscriptions::id.lt(before));
+    }
+    Ok(query
+        .order(subscriptions::id.desc())
+        .limit(limit)
+        .select(Subscription::as_select())
+        .load(conn)?)
+}
+
+/// Flags (or unflags) a subscription for a call to its customer.
+pub fn set_contact_customer(
+    conn: &mut DbConnection,
+    id: i64,
+    at: Option<i64>,
+) -> Result<bool, DbError> {
+    Ok(diesel::update(subscriptions::table.find(id))
+        .set(subscriptions::contact_customer_at.eq(at))
+        .execute(conn)?
+        == 1)
+}
+
+pub fn contact_customer_at(conn: &mut DbConnection, id: i64) -> Result<Option<i64>, DbError> {
+    Ok(subscriptions::table
+        .find(id)
+        .select(subscriptions::contact_customer_at)
+        .first::<Option<i64>>(conn)
+        .optional()?
+        .flatten())
+}
+
+/// Retries the period's last soft-failed attempt at the next billing pass (the policy's caps
+/// still apply there). False when there is nothing to retry.
+pub fn retry_soon(conn: &mut DbConnection, id: i64, now: i64) -> Result<bool, DbError> {
+    let last = charge_attempts::table
+        .filter(charge_attempts::subscription_id.eq(id))
+        .order(charge_attempts::id.desc())
+        .select((charge_attempts::id, charge_attempts::status))
+        .first::<(i64, ChargeStatus)>(conn)
+        .optional()?;
+    let Some((attempt, ChargeStatus::FailedSoft)) = last else {
+        return Ok(false);
+    };
+    Ok(diesel::update(charge_attempts::table.find(attempt))
+        .set(charge_attempts::next_retry_at.eq(Some(now)))
+        .execute(conn)?
+        == 1)
+}
+
+/// Ends a subscription now (no further renewal).
+pub fn cancel_now(conn: &mut DbConnection, id: i64, now: i64) -> Result<bool, DbError> {
+    Ok(diesel::update(
+        subscriptions::table
+            .find(id)
+            .filter(subscriptions::status.ne(SubscriptionStatus::Cancelled)),
+    )
+    .set((
+        subscriptions::status.eq(SubscriptionStatus::Cancelled),
+        subscriptions::updated_at.eq(now),
+    ))
+    .execute(conn)?
+        == 1)
+}
+
+/// Ends it when the paid period ends.
+pub fn cancel_at_period_end(conn: &mut DbConnection, id: i64, now: i64) -> Result<bool, DbError> {
+    Ok(diesel::update(
+        subscriptions::table
+            .find(id)
+            .filter(subscriptions::status.ne(SubscriptionStatus::Cancelled)),
+    )
+    .set((
+        subscriptions::cancel_at_period_end.eq(true),
+        subscriptions::updated_at.eq(now),
+    ))
+    .execute(conn)?
+        == 1)
+}
+
+/// A page of shoppers, newest first: all, or the one with this e-mail (any case).
+pub fn customers_page(
+    conn: &mut DbConnection,
+    email: Option<&str>,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<super::models::User>, DbError> {
+    use super::schema::users;
+    let mut query = users::table.into_boxed();
+    if let Some(email) = email {
+        query = query.filter(lower(users::email).eq(email.trim().to_lowercase()));
+    }
+    if let Some(before) = before {
+        query = query.filter(users::id.lt(before));
+    }
+    Ok(query
+        .order(users::id.desc())
+        .limit(limit)
+        .select(super::models::User::as_select())
+        .load(conn)?)
+}
+
+/// A shopper's orders, newest first (at most 200).
+pub fn orders_of(conn: &mut DbConnection, user_id: i64) -> Result<Vec<Order>, DbError> {
+    Ok(orders::table
+        .filter(orders::user_id.eq(user_id))
+        .order(orders::id.desc())
+        .limit(200)
+        .select(Order::as_select())
+        .load(conn)?)
+}
+
+/// Notifications received, newest first, optionally of one outcome or one merchant_oid.
+pub fn notifications_page(
+    conn: &mut DbConnection,
+    outcome: Option<&str>,
+    merchant_oid: Option<&str>,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<(i64, NotificationRow)>, DbError> {
+    let mut query = notifications::table.into_boxed();
+    if let Some(outcome) = outcome {
+        query = query.filter(notifications::outcome.eq(outcome.to_owned()));
+    }
+    if let Some(oid) = merchant_oid {
+        query = query.filter(notifications::merchant_oid.eq(oid.to_owned()));
+    }
+    if let Some(before) = before {
+        query = query.filter(notifications::id.lt(before));
+    }
+    let rows = query
+        .order(notifications::id.desc())
+        .limit(limit)
+        .select((
+            notifications::id,
+            (
+                notifications::merchant_oid,
+                notifications::hash_valid,
+                notifications::outcome,
+                notifications::fields_json,
+                notifications::received_at,
+            ),
+        ))
+        .load::<(i64, NotificationRow)>(conn)?;
+    Ok(rows)
+}
+
+/// What we recorded of a merchant_oid: a checkout attempt's status or a renewal's.
+pub fn our_status(conn: &mut DbConnection, oid: &str) -> Result<Option<String>, DbError> {
+    if let Some(a) = PaymentAttempt::find_by_merchant_oid(conn, oid)? {
+        return Ok(Some(a.status.page_key().to_owned()));
+    }
+    Ok(
+        super::subscriptions::ChargeAttempt::find_by_merchant_oid(conn, oid)?
+            .map(|a| a.status.page_key()),
+    )
+}

@@ -111,6 +111,7 @@ diesel::table! {
         claim_token -> Nullable<Text>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        contact_customer_at -> Nullable<BigInt>,
     }
 }
 

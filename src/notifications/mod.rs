@@ -40,6 +40,21 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    pub const ALL: [Self; 12] = [
+        Self::Paid,
+        Self::Failed,
+        Self::RenewalPaid,
+        Self::RenewalFailed,
+        Self::Duplicate,
+        Self::UnknownOrder,
+        Self::TestInLive,
+        Self::Underpaid,
+        Self::CurrencyMismatch,
+        Self::UnknownStatus,
+        Self::BadHash,
+        Self::Malformed,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             Self::Paid => "paid",

@@ -496,3 +496,152 @@ async fn the_audit_log_cannot_be_changed() {
         .await;
     assert_eq!(count, 1, "the log-in is still recorded");
 }
+
+#[tokio::test]
+async fn subscriptions_are_listed_and_only_owners_cancel_them() {
+    let app = spawn_app().await;
+    let (_, id) = crate::billing::subscriber(&app, "sub@example.com", VISA).await;
+    let support_totp = add_staff(&app, "support@example.com", "support").await;
+    let owner_totp = add_staff(&app, "owner@example.com", "owner").await;
+    let mut support = log_in(&app, "support@example.com", &support_totp).await;
+    let mut owner = log_in(&app, "owner@example.com", &owner_totp).await;
+
+    let active = owner.get("/admin/subscriptions?filter=active").await;
+    assert!(
+        active
+            .html
+            .contains(&format!("/admin/subscriptions/{id}\"")),
+        "{}",
+        active.html
+    );
+    let cancelled = owner.get("/admin/subscriptions?filter=cancelled").await;
+    assert!(!cancelled.html.contains("class=\"subscription-row\""));
+    assert_eq!(
+        owner.get("/admin/subscriptions?filter=nope").await.status,
+        400
+    );
+
+    let path = format!("/admin/subscriptions/{id}");
+    support.get(&path).await;
+    let refused = support.post(&path, &[("action", "cancel_now")]).await;
+    assert_eq!(refused.status, 403);
+    support.get(&path).await;
+    let flagged = support.post(&path, &[("action", "contact")]).await;
+    assert!(flagged.html.contains("id=\"contact\">"), "{}", flagged.html);
+    assert!(!flagged.html.contains("id=\"contact\">–"), "flagged");
+    let listed = support.get("/admin/subscriptions?filter=contact").await;
+    assert!(listed.html.contains("class=\"subscription-row\""));
+
+    owner.get(&path).await;
+    let ended = owner
+        .post(&path, &[("action", "cancel_at_period_end")])
+        .await;
+    assert!(
+        ended.html.contains("dönem sonunda bitecek"),
+        "{}",
+        ended.html
+    );
+    let now = owner.post(&path, &[("action", "cancel_now")]).await;
+    assert!(
+        now.html.contains("data-status=\"sub_cancelled\""),
+        "{}",
+        now.html
+    );
+    let audit = owner.get("/admin/audit").await;
+    for action in ["subscription_contact", "subscription_cancel_now"] {
+        assert!(
+            audit.html.contains(&format!("data-action=\"{action}\"")),
+            "{action}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_customer_s_saved_cards_are_fetched_on_demand_and_show_no_token() {
+    let app = spawn_app().await;
+    let mut shopper = Shopper::new(&app.address);
+    shopper.register("cards@example.com").await;
+    shopper.buy_and_save("seramik-kupa", VISA).await;
+    let totp = add_staff(&app, "support@example.com", "support").await;
+    let mut staff = log_in(&app, "support@example.com", &totp).await;
+
+    let list = staff.get("/admin/customers?q=CARDS@example.com").await;
+    let start = list
+        .html
+        .find("href=\"/admin/customers/")
+        .expect("a customer")
+        + 6;
+    let end = start + list.html[start..].find('"').expect("end");
+    let link = list.html[start..end].to_owned();
+    let page = staff.get(&link).await;
+    assert!(page.html.contains("id=\"show-cards\""), "{}", page.html);
+    assert!(!page.html.contains("4358"), "not fetched before asked");
+    let cards = staff.get(&format!("{link}?cards=1")).await;
+    assert!(cards.html.contains("•••• 4358"), "{}", cards.html);
+    for utoken in app.sandbox_utokens() {
+        assert!(!cards.html.contains(&utoken), "no utoken on the page");
+    }
+    let ctokens: Vec<String> = app
+        .sandbox
+        .as_ref()
+        .expect("sandbox")
+        .read(|s| s.cards.iter().map(|c| c.ctoken.clone()).collect());
+    for ctoken in ctokens {
+        assert!(!cards.html.contains(&ctoken), "no ctoken on the page");
+    }
+}
+
+#[tokio::test]
+async fn the_notifications_log_and_a_status_inquiry_beside_our_record() {
+    let app = spawn_app().await;
+    let mut shopper = Shopper::new(&app.address);
+    shopper.add_to_cart("seramik-kupa").await;
+    let pay = shopper.checkout().await;
+    let oid = hidden_fields(&pay.html)["merchant_oid"].clone();
+    let three_d = shopper.pay(&pay.html, VISA, false).await;
+    shopper.answer_3d(&three_d, true).await;
+    shopper
+        .wait_for_order_status(&format!("/orders/{}", order_id(&pay.url)), "status_paid")
+        .await;
+    let totp = add_staff(&app, "support@example.com", "support").await;
+    let mut staff = log_in(&app, "support@example.com", &totp).await;
+
+    let log = staff.get("/admin/notifications?outcome=paid").await;
+    assert!(log.html.contains(&oid), "{}", log.html);
+    assert!(
+        staff
+            .get("/admin/notifications?outcome=bad_hash")
+            .await
+            .html
+            .contains("Yok.")
+    );
+
+    staff.get("/admin/notifications").await;
+    let asked = staff
+        .post("/admin/notifications/inquiry", &[("merchant_oid", &oid)])
+        .await;
+    assert!(
+        asked.html.contains("id=\"inquiry-ours\">Ödendi"),
+        "{}",
+        asked.html
+    );
+    assert!(
+        asked.html.contains("id=\"inquiry-paytr\">Ödendi: 180.00"),
+        "{}",
+        asked.html
+    );
+    let unknown = staff
+        .post(
+            "/admin/notifications/inquiry",
+            &[("merchant_oid", "NOSUCH123")],
+        )
+        .await;
+    assert!(unknown.html.contains("(004)"), "{}", unknown.html);
+    let bad = staff
+        .post(
+            "/admin/notifications/inquiry",
+            &[("merchant_oid", "<script>")],
+        )
+        .await;
+    assert!(!bad.html.contains("<script>"), "escaped");
+}

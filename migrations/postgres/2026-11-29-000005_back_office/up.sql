@@ -35,6 +35,9 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_target ON audit_log(target);
 
+-- Staff can flag a subscription whose customer should be called.
+ALTER TABLE subscriptions ADD COLUMN contact_customer_at BIGINT;
+
 -- The back office's order list: newest first, by e-mail, by status.
 CREATE INDEX orders_email_lower ON orders(lower(email), id);
 CREATE INDEX orders_status_id ON orders(status, id);

@@ -3,8 +3,11 @@
 //! their own (cookie `admin_sid`, `Path=/admin`); a shopper's session gives nothing here.
 
 mod auth;
+mod customers;
 mod dashboard;
+mod notifications;
 mod orders;
+mod subscriptions;
 
 use super::ctx::{client_ip, ip_bucket};
 use super::i18n;
@@ -34,6 +37,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/orders/{id}", web::get().to(orders::page))
             .route("/orders/{id}/refunds", web::post().to(orders::refund))
             .route("/audit", web::get().to(dashboard::audit_page))
+            .route("/subscriptions", web::get().to(subscriptions::list))
+            .route("/subscriptions/{id}", web::get().to(subscriptions::page))
+            .route("/subscriptions/{id}", web::post().to(subscriptions::act))
+            .route("/customers", web::get().to(customers::list))
+            .route("/customers/{id}", web::get().to(customers::page))
+            .route("/notifications", web::get().to(notifications::list))
+            .route(
+                "/notifications/inquiry",
+                web::post().to(notifications::inquiry),
+            )
             .default_service(web::to(not_found)),
     );
 }

@@ -118,7 +118,7 @@ pub struct OrderLine {
 }
 
 impl OrderLine {
-    fn of(o: &Order) -> Self {
+    pub(super) fn of(o: &Order) -> Self {
         Self {
             public_id: o.public_id.clone(),
             created_at: o.created_at,
