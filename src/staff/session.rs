@@ -20,6 +20,8 @@ pub struct StaffSession {
     pub staff: StaffUser,
     pub csrf: String,
     pub lang: Lang,
+    /// Last seen more than a minute ago: the caller records this visit.
+    pub stale: bool,
 }
 
 fn hash(value: &str) -> String {
@@ -50,8 +52,8 @@ pub fn create(
     Ok(value)
 }
 
-/// The live session the cookie names, touched; `None` when unknown, idle, too old, or its
-/// staff member is disabled (an expired one is deleted).
+/// The live session the cookie names (a read only); `None` when unknown, idle, too old, or
+/// its staff member is disabled.
 pub fn load(
     conn: &mut DbConnection,
     value: &str,
@@ -73,23 +75,26 @@ pub fn load(
         return Ok(None);
     };
     if now - last_seen_at > IDLE_SECS || now - created_at > ABSOLUTE_SECS {
-        end(conn, value)?;
         return Ok(None);
     }
     let Some(staff) = StaffUser::find(conn, staff_id)?.filter(|s| s.disabled_at.is_none()) else {
         return Ok(None);
     };
-    if now - last_seen_at >= 60 {
-        diesel::update(staff_sessions::table.find(&id_hash))
-            .set(staff_sessions::last_seen_at.eq(now))
-            .execute(conn)?;
-    }
     Ok(Some(StaffSession {
         id_hash,
         staff,
         csrf,
         lang: Lang::parse(&lang).unwrap_or_default(),
+        stale: now - last_seen_at >= 60,
     }))
+}
+
+/// Records activity (at most once a minute: see [`StaffSession::stale`]).
+pub fn touch(conn: &mut DbConnection, id_hash: &str, now: i64) -> Result<(), DbError> {
+    diesel::update(staff_sessions::table.find(id_hash))
+        .set(staff_sessions::last_seen_at.eq(now))
+        .execute(conn)?;
+    Ok(())
 }
 
 pub fn set_lang(conn: &mut DbConnection, id_hash: &str, lang: Lang) -> Result<(), DbError> {

@@ -645,3 +645,57 @@ async fn the_notifications_log_and_a_status_inquiry_beside_our_record() {
         .await;
     assert!(!bad.html.contains("<script>"), "escaped");
 }
+
+#[tokio::test]
+async fn repeated_wrong_staff_log_ins_are_slowed_down() {
+    let app = spawn_app().await;
+    let totp = add_staff(&app, "owner@example.com", "owner").await;
+    let mut attacker = Shopper::new(&app.address);
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        let page = attacker
+            .post(
+                "/admin/login",
+                &[
+                    ("email", "owner@example.com"),
+                    ("password", "guess guess guess"),
+                    ("code", "123456"),
+                ],
+            )
+            .await;
+        statuses.push(page.status);
+    }
+    assert!(statuses.contains(&429), "{statuses:?}");
+    // Even the right password and code wait out the backoff from that address.
+    let right = attacker
+        .post(
+            "/admin/login",
+            &[
+                ("email", "owner@example.com"),
+                ("password", PASSWORD),
+                ("code", &code(&totp, 0)),
+            ],
+        )
+        .await;
+    assert_eq!(right.status, 429, "{}", right.html);
+}
+
+#[tokio::test]
+async fn an_idle_staff_session_ends() {
+    let app = spawn_app().await;
+    let totp = add_staff(&app, "owner@example.com", "owner").await;
+    let mut staff = log_in(&app, "owner@example.com", &totp).await;
+    assert!(
+        staff
+            .get("/admin/orders")
+            .await
+            .url
+            .ends_with("/admin/orders")
+    );
+
+    app.execute_sql("UPDATE staff_sessions SET last_seen_at = last_seen_at - 1801")
+        .await;
+
+    let page = staff.get("/admin/orders").await;
+    assert!(page.url.ends_with("/admin/login"), "{}", page.url);
+}

@@ -1,5 +1,6 @@
 DROP TRIGGER audit_log_no_change ON audit_log;
 DROP FUNCTION audit_log_append_only();
+DROP INDEX orders_total_id;
 DROP INDEX orders_created_id;
 DROP INDEX orders_status_id;
 DROP INDEX orders_email_lower;

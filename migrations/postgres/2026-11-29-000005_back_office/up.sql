@@ -42,6 +42,7 @@ ALTER TABLE subscriptions ADD COLUMN contact_customer_at BIGINT;
 CREATE INDEX orders_email_lower ON orders(lower(email), id);
 CREATE INDEX orders_status_id ON orders(status, id);
 CREATE INDEX orders_created_id ON orders(created_at, id);
+CREATE INDEX orders_total_id ON orders(total_kurus, id);
 
 CREATE FUNCTION audit_log_append_only() RETURNS trigger AS $$
 BEGIN RAISE EXCEPTION 'audit_log is append-only'; END;

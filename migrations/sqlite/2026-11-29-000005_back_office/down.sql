@@ -1,5 +1,6 @@
 DROP TRIGGER audit_log_no_delete;
 DROP TRIGGER audit_log_no_update;
+DROP INDEX orders_total_id;
 DROP INDEX orders_created_id;
 DROP INDEX orders_status_id;
 DROP INDEX orders_email_lower;

@@ -42,6 +42,7 @@ ALTER TABLE subscriptions ADD COLUMN contact_customer_at BIGINT;
 CREATE INDEX orders_email_lower ON orders(lower(email), id);
 CREATE INDEX orders_status_id ON orders(status, id);
 CREATE INDEX orders_created_id ON orders(created_at, id);
+CREATE INDEX orders_total_id ON orders(total_kurus, id);
 
 CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;

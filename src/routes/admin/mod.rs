@@ -86,10 +86,14 @@ impl FromRequest for Staff {
             let now = crate::db::unix_now();
             let loaded = state
                 .db
-                .write(move |conn| session::load(conn, &value, now))
+                .run(move |conn| session::load(conn, &value, now))
                 .await;
             match loaded {
                 Ok(Some(mut s)) => {
+                    if s.stale {
+                        let id = s.id_hash.clone();
+                        let _ = state.db.write(move |c| session::touch(c, &id, now)).await;
+                    }
                     if let Some(lang) = query_lang(&req) {
                         let id = s.id_hash.clone();
                         let _ = state
