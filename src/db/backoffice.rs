@@ -143,14 +143,23 @@ pub fn orders_page(
         .map(str::trim)
         .filter(|q| !q.is_empty())
     {
-        let by_oid = payment_attempts::table
-            .filter(payment_attempts::merchant_oid.eq(q.to_owned()))
-            .select(payment_attempts::order_id);
+        // The order id and merchant_oid are looked up first (unique indexes), so the list's
+        // query is an OR of two indexed conditions, which both databases plan well (an IN
+        // sub-select inside the OR made PostgreSQL scan every order).
+        let mut ids: Vec<i64> = orders::table
+            .filter(orders::public_id.eq(q))
+            .select(orders::id)
+            .load(conn)?;
+        ids.extend(
+            payment_attempts::table
+                .filter(payment_attempts::merchant_oid.eq(q))
+                .select(payment_attempts::order_id)
+                .load::<i64>(conn)?,
+        );
         query = query.filter(
-            orders::public_id
-                .eq(q.to_owned())
-                .or(lower(orders::email).eq(q.to_lowercase()))
-                .or(orders::id.eq_any(by_oid)),
+            lower(orders::email)
+                .eq(q.to_lowercase())
+                .or(orders::id.eq_any(ids)),
         );
     }
     if let Some(status) = filter.status {

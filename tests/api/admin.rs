@@ -606,6 +606,15 @@ async fn the_notifications_log_and_a_status_inquiry_beside_our_record() {
     let totp = add_staff(&app, "support@example.com", "support").await;
     let mut staff = log_in(&app, "support@example.com", &totp).await;
 
+    let order = order_id(&pay.url);
+    for q in [oid.as_str(), order.as_str()] {
+        let found = staff.get(&format!("/admin/orders?q={q}")).await;
+        assert_eq!(found.html.matches("class=\"order-row\"").count(), 1, "{q}");
+        assert!(
+            found.html.contains(&format!("/admin/orders/{order}\"")),
+            "{q}"
+        );
+    }
     let log = staff.get("/admin/notifications?outcome=paid").await;
     assert!(log.html.contains(&oid), "{}", log.html);
     assert!(
