@@ -94,19 +94,20 @@ impl DbSessionStore {
         self.db
             .write(|conn| {
                 let now = unix_now();
-                Ok(diesel::delete(
+                let shoppers = diesel::delete(
                     sessions::table.filter(
                         sessions::last_seen_at
                             .lt(now - IDLE_TIMEOUT_SECS)
                             .or(sessions::created_at.lt(now - ABSOLUTE_TIMEOUT_SECS)),
                     ),
                 )
-                .execute(conn)?)
+                .execute(conn)?;
+                Ok(shoppers + crate::staff::session::prune(conn, now)?)
             })
             .await
     }
 
-    /// Prunes expired sessions every ten minutes, so anonymous visits don't pile up rows.
+    /// Prunes expired sessions (shoppers' and staff's) every ten minutes, so anonymous visits don't pile up rows.
     pub fn spawn_pruning(&self) {
         let store = self.clone();
         tokio::spawn(async move {

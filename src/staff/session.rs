@@ -108,3 +108,15 @@ pub fn end(conn: &mut DbConnection, value: &str) -> Result<(), DbError> {
     diesel::delete(staff_sessions::table.find(hash(value))).execute(conn)?;
     Ok(())
 }
+
+/// Deletes idle and too-old staff sessions; answers how many.
+pub fn prune(conn: &mut DbConnection, now: i64) -> Result<usize, DbError> {
+    Ok(diesel::delete(
+        staff_sessions::table.filter(
+            staff_sessions::last_seen_at
+                .lt(now - IDLE_SECS)
+                .or(staff_sessions::created_at.lt(now - ABSOLUTE_SECS)),
+        ),
+    )
+    .execute(conn)?)
+}

@@ -707,4 +707,14 @@ async fn an_idle_staff_session_ends() {
 
     let page = staff.get("/admin/orders").await;
     assert!(page.url.ends_with("/admin/login"), "{}", page.url);
+    let pool = paytr_checkout::db::Backend::from_url(&app.db.url)
+        .expect("url")
+        .pool(1)
+        .expect("pool");
+    let store = paytr_checkout::sessions::DbSessionStore::new(pool);
+    assert_eq!(
+        store.prune().await.expect("pruned"),
+        1,
+        "the idle staff session row goes"
+    );
 }
