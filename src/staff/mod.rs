@@ -76,6 +76,27 @@ impl StaffUser {
     }
 }
 
+/// Every staff member, oldest first.
+pub fn all(conn: &mut DbConnection) -> Result<Vec<StaffUser>, DbError> {
+    Ok(staff_users::table
+        .order(staff_users::id.asc())
+        .select(StaffUser::as_select())
+        .load(conn)?)
+}
+
+/// Disables (`Some(when)`) or enables (`None`) a member; a disabled member's sessions end.
+pub fn set_disabled(conn: &mut DbConnection, id: i64, at: Option<i64>) -> Result<bool, DbError> {
+    use crate::db::schema::staff_sessions;
+    let changed = diesel::update(staff_users::table.find(id))
+        .set(staff_users::disabled_at.eq(at))
+        .execute(conn)?;
+    if at.is_some() {
+        diesel::delete(staff_sessions::table.filter(staff_sessions::staff_id.eq(id)))
+            .execute(conn)?;
+    }
+    Ok(changed == 1)
+}
+
 /// The issuer shown in authenticator apps.
 pub const ISSUER: &str = "paytr-checkout";
 

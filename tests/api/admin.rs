@@ -718,3 +718,100 @@ async fn an_idle_staff_session_ends() {
         "the idle staff session row goes"
     );
 }
+
+#[tokio::test]
+async fn an_owner_disables_a_member_with_a_fresh_code_and_their_session_ends() {
+    let app = spawn_app().await;
+    let owner_totp = add_staff(&app, "owner@example.com", "owner").await;
+    let support_totp = add_staff(&app, "support@example.com", "support").await;
+    let mut owner = log_in(&app, "owner@example.com", &owner_totp).await;
+    let mut support = log_in(&app, "support@example.com", &support_totp).await;
+    assert_eq!(support.get("/admin/staff").await.status, 403, "owners only");
+
+    let page = owner.get("/admin/staff").await;
+    let marker = "data-email=\"support@example.com\"";
+    let row = &page.html[page.html.find(marker).expect("listed")..];
+    let start = row.find("action=\"/admin/staff/").expect("a form") + 8;
+    let action = row[start..start + row[start..].find('"').expect("end")].to_owned();
+    let no_code = owner
+        .post(&action, &[("action", "disable"), ("code", "000000")])
+        .await;
+    assert_eq!(no_code.status, 422);
+    assert!(
+        support
+            .get("/admin/orders")
+            .await
+            .url
+            .ends_with("/admin/orders")
+    );
+
+    owner.get("/admin/staff").await;
+    let done = owner
+        .post(
+            &action,
+            &[("action", "disable"), ("code", &code(&owner_totp, 1))],
+        )
+        .await;
+    assert!(done.html.contains("Devre dışı 20"), "{}", done.html);
+    assert!(
+        support
+            .get("/admin/orders")
+            .await
+            .url
+            .ends_with("/admin/login"),
+        "session ended"
+    );
+    let again = support
+        .post(
+            "/admin/login",
+            &[
+                ("email", "support@example.com"),
+                ("password", PASSWORD),
+                ("code", &code(&support_totp, 1)),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, 401, "a disabled member cannot log in");
+    let audit = owner.get("/admin/audit").await;
+    assert!(audit.html.contains("data-action=\"staff_disable\""));
+    assert!(
+        audit
+            .html
+            .contains("data-action=\"staff_change_totp_refused\"")
+    );
+}
+
+#[tokio::test]
+async fn a_100_000_order_export_is_streamed_in_chunks() {
+    let app = spawn_app().await;
+    app.execute_sql(
+        "INSERT INTO orders (public_id, email, full_name, phone, address, total_kurus, currency, \
+         basket_json, status, created_at, updated_at) \
+         WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 99999) \
+         SELECT 'CSV' || i, 'csv@example.com', 'Csv Buyer', '05551112233', 'Istanbul', \
+         1000 + i, 'TL', '[]', 'paid', 1790000000 + i, 1790000000 + i FROM n",
+    )
+    .await;
+    let totp = add_staff(&app, "owner@example.com", "owner").await;
+    let staff = log_in(&app, "owner@example.com", &totp).await;
+
+    let mut answer = staff
+        .http
+        .get(format!("{}/admin/orders.csv", app.address))
+        .send()
+        .await
+        .expect("answer");
+    assert!(answer.headers().get("content-length").is_none());
+    let (mut chunks, mut lines, mut largest) = (0, 0, 0);
+    while let Some(chunk) = answer.chunk().await.expect("chunk") {
+        chunks += 1;
+        largest = largest.max(chunk.len());
+        lines += chunk.iter().filter(|b| **b == b'\n').count();
+    }
+    assert_eq!(lines, 100_001, "a header and every order");
+    assert!(chunks >= 100, "sent page by page: {chunks} chunks");
+    assert!(
+        largest < 256 * 1024,
+        "no chunk holds the whole export: {largest} bytes"
+    );
+}

@@ -7,6 +7,7 @@ mod customers;
 mod dashboard;
 mod notifications;
 mod orders;
+mod staff;
 mod subscriptions;
 
 use super::ctx::{client_ip, ip_bucket};
@@ -47,6 +48,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/notifications/inquiry",
                 web::post().to(notifications::inquiry),
             )
+            .route("/staff", web::get().to(staff::list))
+            .route("/staff/{id}", web::post().to(staff::change))
             .default_service(web::to(not_found)),
     );
 }
