@@ -477,3 +477,100 @@ async fn staff_log_in_with_totp_find_an_order_and_refund_part_of_it_in_chromium(
     })
     .await;
 }
+
+/// axe-core, installed by `.ci/run` from the npm registry (`target/axe`); `None` (with a note)
+/// when it is missing outside CI.
+fn axe_source() -> Option<String> {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("target/axe/node_modules/axe-core/axe.min.js");
+    match std::fs::read_to_string(&path) {
+        Ok(source) => Some(source),
+        Err(_) => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true but {} is missing: .ci/run installs axe-core",
+                path.display()
+            );
+            eprintln!("axe check not run: (cd target/axe && npm install axe-core@4)");
+            None
+        }
+    }
+}
+
+/// The axe-core violations of the current page (WCAG 2.x A and AA rules and best practices),
+/// as "rule: count (first target)".
+async fn axe_violations(c: &Client, source: &str) -> Result<Vec<String>, anyhow::Error> {
+    c.execute(&format!("{source}\nreturn true;"), vec![])
+        .await?;
+    let found = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\
+             axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations.map(\
+               v => v.id + ': ' + v.nodes.length + ' (' + v.nodes[0].target.join(' ') + ')')));",
+            vec![],
+        )
+        .await?;
+    Ok(serde_json::from_value(found)?)
+}
+
+#[tokio::test]
+async fn every_back_office_page_is_clean_for_axe_core_in_chromium() {
+    let Some(axe) = axe_source() else {
+        return;
+    };
+    run("back_office_axe", |c, app| async move {
+        buy(&c, &app, "4355084355084358", false).await?;
+        c.wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("[data-status=\"status_paid\"]"))
+            .await?;
+        let totp = crate::admin::add_staff(&app, "owner@example.com", "owner").await;
+        let mut pages = vec![("login".to_owned(), format!("{}/admin/login", app.address))];
+        c.goto(&pages[0].1).await?;
+        fill(&c, "email", "owner@example.com").await?;
+        fill(&c, "password", crate::admin::PASSWORD).await?;
+        fill(&c, "code", &crate::admin::code(&totp, 0)).await?;
+        let login_violations = axe_violations(&c, &axe).await?;
+        click(&c, "login-submit").await?;
+        c.wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Id("nav-orders"))
+            .await?;
+        c.goto(&format!("{}/admin/orders", app.address)).await?;
+        let order = c
+            .find(Locator::Css("tr.order-row a"))
+            .await?
+            .attr("href")
+            .await?
+            .unwrap_or_default();
+        pages.clear();
+        for path in [
+            "/admin",
+            "/admin/orders",
+            "/admin/orders?from=bad",
+            order.as_str(),
+            "/admin/subscriptions",
+            "/admin/customers",
+            "/admin/notifications",
+            "/admin/staff",
+            "/admin/audit",
+            "/admin/nothing-here",
+        ] {
+            pages.push((path.to_owned(), format!("{}{path}", app.address)));
+        }
+        let mut problems = Vec::new();
+        if !login_violations.is_empty() {
+            problems.push(format!("/admin/login: {login_violations:?}"));
+        }
+        for (name, url) in &pages {
+            c.goto(url).await?;
+            let found = axe_violations(&c, &axe).await?;
+            if !found.is_empty() {
+                problems.push(format!("{name}: {found:?}"));
+            }
+        }
+        anyhow::ensure!(problems.is_empty(), "axe-core violations: {problems:#?}");
+        Ok(())
+    })
+    .await;
+}
