@@ -58,6 +58,34 @@ pub fn already_registered(lang: Lang, login: &str) -> (&'static str, String) {
     }
 }
 
+/// A paid order's receipt: its lines, total and where to see it (no card data).
+pub fn receipt(
+    lang: Lang,
+    order_id: &str,
+    lines: &[(String, u32, String)],
+    total: &str,
+    link: &str,
+) -> (&'static str, String) {
+    let lines: String = lines
+        .iter()
+        .map(|(name, quantity, amount)| format!("  {name} × {quantity}: {amount}\n"))
+        .collect();
+    match lang {
+        Lang::Tr => (
+            "Ödemeniz alındı",
+            format!(
+                "Merhaba,\n\n{order_id} numaralı siparişinizin ödemesi alındı.\n\n{lines}  Toplam: {total}\n\nSiparişiniz: {link}\n"
+            ),
+        ),
+        Lang::En => (
+            "Your payment was received",
+            format!(
+                "Hello,\n\nThe payment of your order {order_id} was received.\n\n{lines}  Total: {total}\n\nYour order: {link}\n"
+            ),
+        ),
+    }
+}
+
 /// Queues an e-mail (in the caller's transaction).
 pub fn enqueue(
     conn: &mut DbConnection,

@@ -46,6 +46,15 @@ const TR: &[(&str, &str)] = &[
     ("pay", "Öde"),
     ("pay_note", "Kart bilgileriniz doğrudan PayTR'a gönderilir."),
     ("order", "Sipariş"),
+    ("adm_send_receipt", "Ödeme makbuzunu e-postayla gönder"),
+    (
+        "adm_receipt_queued",
+        "Makbuz müşterinin e-posta adresine gönderilmek üzere sıraya alındı.",
+    ),
+    (
+        "adm_receipt_unpaid",
+        "Makbuz yalnızca ödenmiş siparişler için gönderilir.",
+    ),
     ("adm_staff", "Personel"),
     ("adm_role", "Rol"),
     ("adm_disabled", "Devre dışı"),
@@ -416,6 +425,15 @@ const EN: &[(&str, &str)] = &[
     ("pay", "Pay"),
     ("pay_note", "Your card details go straight to PayTR."),
     ("order", "Order"),
+    ("adm_send_receipt", "E-mail the payment receipt"),
+    (
+        "adm_receipt_queued",
+        "The receipt is queued for the customer's e-mail address.",
+    ),
+    (
+        "adm_receipt_unpaid",
+        "Receipts are only sent for paid orders.",
+    ),
     ("adm_staff", "Staff"),
     ("adm_role", "Role"),
     ("adm_disabled", "Disabled"),

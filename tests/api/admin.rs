@@ -815,3 +815,33 @@ async fn a_100_000_order_export_is_streamed_in_chunks() {
         "no chunk holds the whole export: {largest} bytes"
     );
 }
+
+#[tokio::test]
+async fn support_sends_a_paid_order_s_receipt_again() {
+    let app = spawn_app().await;
+    let (_, id) = paid_order(&app, "receipt@example.com").await;
+    let totp = add_staff(&app, "support@example.com", "support").await;
+    let mut staff = log_in(&app, "support@example.com", &totp).await;
+
+    staff.get(&format!("/admin/orders/{id}")).await;
+    let sent = staff
+        .post(&format!("/admin/orders/{id}/receipt"), &[])
+        .await;
+
+    assert!(sent.html.contains("id=\"refund-result\""), "{}", sent.html);
+    let mails = app
+        .db_run(|conn| paytr_checkout::mail::recent(conn, 10))
+        .await;
+    let receipt = mails
+        .iter()
+        .find(|m| m.to_address == "receipt@example.com")
+        .expect("a receipt was queued");
+    assert!(
+        receipt.body.contains(&id) && receipt.body.contains("180.00 TL"),
+        "{}",
+        receipt.body
+    );
+    assert!(!receipt.body.contains("4358"), "no card data in a receipt");
+    let audit = staff.get("/admin/audit").await;
+    assert!(audit.html.contains("data-action=\"receipt_sent\""));
+}

@@ -37,6 +37,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/orders.csv", web::get().to(orders::export))
             .route("/orders/{id}", web::get().to(orders::page))
             .route("/orders/{id}/refunds", web::post().to(orders::refund))
+            .route("/orders/{id}/receipt", web::post().to(orders::send_receipt))
             .route("/audit", web::get().to(dashboard::audit_page))
             .route("/subscriptions", web::get().to(subscriptions::list))
             .route("/subscriptions/{id}", web::get().to(subscriptions::page))

@@ -300,6 +300,7 @@ pub struct Event {
 struct OrderPage {
     layout: AdminLayout,
     order: OrderLine,
+    paid: bool,
     phone: String,
     address: String,
     events: Vec<Event>,
@@ -445,6 +446,7 @@ async fn load(state: &AppState, public_id: String) -> Result<Option<Loaded>, Pag
 #[derive(Deserialize)]
 pub struct PageQuery {
     refund: Option<String>,
+    receipt: Option<String>,
 }
 
 /// `GET /admin/orders/{id}`.
@@ -471,6 +473,12 @@ pub async fn page(
             .find(|r| r.reference_no == reference)?;
         let words = refund_words(lang, r).unwrap_or_else(|| t(lang, "adm_refund_done"));
         Some(format!("{}: {words}", t(lang, &r.status.page_key())))
+    });
+    let result = result.or_else(|| {
+        query
+            .receipt
+            .as_ref()
+            .map(|_| t(lang, "adm_receipt_queued").to_owned())
     });
     Ok(render(
         StatusCode::OK,
@@ -501,6 +509,7 @@ fn order_page(
     OrderPage {
         layout: AdminLayout::new(staff, "adm_order", "orders"),
         order: OrderLine::of(order),
+        paid: order.status == OrderStatus::Paid,
         phone: order.phone.clone(),
         address: order.address.clone(),
         refundable,
@@ -510,6 +519,91 @@ fn order_page(
         reason,
         events: timeline(lang, order, loaded.history, loaded.staff),
     }
+}
+
+#[derive(Deserialize)]
+pub struct ReceiptForm {
+    csrf_token: String,
+}
+
+/// `POST /admin/orders/{id}/receipt`: sends the paid order's receipt to its e-mail again (any
+/// staff member).
+pub async fn send_receipt(
+    req: HttpRequest,
+    staff: Staff,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    form: web::Form<ReceiptForm>,
+) -> Result<HttpResponse, PageError> {
+    if cross_site(&req) || !staff.csrf_ok(&form.csrf_token) {
+        return Ok(forbidden(&staff));
+    }
+    let public_id = id.into_inner();
+    let link = format!("{}/orders/{public_id}", state.public_url);
+    let found = {
+        let public_id = public_id.clone();
+        state
+            .db
+            .write(move |conn| {
+                let Some(order) = Order::find_by_public_id(conn, &public_id)? else {
+                    return Ok(false);
+                };
+                if order.status != OrderStatus::Paid {
+                    return Ok(false);
+                }
+                let lines: Vec<(String, u32, String)> =
+                    crate::paytr::Basket::parse(&order.basket_json)
+                        .map(|b| {
+                            b.items()
+                                .iter()
+                                .map(|i| {
+                                    let line = i
+                                        .unit_price
+                                        .checked_mul(i.quantity)
+                                        .unwrap_or(i.unit_price);
+                                    (
+                                        i.name.clone(),
+                                        i.quantity,
+                                        format!(
+                                            "{} {}",
+                                            line.to_paytr_decimal(),
+                                            order.currency.code()
+                                        ),
+                                    )
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                let total = format!(
+                    "{} {}",
+                    order.total.to_paytr_decimal(),
+                    order.currency.code()
+                );
+                let (subject, body) =
+                    crate::mail::receipt(Lang::Tr, &order.public_id, &lines, &total, &link);
+                crate::mail::enqueue(conn, &order.email, subject, &body)?;
+                Ok(true)
+            })
+            .await?
+    };
+    if !found {
+        return Ok(super::message(
+            staff.0.lang,
+            StatusCode::NOT_FOUND,
+            "adm_not_found",
+            "adm_receipt_unpaid",
+        ));
+    }
+    audit_action(
+        &state,
+        &req,
+        &staff,
+        "receipt_sent",
+        format!("order:{public_id}"),
+        String::new(),
+    )
+    .await;
+    Ok(redirect(&format!("/admin/orders/{public_id}?receipt=1")))
 }
 
 #[derive(Deserialize)]
