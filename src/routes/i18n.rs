@@ -35,6 +35,24 @@ const TR: &[(&str, &str)] = &[
     ("payment", "Ödeme"),
     ("card_owner", "Kart üzerindeki isim"),
     ("card_number", "Kart numarası"),
+    ("err_card_owner", "Kart üzerindeki adı yazın."),
+    (
+        "err_card_number",
+        "Kart numarası hatalı görünüyor: rakamları kontrol edin.",
+    ),
+    ("err_card_month", "Ay 01 ile 12 arasında olmalı."),
+    (
+        "err_card_year",
+        "Yılı 2 ya da 4 haneyle yazın (ör. 30 veya 2030).",
+    ),
+    (
+        "err_card_expired",
+        "Bu kartın süresi dolmuş: başka bir kart deneyin.",
+    ),
+    (
+        "err_card_cvv",
+        "Güvenlik kodu kartın arkasındaki 3 hane (American Express'te öndeki 4 hane).",
+    ),
     ("expiry_month", "Son kullanma ayı"),
     ("expiry_year", "Son kullanma yılı"),
     ("cvv", "Güvenlik kodu (CVV)"),
@@ -414,6 +432,24 @@ const EN: &[(&str, &str)] = &[
     ("payment", "Payment"),
     ("card_owner", "Name on card"),
     ("card_number", "Card number"),
+    ("err_card_owner", "Type the name on the card."),
+    (
+        "err_card_number",
+        "The card number looks wrong: check the digits.",
+    ),
+    ("err_card_month", "The month is 01 to 12."),
+    (
+        "err_card_year",
+        "Type the year with 2 or 4 digits (e.g. 30 or 2030).",
+    ),
+    (
+        "err_card_expired",
+        "This card has expired: try another card.",
+    ),
+    (
+        "err_card_cvv",
+        "The security code is the 3 digits on the back (4 on the front for American Express).",
+    ),
     ("expiry_month", "Expiry month"),
     ("expiry_year", "Expiry year"),
     ("cvv", "Security code (CVV)"),

@@ -114,15 +114,7 @@ pub async fn stylesheet() -> HttpResponse {
 /// `data-digits` (the card number) to digits as the shopper types, since PayTR takes digits
 /// only. Pages work without it: the input's pattern then refuses spaces with the browser's
 /// own message.
-const SCRIPT: &str =
-    "document.querySelectorAll('form[data-autosubmit]').forEach(function (f) { f.submit(); });
-document.querySelectorAll('input[data-digits]').forEach(function (i) {
-  i.addEventListener('input', function () {
-    var digits = i.value.replace(/[^0-9]/g, '');
-    if (digits !== i.value) { i.value = digits; }
-  });
-});
-";
+const SCRIPT: &str = include_str!("../../static/app.js");
 
 pub async fn script() -> HttpResponse {
     HttpResponse::Ok()

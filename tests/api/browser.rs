@@ -158,6 +158,28 @@ async fn register(c: &Client, app: &TestApp, email: &str) -> Result<(), anyhow::
 }
 
 async fn buy(c: &Client, app: &TestApp, card: &str, save: bool) -> Result<(), anyhow::Error> {
+    open_payment_page(c, app).await?;
+    fill(c, "cc_owner", "AYSE YILMAZ").await?;
+    fill(c, "card_number", card).await?;
+    fill(c, "expiry_month", "12").await?;
+    fill(c, "expiry_year", "30").await?;
+    fill(c, "cvv", "000").await?;
+    if save {
+        click(c, "store_card").await?;
+    }
+    snapshot(c, &format!("3-pay-{card}")).await;
+    click(c, "pay-submit").await?;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("approve"))
+        .await?;
+    snapshot(c, "4-three-d").await;
+    click(c, "approve").await?;
+    Ok(())
+}
+
+/// Product → cart → billing details → the payment page.
+async fn open_payment_page(c: &Client, app: &TestApp) -> Result<(), anyhow::Error> {
     c.goto(&format!("{}/products/seramik-kupa", app.address))
         .await?;
     snapshot(c, "1-product").await;
@@ -181,22 +203,6 @@ async fn buy(c: &Client, app: &TestApp, card: &str, save: bool) -> Result<(), an
         .at_most(Duration::from_secs(10))
         .for_element(Locator::Id("payment-form"))
         .await?;
-    fill(c, "cc_owner", "AYSE YILMAZ").await?;
-    fill(c, "card_number", card).await?;
-    fill(c, "expiry_month", "12").await?;
-    fill(c, "expiry_year", "30").await?;
-    fill(c, "cvv", "000").await?;
-    if save {
-        click(c, "store_card").await?;
-    }
-    snapshot(c, &format!("3-pay-{card}")).await;
-    click(c, "pay-submit").await?;
-    c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("approve"))
-        .await?;
-    snapshot(c, "4-three-d").await;
-    click(c, "approve").await?;
     Ok(())
 }
 
@@ -570,6 +576,107 @@ async fn every_back_office_page_is_clean_for_axe_core_in_chromium() {
             }
         }
         anyhow::ensure!(problems.is_empty(), "axe-core violations: {problems:#?}");
+        Ok(())
+    })
+    .await;
+}
+
+/// Fills the card form as a shopper types it.
+async fn type_card(
+    c: &Client,
+    number: &str,
+    month: &str,
+    year: &str,
+    cvv: &str,
+) -> Result<(), anyhow::Error> {
+    for id in [
+        "cc_owner",
+        "card_number",
+        "expiry_month",
+        "expiry_year",
+        "cvv",
+    ] {
+        c.find(Locator::Id(id)).await?.clear().await?;
+    }
+    fill(c, "cc_owner", "AYSE YILMAZ").await?;
+    fill(c, "card_number", number).await?;
+    fill(c, "expiry_month", month).await?;
+    fill(c, "expiry_year", year).await?;
+    fill(c, "cvv", cvv).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_card_typed_with_spaces_and_a_four_digit_year_pays_in_chromium() {
+    run("typed_card", |c, app| async move {
+        open_payment_page(&c, &app).await?;
+        type_card(&c, "4355 0843 5508 4358", "12", "2030", "000").await?;
+        let shown = c
+            .find(Locator::Id("card_number"))
+            .await?
+            .prop("value")
+            .await?;
+        anyhow::ensure!(
+            shown.as_deref() == Some("4355 0843 5508 4358"),
+            "grouped: {shown:?}"
+        );
+        let brand = c.find(Locator::Id("card-brand")).await?.text().await?;
+        anyhow::ensure!(brand == "VISA", "brand shown: {brand:?}");
+        snapshot(&c, "typed-card").await;
+        click(&c, "pay-submit").await?;
+        click(&c, "approve").await?;
+        c.wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("[data-status=\"status_paid\"]"))
+            .await?;
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn typos_are_caught_beside_their_field_before_anything_reaches_paytr_in_chromium() {
+    run("card_typos", |c, app| async move {
+        open_payment_page(&c, &app).await?;
+        let pay_url = c.current_url().await?;
+        for (number, month, year, cvv, field) in [
+            ("4355 0843 5508 4359", "12", "2030", "000", "card_number"),
+            ("4355 0843 5508 4358", "01", "2020", "000", "expiry_year"),
+            ("4355 0843 5508 4358", "13", "30", "000", "expiry_month"),
+            ("4355 0843 5508 4358", "12", "30", "00", "cvv"),
+        ] {
+            type_card(&c, number, month, year, cvv).await?;
+            click(&c, "pay-submit").await?;
+            let error = c
+                .wait()
+                .at_most(Duration::from_secs(5))
+                .for_element(Locator::Css(&format!("#{field}-error:not([hidden])")))
+                .await?;
+            anyhow::ensure!(!error.text().await?.is_empty(), "{field}: a message");
+            let invalid = c
+                .find(Locator::Id(field))
+                .await?
+                .attr("aria-invalid")
+                .await?;
+            anyhow::ensure!(invalid.as_deref() == Some("true"), "{field} marked invalid");
+            let focused = c
+                .execute("return document.activeElement.id", vec![])
+                .await?;
+            anyhow::ensure!(
+                focused == serde_json::json!(field),
+                "{field} focused, not {focused}"
+            );
+            anyhow::ensure!(
+                c.current_url().await? == pay_url,
+                "{field}: still on the page"
+            );
+        }
+        snapshot(&c, "card-typo").await;
+        let sandbox = app.sandbox.as_ref().expect("sandbox");
+        anyhow::ensure!(
+            sandbox.read(|s| s.payments.is_empty()),
+            "nothing was posted to PayTR"
+        );
         Ok(())
     })
     .await;

@@ -1,0 +1,106 @@
+// paytr-checkout's only script, served from /static/app.js (CSP: script-src 'self').
+// Progressive enhancement: every form works without it. It never sends anything anywhere:
+// the card form still posts straight to PayTR.
+document.querySelectorAll('form[data-autosubmit]').forEach(function (f) { f.submit(); });
+
+document.querySelectorAll('input[data-digits]').forEach(function (i) {
+  if (i.form && i.form.hasAttribute('data-card-form')) { return; }
+  i.addEventListener('input', function () {
+    var digits = i.value.replace(/[^0-9]/g, '');
+    if (digits !== i.value) { i.value = digits; }
+  });
+});
+
+(function () {
+  var form = document.querySelector('form[data-card-form]');
+  if (!form) { return; }
+  var field = function (name) { return form.elements.namedItem(name); };
+  var number = field('card_number'), month = field('expiry_month'), year = field('expiry_year'),
+      cvv = field('cvv'), owner = field('cc_owner');
+  var brandLabel = document.getElementById('card-brand');
+  var digitsOf = function (value) { return value.replace(/[^0-9]/g, ''); };
+
+  function brand(digits) {
+    if (/^4/.test(digits)) { return 'visa'; }
+    if (/^(5[1-5]|2[2-7])/.test(digits)) { return 'mastercard'; }
+    if (/^3[47]/.test(digits)) { return 'amex'; }
+    if (/^9792/.test(digits)) { return 'troy'; }
+    return '';
+  }
+  var names = { visa: 'VISA', mastercard: 'Mastercard', amex: 'American Express', troy: 'TROY' };
+
+  function luhn(digits) {
+    var sum = 0;
+    for (var i = 0; i < digits.length; i++) {
+      var d = +digits[digits.length - 1 - i];
+      if (i % 2 === 1) { d *= 2; if (d > 9) { d -= 9; } }
+      sum += d;
+    }
+    return digits.length >= 12 && sum % 10 === 0;
+  }
+
+  // The browser's own checks (pattern, maxlength) are for visitors without this script.
+  form.noValidate = true;
+  number.removeAttribute('pattern');
+  number.maxLength = 23;
+  year.removeAttribute('pattern');
+  year.maxLength = 4;
+
+  number.addEventListener('input', function () {
+    var digits = digitsOf(number.value).slice(0, 19);
+    var kind = brand(digits);
+    var groups = kind === 'amex' ? [4, 6, 5] : [4, 4, 4, 4, 3];
+    var parts = [], at = 0;
+    for (var g = 0; g < groups.length && at < digits.length; g++) {
+      parts.push(digits.slice(at, at + groups[g]));
+      at += groups[g];
+    }
+    number.value = parts.join(' ');
+    if (brandLabel) { brandLabel.textContent = names[kind] || ''; }
+    cvv.maxLength = kind === 'amex' ? 4 : 3;
+  });
+  [month, year, cvv].forEach(function (input) {
+    input.addEventListener('input', function () {
+      var digits = digitsOf(input.value);
+      if (digits !== input.value) { input.value = digits; }
+    });
+  });
+
+  function show(input, message) {
+    var error = document.getElementById(input.id + '-error');
+    if (error) { error.textContent = message || ''; error.hidden = !message; }
+    if (message) { input.setAttribute('aria-invalid', 'true'); } else { input.removeAttribute('aria-invalid'); }
+    return !message;
+  }
+
+  form.addEventListener('submit', function (event) {
+    var msg = function (key) { return form.getAttribute('data-err-' + key); };
+    var digits = digitsOf(number.value);
+    var kind = brand(digits);
+    var m = parseInt(month.value, 10);
+    var y = digitsOf(year.value);
+    if (y.length === 4) { y = y.slice(2); }
+    var now = new Date();
+    var thisYear = now.getFullYear() % 100, thisMonth = now.getMonth() + 1;
+    var expired = y.length === 2 && m >= 1 && m <= 12 &&
+      (+y < thisYear || (+y === thisYear && m < thisMonth));
+    var wantCvv = kind === 'amex' ? 4 : 3;
+    var ok = [
+      show(owner, owner.value.trim() ? '' : msg('owner')),
+      show(number, luhn(digits) ? '' : msg('number')),
+      show(month, m >= 1 && m <= 12 ? '' : msg('month')),
+      show(year, y.length !== 2 ? msg('year') : expired ? msg('expired') : ''),
+      show(cvv, digitsOf(cvv.value).length === wantCvv ? '' : msg('cvv'))
+    ];
+    var first = [owner, number, month, year, cvv].filter(function (_, i) { return !ok[i]; })[0];
+    if (first) {
+      event.preventDefault();
+      first.focus();
+      return;
+    }
+    // What PayTR expects: digits only, a two-digit month and year.
+    number.value = digits;
+    month.value = (m < 10 ? '0' : '') + m;
+    year.value = y;
+  });
+})();
