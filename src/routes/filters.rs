@@ -1,6 +1,7 @@
 //! Askama filters: pages receive values (a [`Price`], a Unix time) and the templates format
 //! them here, in one way for every page.
 
+use crate::domain::Lang;
 use crate::domain::{Currency, Money};
 
 /// An amount in its currency, for a page.
@@ -17,8 +18,32 @@ impl Price {
 }
 
 /// `{{ price|money }}`: "100.99 TL".
-pub fn money(price: &Price, _: &dyn askama::Values) -> askama::Result<String> {
-    Ok(format!("{} {}", price.amount, price.currency.code()))
+pub fn money(price: &Price, _: &dyn askama::Values, lang: &Lang) -> askama::Result<String> {
+    Ok(format_money(price.amount, price.currency, *lang))
+}
+
+/// An amount as the page's language writes it: `1.234,50 TL` in Turkish, `TRY 1,234.50` in
+/// English (ISO code first, as English-language Turkish shops write it).
+pub fn format_money(amount: Money, currency: Currency, lang: Lang) -> String {
+    let kurus = amount.kurus();
+    let (whole, cents) = (kurus / 100, kurus % 100);
+    let (group, decimal) = match lang {
+        Lang::Tr => ('.', ','),
+        Lang::En => (',', '.'),
+    };
+    let digits = whole.to_string();
+    let mut grouped = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(group);
+        }
+        grouped.push(d);
+    }
+    match (lang, currency) {
+        (Lang::Tr, c) => format!("{grouped}{decimal}{cents:02} {}", c.code()),
+        (Lang::En, Currency::Tl) => format!("TRY {grouped}{decimal}{cents:02}"),
+        (Lang::En, c) => format!("{} {grouped}{decimal}{cents:02}", c.code()),
+    }
 }
 
 /// `{{ unix_time|date }}`: "2027-01-05" (UTC).
@@ -36,4 +61,32 @@ pub fn datetime(unix: &i64, _: &dyn askama::Values) -> askama::Result<String> {
         minutes / 60,
         minutes % 60
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_is_written_as_each_language_writes_it() {
+        let m = |k| Money::from_kurus(k).expect("amount");
+        assert_eq!(
+            format_money(m(123_450), Currency::Tl, Lang::Tr),
+            "1.234,50 TL"
+        );
+        assert_eq!(
+            format_money(m(123_450), Currency::Tl, Lang::En),
+            "TRY 1,234.50"
+        );
+        assert_eq!(format_money(m(30_550), Currency::Tl, Lang::Tr), "305,50 TL");
+        assert_eq!(format_money(m(5), Currency::Tl, Lang::Tr), "0,05 TL");
+        assert_eq!(
+            format_money(m(100_000_000), Currency::Usd, Lang::En),
+            "USD 1,000,000.00"
+        );
+        assert_eq!(
+            format_money(m(99_999), Currency::Eur, Lang::Tr),
+            "999,99 EUR"
+        );
+    }
 }

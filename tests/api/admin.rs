@@ -298,7 +298,7 @@ async fn an_owner_finds_a_paid_order_by_email_and_refunds_part_of_it() {
     assert!(found.html.contains(&format!("/admin/orders/{id}")));
     let page = staff.get(&format!("/admin/orders/{id}")).await;
     assert!(
-        page.html.contains("id=\"refundable\">180.00 TL"),
+        page.html.contains("id=\"refundable\">180,00 TL"),
         "{}",
         page.html
     );
@@ -318,7 +318,7 @@ async fn an_owner_finds_a_paid_order_by_email_and_refunds_part_of_it() {
     assert_eq!(done.status, 200, "{}", done.html);
     assert!(done.html.contains("id=\"refund-result\""), "{}", done.html);
     assert!(
-        done.html.contains("id=\"refundable\">130.00 TL"),
+        done.html.contains("id=\"refundable\">130,00 TL"),
         "{}",
         done.html
     );
@@ -326,7 +326,7 @@ async fn an_owner_finds_a_paid_order_by_email_and_refunds_part_of_it() {
 
     let shopper_page = shopper.get(&format!("/orders/{id}")).await;
     assert!(
-        shopper_page.html.contains("−50.00 TL"),
+        shopper_page.html.contains("−50,00 TL"),
         "{}",
         shopper_page.html
     );
@@ -837,7 +837,7 @@ async fn support_sends_a_paid_order_s_receipt_again() {
         .find(|m| m.to_address == "receipt@example.com")
         .expect("a receipt was queued");
     assert!(
-        receipt.body.contains(&id) && receipt.body.contains("180.00 TL"),
+        receipt.body.contains(&id) && receipt.body.contains("180,00 TL"),
         "{}",
         receipt.body
     );

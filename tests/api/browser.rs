@@ -478,7 +478,7 @@ async fn staff_log_in_with_totp_find_an_order_and_refund_part_of_it_in_chromium(
             "refund confirmed"
         );
         let left = c.find(Locator::Id("refundable")).await?.text().await?;
-        anyhow::ensure!(left.contains("155.00"), "left to refund: {left}");
+        anyhow::ensure!(left.contains("155,00"), "left to refund: {left}");
         Ok(())
     })
     .await;

@@ -60,7 +60,7 @@ async fn a_partial_then_a_full_refund_are_sent_once_each_and_the_shopper_sees_th
     let shown = shopper.get(&page).await;
     assert!(shown.html.contains("id=\"refunds\""), "{}", shown.html);
     assert!(
-        shown.html.contains("İade edildi") && shown.html.contains("−50.00 TL"),
+        shown.html.contains("İade edildi") && shown.html.contains("−50,00 TL"),
         "{}",
         shown.html
     );

@@ -564,21 +564,13 @@ pub async fn send_receipt(
                                     (
                                         i.name.clone(),
                                         i.quantity,
-                                        format!(
-                                            "{} {}",
-                                            line.to_paytr_decimal(),
-                                            order.currency.code()
-                                        ),
+                                        filters::format_money(line, order.currency, Lang::Tr),
                                     )
                                 })
                                 .collect()
                         })
                         .unwrap_or_default();
-                let total = format!(
-                    "{} {}",
-                    order.total.to_paytr_decimal(),
-                    order.currency.code()
-                );
+                let total = filters::format_money(order.total, order.currency, Lang::Tr);
                 let (subject, body) =
                     crate::mail::receipt(Lang::Tr, &order.public_id, &lines, &total, &link);
                 crate::mail::enqueue(conn, &order.email, subject, &body)?;
