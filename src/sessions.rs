@@ -24,6 +24,8 @@ pub mod keys {
     pub const USER_ID: &str = "user_id";
     pub const CSRF: &str = "csrf";
     pub const CART: &str = "cart";
+    /// The order the cart was placed as: the cart is emptied only once that order is paid.
+    pub const CART_ORDER: &str = "cart_order";
     /// The billing form's last values.
     pub const BILLING: &str = "billing";
     /// Guest orders this session placed (their owner's proof).

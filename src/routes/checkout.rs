@@ -158,13 +158,14 @@ pub async fn submit_checkout(
 }
 
 /// The session after an order is placed: billing values kept, a guest's order remembered as
-/// theirs, the cart emptied; the answer is the payment page.
+/// theirs, the cart kept until that order is paid (so "back" and a failed payment find it);
+/// the answer is the payment page.
 fn after_order_placed(session: &Session, values: &BillingValues, order: &Order) -> HttpResponse {
     let _ = session.insert(keys::BILLING, values);
     if order.user_id.is_none() {
         remember_guest_order(session, &order.public_id);
     }
-    session.remove(keys::CART);
+    let _ = session.insert(keys::CART_ORDER, &order.public_id);
     redirect(&format!("/orders/{}/pay", order.public_id))
 }
 
@@ -434,6 +435,17 @@ async fn order_view(
     };
     let pending = order.status == OrderStatus::Pending;
     let paid = order.status == OrderStatus::Paid;
+    if paid
+        && session
+            .get::<String>(keys::CART_ORDER)
+            .ok()
+            .flatten()
+            .as_deref()
+            == Some(order.public_id.as_str())
+    {
+        session.remove(keys::CART);
+        session.remove(keys::CART_ORDER);
+    }
     let fail_message = fail_message(ctx.lang, attempt.as_ref(), &returning, paid);
     let order_key = order.id;
     let refunds = if paid {

@@ -435,3 +435,43 @@ async fn the_whole_journey_works_on_the_configured_backend() {
     let outcomes = db_query(&app, move |conn| notification_outcomes(conn, &oid)).await;
     assert_eq!(outcomes, ["paid"]);
 }
+
+#[tokio::test]
+async fn the_cart_survives_until_the_payment_is_confirmed() {
+    let app = spawn_app().await;
+    let mut shopper = Shopper::new(&app.address);
+    shopper.add_to_cart("seramik-kupa").await;
+    let pay = shopper.checkout().await;
+
+    let back = shopper.get("/cart").await;
+    assert!(
+        back.html.contains("Seramik kupa"),
+        "the cart is kept while paying: {}",
+        back.html
+    );
+    let rejected = shopper.pay(&pay.html, VISA, false).await;
+    shopper.answer_3d(&rejected, false).await;
+    let after_failure = shopper.get("/cart").await;
+    assert!(
+        after_failure.html.contains("Seramik kupa"),
+        "kept after a failure"
+    );
+
+    let retry = shopper
+        .post(&format!("/orders/{}/retry", order_id(&pay.url)), &[])
+        .await;
+    let three_d = shopper.pay(&retry.html, VISA, false).await;
+    shopper.answer_3d(&three_d, true).await;
+    shopper
+        .wait_for_order_status(&format!("/orders/{}", order_id(&pay.url)), "status_paid")
+        .await;
+    shopper
+        .get(&format!("/orders/{}", order_id(&pay.url)))
+        .await;
+    let emptied = shopper.get("/cart").await;
+    assert!(
+        emptied.html.contains("Sepetiniz boş"),
+        "emptied once paid: {}",
+        emptied.html
+    );
+}
