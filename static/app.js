@@ -104,3 +104,26 @@ document.querySelectorAll('input[data-digits]').forEach(function (i) {
     year.value = y;
   });
 })();
+
+// The order page after PayTR's redirect waits for PayTR's notification: it asks again every 2
+// seconds for a minute (the page reloads once the answer is in), then stops and explains.
+(function () {
+  var wait = document.querySelector('[data-poll]');
+  if (!wait || !window.fetch) { return; }
+  var tries = 0;
+  var timer = setInterval(function () {
+    tries += 1;
+    if (tries > 30) {
+      clearInterval(timer);
+      var slow = document.getElementById('order-wait-slow');
+      if (slow) { slow.hidden = false; }
+      return;
+    }
+    fetch(location.href, { credentials: 'same-origin', headers: { Accept: 'text/html' } })
+      .then(function (r) { return r.text(); })
+      .then(function (html) {
+        if (html.indexOf('id="order-wait"') === -1) { clearInterval(timer); location.reload(); }
+      })
+      .catch(function () {});
+  }, 2000);
+})();
