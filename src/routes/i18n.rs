@@ -245,7 +245,10 @@ const TR: &[(&str, &str)] = &[
     ("refund_submitted", "İade gönderildi"),
     ("refund_failed", "İade yapılamadı"),
     ("refund_unknown", "İade sonucu bilinmiyor"),
-    ("confirming_slow", "Onay beklenenden uzun sürüyor. Ödemeniz alındıysa sipariş sayfanızda görünecek; bu sayfayı kapatabilir, daha sonra yeniden bakabilirsiniz."),
+    (
+        "confirming_slow",
+        "Onay beklenenden uzun sürüyor. Ödemeniz alındıysa sipariş sayfanızda görünecek; bu sayfayı kapatabilir, daha sonra yeniden bakabilirsiniz.",
+    ),
     ("check_again", "Yeniden bak"),
     ("refunds", "İadeler"),
     ("refund_succeeded", "İade edildi"),
@@ -651,7 +654,10 @@ const EN: &[(&str, &str)] = &[
     ("refund_submitted", "Refund sent"),
     ("refund_failed", "Refund not made"),
     ("refund_unknown", "Refund outcome unknown"),
-    ("confirming_slow", "Confirmation is taking longer than usual. If your payment went through it will show on your order page; you can close this page and look again later."),
+    (
+        "confirming_slow",
+        "Confirmation is taking longer than usual. If your payment went through it will show on your order page; you can close this page and look again later.",
+    ),
     ("check_again", "Check again"),
     ("refunds", "Refunds"),
     ("refund_succeeded", "Refunded"),

@@ -681,3 +681,60 @@ async fn typos_are_caught_beside_their_field_before_anything_reaches_paytr_in_ch
     })
     .await;
 }
+
+#[tokio::test]
+async fn every_shop_page_is_clean_for_axe_core_in_chromium() {
+    let Some(axe) = axe_source() else {
+        return;
+    };
+    run("shop_axe", |c, app| async move {
+        let mut problems = Vec::new();
+        let mut check = |name: String, found: Vec<String>| {
+            if !found.is_empty() {
+                problems.push(format!("{name}: {found:?}"));
+            }
+        };
+        for path in [
+            "/",
+            "/products/seramik-kupa",
+            "/login",
+            "/register",
+            "/cart",
+            "/nothing-here",
+        ] {
+            c.goto(&format!("{}{path}", app.address)).await?;
+            check(path.to_owned(), axe_violations(&c, &axe).await?);
+        }
+        register(&c, &app, "axe@example.com").await?;
+        open_payment_page(&c, &app).await?;
+        check("payment page".into(), axe_violations(&c, &axe).await?);
+        type_card(&c, "4355 0843 5508 4359", "12", "30", "000").await?;
+        click(&c, "pay-submit").await?;
+        check(
+            "payment page with an error".into(),
+            axe_violations(&c, &axe).await?,
+        );
+        type_card(&c, "4355 0843 5508 4358", "12", "30", "000").await?;
+        click(&c, "store_card").await?;
+        click(&c, "pay-submit").await?;
+        click(&c, "approve").await?;
+        c.wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("[data-status=\"status_paid\"]"))
+            .await?;
+        check("paid order".into(), axe_violations(&c, &axe).await?);
+        for path in [
+            "/account",
+            "/account/cards",
+            "/checkout",
+            "/subscribe/kahve-kulubu",
+            "/?lang=en",
+        ] {
+            c.goto(&format!("{}{path}", app.address)).await?;
+            check(path.to_owned(), axe_violations(&c, &axe).await?);
+        }
+        anyhow::ensure!(problems.is_empty(), "axe-core violations: {problems:#?}");
+        Ok(())
+    })
+    .await;
+}

@@ -77,8 +77,14 @@ async fn the_order_is_paid_only_when_the_notification_arrives() {
         "the return page only says confirming: {}",
         back.html
     );
-    assert!(back.html.contains("id=\"order-wait\" data-poll"), "it asks again by itself");
-    assert!(!back.html.contains("http-equiv=\"refresh\""), "no endless meta refresh");
+    assert!(
+        back.html.contains("id=\"order-wait\" data-poll"),
+        "it asks again by itself"
+    );
+    assert!(
+        !back.html.contains("http-equiv=\"refresh\""),
+        "no endless meta refresh"
+    );
     let (order, _) = attempt_of(&app, &order_id(&pay.url)).await;
     assert_eq!(
         order.status.code(),
