@@ -87,14 +87,16 @@ impl Subscription {
             .load(conn)?)
     }
 
-    /// Whether an on-session order starts (or restarts) a subscription.
-    pub fn exists_for_first_order(conn: &mut DbConnection, order_id: i64) -> Result<bool, DbError> {
-        let found: Option<i64> = subscriptions::table
+    /// The subscription an on-session order starts (or restarts), if any.
+    pub fn for_first_order(
+        conn: &mut DbConnection,
+        order_id: i64,
+    ) -> Result<Option<Subscription>, DbError> {
+        Ok(subscriptions::table
             .filter(subscriptions::first_order_id.eq(order_id))
-            .select(subscriptions::id)
+            .select(Subscription::as_select())
             .first(conn)
-            .optional()?;
-        Ok(found.is_some())
+            .optional()?)
     }
 
     /// Claims every due subscription not claimed by another engine, in one atomic update, and

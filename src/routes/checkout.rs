@@ -169,12 +169,12 @@ fn after_order_placed(session: &Session, values: &BillingValues, order: &Order) 
     redirect(&format!("/orders/{}/pay", order.public_id))
 }
 
-/// The order, its latest attempt, the owner's row, and whether it starts a subscription.
+/// The order, its latest attempt, the owner's row, and the subscription it starts, if any.
 type OrderRows = (
     Order,
     Option<PaymentAttempt>,
     Option<crate::db::models::User>,
-    bool,
+    Option<crate::db::subscriptions::Subscription>,
 );
 
 /// How many guest orders a session remembers (the most recent ones).
@@ -255,7 +255,7 @@ async fn load_order(
                 None => None,
             };
             let subscription =
-                crate::db::subscriptions::Subscription::exists_for_first_order(conn, order.id)?;
+                crate::db::subscriptions::Subscription::for_first_order(conn, order.id)?;
             Ok(Some((order, attempt, user, subscription)))
         })
         .await
@@ -272,6 +272,8 @@ struct PayPage {
     offer_save: bool,
     /// A subscription's first payment: the card is always saved, with a new card.
     subscription: bool,
+    /// What the shopper agrees to: plan, amount per interval, next charge date.
+    recurring_terms: Option<String>,
     saved: Vec<crate::cards::CardView>,
     cards_unavailable: bool,
 }
@@ -283,9 +285,11 @@ pub async fn pay_page(
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let found = load_order(&state, id.into_inner(), Viewer::of(&ctx, &session)).await?;
-    let Some((order, Some(attempt), owner, subscription)) = found else {
+    let Some((order, Some(attempt), owner, starts)) = found else {
         return Err(PageError::NotFound);
     };
+    let subscription = starts.is_some();
+    let recurring_terms = starts.as_ref().map(|s| recurring_terms(&ctx, &state, s));
     if order.status == OrderStatus::Paid || attempt.status != AttemptStatus::Pending {
         return Ok(redirect(&format!("/orders/{}", order.public_id)));
     }
@@ -311,10 +315,33 @@ pub async fn pay_page(
         hidden: hidden_fields(&form),
         offer_save: store_card,
         subscription,
+        recurring_terms,
         saved,
         cards_unavailable,
     };
     Ok(state.payment_page(render(StatusCode::OK, &page)))
+}
+
+/// "Kahve Kulübü: 149,00 TL / ay, charged automatically from 26.12.2026 until you cancel."
+pub fn recurring_terms(
+    ctx: &Ctx,
+    state: &AppState,
+    sub: &crate::db::subscriptions::Subscription,
+) -> String {
+    let plan = state.catalog.plan(&sub.plan_slug).map_or_else(
+        || sub.plan_slug.clone(),
+        |p| p.name.get(ctx.lang).to_owned(),
+    );
+    let interval = crate::catalog::Interval::parse(&sub.interval_unit)
+        .unwrap_or(crate::catalog::Interval::Monthly);
+    let per = super::i18n::t(ctx.lang, &format!("interval_{}", interval.code())).to_owned();
+    let next = crate::domain::date_string(interval.after(crate::db::unix_now()));
+    let amount = filters::format_money(sub.amount, sub.currency, ctx.lang);
+    super::i18n::t(ctx.lang, "recurring_terms")
+        .replace("{plan}", &plan)
+        .replace("{amount}", &amount)
+        .replace("{per}", &per)
+        .replace("{next}", &next)
 }
 
 /// The payment form's hidden fields: all but `store_card`, which is the shopper's checkbox.

@@ -250,6 +250,18 @@ const TR: &[(&str, &str)] = &[
         "Onay beklenenden uzun sürüyor. Ödemeniz alındıysa sipariş sayfanızda görünecek; bu sayfayı kapatabilir, daha sonra yeniden bakabilirsiniz.",
     ),
     ("check_again", "Yeniden bak"),
+    (
+        "recurring_terms",
+        "{plan}: {amount} / {per}. Bu ödemeden sonra kartınızdan her {per} {amount}, iptal edene kadar otomatik olarak çekilir; bir sonraki ödeme {next}.",
+    ),
+    (
+        "consent_recurring",
+        "Kartımdan her dönem otomatik ödeme alınmasını, iptal edene kadar, kabul ediyorum.",
+    ),
+    (
+        "consent_required",
+        "Devam etmek için otomatik ödemeyi onaylayın.",
+    ),
     ("refunds", "İadeler"),
     ("refund_succeeded", "İade edildi"),
     ("refund_in_progress", "İade işleniyor"),
@@ -659,6 +671,18 @@ const EN: &[(&str, &str)] = &[
         "Confirmation is taking longer than usual. If your payment went through it will show on your order page; you can close this page and look again later.",
     ),
     ("check_again", "Check again"),
+    (
+        "recurring_terms",
+        "{plan}: {amount} / {per}. After this payment your card is charged {amount} every {per} automatically until you cancel; the next charge is on {next}.",
+    ),
+    (
+        "consent_recurring",
+        "I agree that my card is charged automatically every period until I cancel.",
+    ),
+    (
+        "consent_required",
+        "Tick the box to agree to the automatic charges.",
+    ),
     ("refunds", "Refunds"),
     ("refund_succeeded", "Refunded"),
     ("refund_in_progress", "Refund in progress"),

@@ -169,10 +169,17 @@ pub async fn subscribe(
         .cloned()
         .ok_or(PageError::NotFound)?;
     let values = super::checkout::BillingValues::from_form(&form);
+    let consented = form.get("consent") == "1";
     let billing = match values.parse() {
-        Ok(billing) => billing,
-        Err(errors) => {
-            let errors = super::i18n::field_errors(ctx.lang, &errors);
+        Ok(billing) if consented => billing,
+        parsed => {
+            let mut errors = match parsed {
+                Err(errors) => super::i18n::field_errors(ctx.lang, &errors),
+                Ok(_) => HashMap::new(),
+            };
+            if !consented {
+                errors.insert("consent", super::i18n::t(ctx.lang, "consent_required"));
+            }
             let currency = state.catalog.currency;
             return Ok(subscribe_page(&ctx, &plan, currency, values, errors));
         }

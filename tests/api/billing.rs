@@ -59,6 +59,7 @@ pub(crate) async fn subscriber(app: &TestApp, email: &str, card: &str) -> (Shopp
                 ("email", email),
                 ("phone", "0555 111 22 33"),
                 ("address", "Kadıköy, İstanbul"),
+                ("consent", "1"),
             ],
         )
         .await;
@@ -230,6 +231,7 @@ async fn another_charge_in_flight_on_the_card_is_a_soft_failure_retried_a_day_la
                 ("email", "twice@example.com"),
                 ("phone", "0555 111 22 33"),
                 ("address", "Kadıköy"),
+                ("consent", "1"),
             ],
         )
         .await;
@@ -644,6 +646,7 @@ async fn paytr_card_list_down_never_blocks_subscribing_and_the_shopper_then_pick
                 ("email", "listdown@example.com"),
                 ("phone", "0555 111 22 33"),
                 ("address", "Kadıköy, İstanbul"),
+                ("consent", "1"),
             ],
         )
         .await;
@@ -683,5 +686,48 @@ async fn paytr_card_list_down_never_blocks_subscribing_and_the_shopper_then_pick
             .await
             .html
             .contains(&format!("id=\"card-for-{id}\""))
+    );
+}
+
+#[tokio::test]
+async fn subscribing_needs_the_shopper_s_consent_and_states_the_terms() {
+    let app = spawn_app().await;
+    let mut shopper = Shopper::new(&app.address);
+    shopper.register("consent@example.com").await;
+    shopper.get("/subscribe/kahve-kulubu").await;
+    let fields = [
+        ("full_name", "Ayşe Yılmaz"),
+        ("email", "consent@example.com"),
+        ("phone", "0555 111 22 33"),
+        ("address", "Kadıköy, İstanbul"),
+    ];
+
+    let refused = shopper.post("/subscribe/kahve-kulubu", &fields).await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.html.contains("id=\"consent-error\""),
+        "{}",
+        refused.html
+    );
+    assert!(
+        refused.html.contains("Kadıköy, İstanbul</textarea>"),
+        "what was typed is kept"
+    );
+    let none: usize = db(&app, |conn| {
+        use diesel::prelude::*;
+        use paytr_checkout::db::schema::subscriptions;
+        Ok(subscriptions::table.count().get_result::<i64>(conn)? as usize)
+    })
+    .await;
+    assert_eq!(none, 0, "nothing started without consent");
+
+    let mut with_consent = fields.to_vec();
+    with_consent.push(("consent", "1"));
+    let pay = shopper.post("/subscribe/kahve-kulubu", &with_consent).await;
+    assert!(pay.html.contains("id=\"recurring-terms\""), "{}", pay.html);
+    assert!(
+        pay.html.contains("/ ay") && pay.html.contains("iptal edene kadar"),
+        "{}",
+        pay.html
     );
 }

@@ -342,6 +342,7 @@ async fn a_shopper_subscribes_and_sees_the_subscription_in_chromium() {
         click(&c, "subscribe-kahve-kulubu").await?;
         fill(&c, "phone", "0555 111 22 33").await?;
         fill(&c, "address", "Moda Cad. 1, Kadıköy, İstanbul").await?;
+        click(&c, "consent").await?;
         click(&c, "subscribe-continue").await?;
         c.wait()
             .at_most(Duration::from_secs(10))

@@ -99,6 +99,7 @@ async fn starting_subscriptions_is_rate_limited_like_checkouts() {
                 ("email", "many@example.com"),
                 ("phone", "0555 111 22 33"),
                 ("address", "Kadıköy, İstanbul"),
+                ("consent", "1"),
             ])
             .send()
             .await
