@@ -458,6 +458,9 @@ async fn the_cart_survives_until_the_payment_is_confirmed() {
     );
     let rejected = shopper.pay(&pay.html, VISA, false).await;
     shopper.answer_3d(&rejected, false).await;
+    shopper
+        .wait_for_order_status(&format!("/orders/{}", order_id(&pay.url)), "status_failed")
+        .await;
     let after_failure = shopper.get("/cart").await;
     assert!(
         after_failure.html.contains("Seramik kupa"),
