@@ -80,6 +80,18 @@ impl RateLimiter {
         allowed
     }
 
+    /// Whether any key has used up its events in the current window (counts nothing).
+    pub fn exhausted(&self, keys: &[&str]) -> bool {
+        let now = Instant::now();
+        let table = self.hits.lock().unwrap_or_else(|p| p.into_inner());
+        keys.iter().any(|key| {
+            let key = table.key(key);
+            table.entries.get(&key).is_some_and(|(start, n)| {
+                now.duration_since(*start) < self.window && *n >= self.limit
+            })
+        })
+    }
+
     /// How many keys the limiter holds now.
     #[cfg(test)]
     fn keys_held(&self) -> usize {

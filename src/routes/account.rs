@@ -59,18 +59,6 @@ fn client_bucket(state: &AppState, req: &HttpRequest) -> String {
         .unwrap_or_default()
 }
 
-fn limited(
-    state: &AppState,
-    limiter: &accounts::RateLimiter,
-    req: &HttpRequest,
-    email: &str,
-) -> bool {
-    !limiter.check(&[
-        &client_bucket(state, req),
-        &format!("account:{}", email.trim().to_lowercase()),
-    ])
-}
-
 /// The registration a form asks for, or the form again saying why not.
 fn parse_registration(
     ctx: &Ctx,
@@ -82,18 +70,30 @@ fn parse_registration(
     let rerender = |errors: Errors, notice: Option<&'static str>, status| {
         render(status, &RegisterPage::new(ctx, email, name, errors, notice))
     };
-    if limited(state, &state.register_limiter, req, email) {
+    // A form refused for its own mistakes costs nothing; each sign-up it would start counts.
+    let keys = [
+        client_bucket(state, req),
+        format!("account:{}", email.trim().to_lowercase()),
+    ];
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    if state.register_limiter.exhausted(&keys) {
         let status = StatusCode::TOO_MANY_REQUESTS;
         return Err(Box::new(rerender(Errors::new(), Some("too_many"), status)));
     }
-    Registration::parse(email, name, form.get("password")).map_err(|errors| {
-        let status = StatusCode::UNPROCESSABLE_ENTITY;
-        Box::new(rerender(
-            field_errors(ctx.lang, &errors),
-            Some("fix_errors"),
-            status,
-        ))
-    })
+    let registration =
+        Registration::parse(email, name, form.get("password")).map_err(|errors| {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            Box::new(rerender(
+                field_errors(ctx.lang, &errors),
+                Some("fix_errors"),
+                status,
+            ))
+        })?;
+    if !state.register_limiter.check(&keys) {
+        let status = StatusCode::TOO_MANY_REQUESTS;
+        return Err(Box::new(rerender(Errors::new(), Some("too_many"), status)));
+    }
+    Ok(registration)
 }
 
 pub async fn register(
@@ -240,11 +240,13 @@ pub async fn login(
         };
         Ok(render(status, &page))
     };
-    // Per address, all tries (password spraying); per account and address, failures with
-    // backoff: someone failing elsewhere never locks the owner out.
+    // Per address, failed tries (password spraying); per account and address, failures with
+    // backoff: someone failing elsewhere never locks the owner out. A successful log-in
+    // counts against nothing.
     let bucket = client_bucket(&state, &req);
     let throttle_key = format!("{email}|{bucket}");
-    if !state.login_limiter.check(&[&bucket]) || !state.login_throttle.wait(&throttle_key).is_zero()
+    if state.login_limiter.exhausted(&[&bucket])
+        || !state.login_throttle.wait(&throttle_key).is_zero()
     {
         return refuse("too_many", StatusCode::TOO_MANY_REQUESTS);
     }
@@ -254,6 +256,7 @@ pub async fn login(
             Ok(sign_in(&session, &user))
         }
         None => {
+            state.login_limiter.check(&[&bucket]);
             state.login_throttle.failed(&throttle_key);
             refuse("login_failed", StatusCode::UNAUTHORIZED)
         }

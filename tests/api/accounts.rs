@@ -325,3 +325,40 @@ async fn expired_sessions_are_pruned_and_live_ones_kept() {
     assert_eq!(count_sessions(&app).await, 1);
     assert!(signed_in(&mut live).await);
 }
+
+#[tokio::test]
+async fn refused_sign_up_forms_do_not_count_against_the_sign_up_limit() {
+    let app = spawn_app().await;
+    let mut shopper = Shopper::new(&app.address);
+    for _ in 0..12 {
+        shopper.get("/register").await;
+        let refused = shopper
+            .post(
+                "/register",
+                &[
+                    ("full_name", "Ayşe"),
+                    ("email", "typo@example.com"),
+                    ("password", "short"),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, 422, "a mistake in the form, said as such");
+    }
+    shopper.get("/register").await;
+    let accepted = shopper
+        .post(
+            "/register",
+            &[
+                ("full_name", "Ayşe"),
+                ("email", "typo@example.com"),
+                ("password", "a long enough password"),
+            ],
+        )
+        .await;
+    assert_eq!(accepted.status, 200, "{}", accepted.html);
+    assert!(
+        accepted.html.contains("id=\"check-email\""),
+        "{}",
+        accepted.html
+    );
+}
