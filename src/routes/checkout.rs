@@ -540,28 +540,15 @@ fn fail_message(
     }
 }
 
-/// Why an attempt failed, in our words for PayTR's reason code. For code 0 ("the bank's reason
-/// is in the message") the bank's words follow, as recorded from the notification, whose hash
-/// PayTR signed: never from the browser.
+/// Why an attempt failed, in our words for PayTR's reason code (and, for code 0, for the kind
+/// of refusal the bank's recorded message names): nothing PayTR or the browser wrote is shown.
 fn failure_text(lang: crate::domain::Lang, attempt: &PaymentAttempt) -> String {
-    let code = attempt.failed_reason_code.as_deref();
-    let ours = super::i18n::failure_reason(lang, code);
-    if code != Some("0") {
-        return ours.to_owned();
-    }
-    let bank: String = attempt
-        .failed_reason_msg
-        .as_deref()
-        .unwrap_or_default()
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(200)
-        .collect();
-    let advice = super::i18n::t(lang, "bank_declined_advice");
-    match bank.trim() {
-        "" => format!("{ours} {advice}"),
-        bank => format!("{ours} {bank} {advice}"),
-    }
+    super::i18n::failure_reason(
+        lang,
+        attempt.failed_reason_code.as_deref(),
+        attempt.failed_reason_msg.as_deref(),
+    )
+    .to_owned()
 }
 
 enum Return {

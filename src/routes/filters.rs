@@ -51,6 +51,51 @@ pub fn date(unix: &i64, _: &dyn askama::Values) -> askama::Result<String> {
     Ok(crate::domain::date_string(*unix))
 }
 
+/// `{{ unix_time|day(layout.lang) }}`: "5 Ocak 2027" / "5 January 2027", the day in Turkish
+/// time (UTC+3), as shoppers read dates.
+pub fn day(unix: &i64, _: &dyn askama::Values, lang: &Lang) -> askama::Result<String> {
+    Ok(format_day(*unix, *lang))
+}
+
+pub fn format_day(unix: i64, lang: Lang) -> String {
+    const TR: [&str; 12] = [
+        "Ocak", "Şubat", "Mart", "Nisan", "Mayıs", "Haziran", "Temmuz", "Ağustos", "Eylül", "Ekim",
+        "Kasım", "Aralık",
+    ];
+    const EN: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let iso = crate::domain::date_string(unix + 3 * 3600);
+    let mut parts = iso.split('-');
+    let (y, m, d) = (
+        parts.next().unwrap_or_default(),
+        parts
+            .next()
+            .and_then(|m| m.parse::<usize>().ok())
+            .unwrap_or(1),
+        parts
+            .next()
+            .and_then(|d| d.parse::<u32>().ok())
+            .unwrap_or(1),
+    );
+    let names = match lang {
+        Lang::Tr => &TR,
+        Lang::En => &EN,
+    };
+    format!("{d} {} {y}", names[(m - 1).min(11)])
+}
+
 /// `YYYY-MM-DD HH:MM` in Turkish time (UTC+3), for the back office.
 pub fn datetime(unix: &i64, _: &dyn askama::Values) -> askama::Result<String> {
     let local = *unix + 3 * 3600;
@@ -66,6 +111,15 @@ pub fn datetime(unix: &i64, _: &dyn askama::Values) -> askama::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_are_written_as_shoppers_read_them() {
+        // 2027-01-04 22:30 UTC is already 5 January in Türkiye.
+        let t = 1_799_107_200 - 90 * 60;
+        assert_eq!(crate::domain::date_string(t), "2027-01-04");
+        assert_eq!(format_day(t, Lang::Tr), "5 Ocak 2027");
+        assert_eq!(format_day(t, Lang::En), "5 January 2027");
+    }
 
     #[test]
     fn money_is_written_as_each_language_writes_it() {

@@ -383,6 +383,7 @@ const TR: &[(&str, &str)] = &[
     ("card", "Kart"),
     ("next_charge", "Sonraki ödeme"),
     ("past_charges", "Geçmiş ödemeler"),
+    ("first_payment", "ilk ödeme"),
     ("pay_now_new_card", "Şimdi yeni kartla öde"),
     ("change_card", "Kartı değiştir"),
     ("cancel_subscription", "Aboneliği iptal et"),
@@ -411,10 +412,6 @@ const TR: &[(&str, &str)] = &[
     ("charge_succeeded", "Ödendi"),
     ("charge_failed_soft", "Alınamadı, yeniden denenecek"),
     ("charge_failed_hard", "Alınamadı"),
-    (
-        "bank_declined_advice",
-        "Başka bir kartla deneyin veya bankanızla görüşün.",
-    ),
     (
         "payment_not_completed",
         "Ödeme tamamlanmadı. Kartınızdan para çekilmedi; tekrar deneyebilirsiniz.",
@@ -801,6 +798,7 @@ const EN: &[(&str, &str)] = &[
     ("card", "Card"),
     ("next_charge", "Next charge"),
     ("past_charges", "Past charges"),
+    ("first_payment", "first payment"),
     ("pay_now_new_card", "Pay now with a new card"),
     ("change_card", "Change card"),
     ("cancel_subscription", "Cancel subscription"),
@@ -829,10 +827,6 @@ const EN: &[(&str, &str)] = &[
     ("charge_succeeded", "Paid"),
     ("charge_failed_soft", "Failed, will be retried"),
     ("charge_failed_hard", "Failed"),
-    (
-        "bank_declined_advice",
-        "Try another card or contact your bank.",
-    ),
     (
         "payment_not_completed",
         "The payment was not completed. Your card was not charged; you can try again.",
@@ -885,24 +879,24 @@ pub fn field_error(lang: Lang, field: &str) -> &'static str {
 }
 
 /// Our own words for PayTR's `failed_reason_code` (PayTR's `failed_reason_msg` and the
-/// browser's `fail_message` are never shown back: the page says only what we wrote).
-pub fn failure_reason(lang: Lang, code: Option<&str>) -> &'static str {
+/// browser's `fail_message` are never shown back: the page says only what we wrote), each
+/// with what to do next. For code 0 ("the bank's reason is in the message") the recorded
+/// message is only *read* to pick one of our sentences (insufficient limit, expired, CVV, card
+/// number, card closed or not open to online payments); its text is never shown.
+pub fn failure_reason(lang: Lang, code: Option<&str>, bank_msg: Option<&str>) -> &'static str {
     let (tr, en) = match code.unwrap_or_default() {
-        "0" => (
-            "Bankanız ödemeyi onaylamadı.",
-            "Your bank declined the payment.",
-        ),
+        "0" => bank_reason(bank_msg.unwrap_or_default()),
         "1" | "2" => (
-            "3-D Secure doğrulaması tamamlanamadı. Lütfen tekrar deneyin.",
-            "3-D Secure verification was not completed. Please try again.",
+            "3-D Secure doğrulaması tamamlanamadı: bankanızın gönderdiği SMS şifresini kontrol edip tekrar deneyin.",
+            "3-D Secure verification was not completed: check the SMS code your bank sent and try again.",
         ),
         "3" | "11" => (
             "Ödeme güvenlik kontrolünden geçemedi. Başka bir kartla deneyin.",
             "The payment did not pass the security check. Try another card.",
         ),
         "6" => (
-            "Ödeme yarıda kaldı veya süresi doldu.",
-            "The payment was abandoned or timed out.",
+            "Ödeme yarıda kaldı veya süresi doldu; kartınızdan para çekilmedi. Tekrar deneyebilirsiniz.",
+            "The payment was abandoned or timed out; your card was not charged. You can try again.",
         ),
         "8" => (
             "Bu karta taksit yapılamıyor; tek çekim deneyin.",
@@ -913,12 +907,16 @@ pub fn failure_reason(lang: Lang, code: Option<&str>) -> &'static str {
             "This card can't be used at this shop. Try another card.",
         ),
         "10" => (
-            "Bu ödeme 3-D Secure ile yapılmalı.",
-            "This payment needs 3-D Secure.",
+            "Bu kartla ödeme 3-D Secure doğrulaması gerektiriyor. Kartınızı yeniden girerek deneyin.",
+            "This card needs 3-D Secure verification. Enter your card again to pay.",
+        ),
+        "99" => (
+            "Kart bilgileri işlenemedi; kartınızdan para çekilmedi. Kart numarasını, son kullanma tarihini ve güvenlik kodunu kontrol edip tekrar deneyin.",
+            "The card details could not be processed; your card was not charged. Check the card number, expiry date and security code and try again.",
         ),
         _ => (
-            "Ödeme tamamlanamadı. Lütfen tekrar deneyin.",
-            "The payment could not be completed. Please try again.",
+            "Ödeme tamamlanamadı; kartınızdan para çekilmedi. Lütfen tekrar deneyin.",
+            "The payment could not be completed; your card was not charged. Please try again.",
         ),
     };
     match lang {
@@ -927,9 +925,106 @@ pub fn failure_reason(lang: Lang, code: Option<&str>) -> &'static str {
     }
 }
 
+/// One of our sentences for a bank's own refusal text (code 0), chosen by what it mentions.
+fn bank_reason(msg: &str) -> (&'static str, &'static str) {
+    let m = msg.to_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| m.contains(w));
+    if has(&["limit", "bakiye", "insufficient", "funds"]) {
+        (
+            "Kartınızın limiti bu ödeme için yeterli değil. Başka bir kart deneyin veya bankanızla görüşün.",
+            "Your card's limit is not enough for this payment. Try another card or contact your bank.",
+        )
+    } else if has(&["cvv", "cvc", "güvenlik kod", "security code"]) {
+        (
+            "Kartın güvenlik kodu (CVV) doğrulanamadı. Kartın arkasındaki 3 haneli kodu kontrol edip tekrar deneyin.",
+            "The card's security code (CVV) could not be verified. Check the code on the back of the card and try again.",
+        )
+    } else if has(&["son kullanma", "süresi dol", "expir"]) {
+        (
+            "Kartın son kullanma tarihi geçmiş veya hatalı. Tarihi kontrol edin ya da başka bir kart deneyin.",
+            "The card has expired or its expiry date is wrong. Check the date or try another card.",
+        )
+    } else if has(&["internet", "e-ticaret", "online", "sanal"]) {
+        (
+            "Kartınız internet alışverişine kapalı. Bankanızın uygulamasından açıp tekrar deneyin.",
+            "Your card is not open to online payments. Turn them on in your bank's app and try again.",
+        )
+    } else if has(&[
+        "kapat",
+        "kapalı",
+        "blok",
+        "çalıntı",
+        "kayıp",
+        "closed",
+        "blocked",
+        "stolen",
+        "lost",
+    ]) {
+        (
+            "Bankanız bu kartı ödemelere kapatmış. Başka bir kart deneyin veya bankanızla görüşün.",
+            "Your bank has closed this card to payments. Try another card or contact your bank.",
+        )
+    } else if has(&[
+        "kart numara",
+        "geçersiz kart",
+        "invalid card",
+        "card number",
+    ]) {
+        (
+            "Kart numarası bankada bulunamadı. Numarayı kontrol edip tekrar deneyin.",
+            "The bank did not recognise the card number. Check it and try again.",
+        )
+    } else if has(&["devam eden", "in progress"]) {
+        (
+            "Bu kartla süren bir işlem var. Birkaç dakika sonra tekrar deneyin.",
+            "A payment with this card is still in progress. Try again in a few minutes.",
+        )
+    } else {
+        (
+            "Bankanız ödemeyi onaylamadı. Başka bir kartla deneyin veya bankanızla görüşün.",
+            "Your bank declined the payment. Try another card or contact your bank.",
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bank_refusal_is_told_in_our_words_never_its_own() {
+        let cases = [
+            ("Kart limiti yetersiz.", "limiti"),
+            ("Yetersiz bakiye", "limiti"),
+            ("CVV hatalı", "güvenlik kodu"),
+            ("Son kullanma tarihi hatalı (54)", "son kullanma"),
+            ("Kart banka tarafından kapatılmış.", "kapatmış"),
+            ("Kart internet alışverişine kapalı", "internet alışverişine"),
+            ("Geçersiz kart numarası", "Kart numarası"),
+            ("<script>alert(1)</script>", "onaylamadı"),
+        ];
+        for (msg, ours) in cases {
+            let text = failure_reason(Lang::Tr, Some("0"), Some(msg));
+            assert!(text.contains(ours), "{msg:?} -> {text:?}");
+            assert!(
+                !text.contains(msg),
+                "the bank's text is not echoed: {text:?}"
+            );
+        }
+        let en = failure_reason(Lang::En, Some("0"), Some("Kart limiti yetersiz."));
+        assert!(en.contains("limit is not enough"), "{en}");
+        for code in [
+            "0", "1", "2", "3", "6", "8", "9", "10", "11", "99", "42", "",
+        ] {
+            let (tr, en) = (
+                failure_reason(Lang::Tr, Some(code), None),
+                failure_reason(Lang::En, Some(code), None),
+            );
+            assert!(tr != en && !tr.is_empty() && !en.is_empty(), "{code}");
+        }
+        assert!(failure_reason(Lang::Tr, Some("99"), None).contains("para çekilmedi"));
+        assert!(!failure_reason(Lang::Tr, Some("99"), None).contains("entegrasyon"));
+    }
     use crate::db::states::{
         ChargeStatus, OrderStatus, RefundStatus, StoredText, SubscriptionReason, SubscriptionStatus,
     };

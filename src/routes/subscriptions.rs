@@ -10,7 +10,7 @@ use crate::billing::{self, OnSession, Started, period_payable_now};
 use crate::cards::{card_ref, find};
 use crate::checkout::Billing as BillingDetails;
 use crate::db::models::User;
-use crate::db::states::{SubscriptionReason, SubscriptionStatus};
+use crate::db::states::{ChargeStatus, SubscriptionReason, SubscriptionStatus};
 use crate::db::subscriptions::{ChargeAttempt, Subscription};
 use crate::db::unix_now;
 use crate::domain::Lang;
@@ -24,9 +24,13 @@ use std::collections::HashMap;
 /// A renewal charge on the account page.
 pub struct ChargeView {
     pub at: i64,
+    pub amount: Price,
     /// The key of its status's words.
     pub status: String,
-    pub message: Option<String>,
+    /// Why it failed, in our words (never PayTR's note, which is written for the merchant).
+    pub reason: Option<&'static str>,
+    /// The first payment, made on the payment page.
+    pub first: bool,
 }
 
 /// A subscription as the account page shows it.
@@ -36,6 +40,8 @@ pub struct SubscriptionView {
     pub price: Price,
     pub interval: String,
     pub card: Option<String>,
+    /// `MM/YY` of the card, to start the change-card control on it.
+    pub card_expiry: Option<String>,
     pub next_charge: i64,
     /// The key of the status's words.
     pub status: &'static str,
@@ -61,6 +67,7 @@ pub fn view(
         price: Price::new(sub.amount, sub.currency),
         interval: format!("interval_{}", sub.interval_unit),
         card: sub.card_last4.clone(),
+        card_expiry: sub.card_expiry.clone(),
         next_charge: sub.next_charge_at,
         status: sub.status.page_key(),
         active: sub.status == SubscriptionStatus::Active,
@@ -71,11 +78,28 @@ pub fn view(
         can_pay_now: period_payable_now(sub, unix_now()),
         charges: attempts
             .iter()
-            .filter(|a| a.attempt_no > 0)
-            .map(|a| ChargeView {
-                at: a.created_at,
-                status: a.status.page_key(),
-                message: a.message.clone().filter(|m| !m.trim().is_empty()),
+            .map(|a| {
+                let failed = matches!(
+                    a.status,
+                    ChargeStatus::FailedSoft | ChargeStatus::FailedHard
+                );
+                ChargeView {
+                    at: a.created_at,
+                    // The first payment's marker row holds no amount: it was the plan's price.
+                    amount: Price::new(
+                        if a.attempt_no == 0 {
+                            sub.amount
+                        } else {
+                            crate::domain::Money::from_kurus(a.amount_kurus).unwrap_or(sub.amount)
+                        },
+                        sub.currency,
+                    ),
+                    status: a.status.page_key(),
+                    reason: failed.then(|| {
+                        super::i18n::failure_reason(lang, Some("0"), a.message.as_deref())
+                    }),
+                    first: a.attempt_no == 0,
+                }
             })
             .collect(),
     }

@@ -142,6 +142,30 @@ async fn a_subscription_renews_over_several_periods() {
             && account.html.contains("•••• 4358")
             && account.html.contains("class=\"next-charge\"")
     );
+    // Every period with its date, amount and outcome in the page's words: the first payment too.
+    let rows: Vec<&str> = account.html.split("<tr class=\"charge\"").skip(1).collect();
+    assert_eq!(rows.len(), 4, "{}", account.html);
+    assert!(
+        rows[3].contains("ilk ödeme"),
+        "newest first, the first payment last: {}",
+        rows[3]
+    );
+    let months = [
+        "Ocak", "Şubat", "Mart", "Nisan", "Mayıs", "Haziran", "Temmuz", "Ağustos",
+    ];
+    let months = [months.as_slice(), &["Eylül", "Ekim", "Kasım", "Aralık"]].concat();
+    for row in &rows {
+        let shown = row.split_once('>').map_or("", |(_, text)| text);
+        let shown = shown.split("</tr>").next().unwrap_or_default();
+        assert!(
+            shown.contains(" TL</td>") && shown.contains("Ödendi") && !shown.contains("succeeded"),
+            "{row}"
+        );
+        assert!(
+            months.iter().any(|m| row.contains(m)),
+            "a Turkish date: {row}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -165,7 +189,11 @@ async fn a_card_closed_by_the_bank_makes_the_subscription_past_due_with_a_way_to
     let account = shopper.get("/account").await;
     assert!(
         account.html.contains("Ödeme gecikti")
-            && account.html.contains(&format!("id=\"pay-now-{id}\"")),
+            && account.html.contains(&format!("id=\"pay-now-{id}\""))
+            && account
+                .html
+                .contains("Bankanız bu kartı ödemelere kapatmış")
+            && !account.html.contains("Kart banka tarafından kapatılmış"),
         "{}",
         account.html
     );
@@ -254,6 +282,9 @@ async fn another_charge_in_flight_on_the_card_is_a_soft_failure_retried_a_day_la
     let slow_ref = if account
         .html
         .contains(&format!("{slow_ref}\">VISA •••• 0062"))
+        || account
+            .html
+            .contains(&format!("{slow_ref}\" selected>VISA •••• 0062"))
     {
         slow_ref
     } else {

@@ -261,7 +261,7 @@ async fn a_declined_card_shows_its_message_in_chromium() {
         for _ in 0..50 {
             if let Ok(message) = c.find(Locator::Id("fail-message")).await {
                 text = message.text().await.unwrap_or_default();
-                if text.contains("Kart limiti yetersiz.") {
+                if text.contains("limiti bu ödeme için yeterli değil") {
                     break;
                 }
             }
@@ -269,7 +269,8 @@ async fn a_declined_card_shows_its_message_in_chromium() {
         }
         snapshot(&c, "5-declined").await;
         anyhow::ensure!(
-            text.contains("Kart limiti yetersiz."),
+            text.contains("limiti bu ödeme için yeterli değil")
+                && !text.contains("Kart limiti yetersiz."),
             "decline reason shown, got {text:?}"
         );
         c.find(Locator::Id("retry")).await?;

@@ -221,9 +221,11 @@ async fn a_declined_card_shows_paytr_reason_and_a_retry_uses_a_new_merchant_oid(
         .await;
     assert!(failed.html.contains("id=\"retry\""));
     assert!(
-        failed.html.contains("Bankanız ödemeyi onaylamadı")
-            && failed.html.contains("Kart limiti yetersiz."),
-        "our words for code 0, then the bank's reason from the signed notification: {}",
+        failed
+            .html
+            .contains("Kartınızın limiti bu ödeme için yeterli değil")
+            && !failed.html.contains("Kart limiti yetersiz."),
+        "our words for the bank's reason (insufficient limit), never its own text: {}",
         failed.html
     );
     shopper.last_html = failed.html;

@@ -47,7 +47,7 @@ pub async fn page(staff: Staff, state: web::Data<AppState>) -> Result<HttpRespon
             .failure_codes
             .iter()
             .map(|(code, n)| {
-                let words = crate::routes::i18n::failure_reason(lang, Some(code.as_str()));
+                let words = crate::routes::i18n::failure_reason(lang, Some(code.as_str()), None);
                 (code.clone(), words, *n)
             })
             .collect(),
