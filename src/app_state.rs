@@ -21,6 +21,8 @@ pub struct AppState {
     /// `test_mode` sent to PayTR (always on in sandbox mode).
     pub test_mode: bool,
     pub catalog: Catalog,
+    /// The seller's details and the legal texts.
+    pub legal: Arc<crate::legal::Legal>,
     pub sealer: Sealer,
     /// All log-in tries per address (IPv6 by /64).
     pub login_limiter: RateLimiter,

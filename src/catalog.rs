@@ -201,6 +201,18 @@ impl Catalog {
     pub fn find(&self, slug: &str) -> Option<&Product> {
         self.products.iter().find(|p| p.slug == slug)
     }
+
+    /// A basket line's name in `lang`: the basket PayTR receives (and the order keeps) names
+    /// products in Turkish; a product or plan still in the catalogue is named in the page's
+    /// language, anything else as stored.
+    pub fn name_in(&self, stored: &str, lang: crate::domain::Lang) -> String {
+        let products = self.products.iter().map(|p| &p.name);
+        let plans = self.plans.iter().map(|p| &p.name);
+        products
+            .chain(plans)
+            .find(|name| name.get(crate::domain::Lang::Tr) == stored)
+            .map_or_else(|| stored.to_owned(), |name| name.get(lang).to_owned())
+    }
 }
 
 #[cfg(test)]

@@ -48,6 +48,9 @@ pub struct Settings {
     /// Where e-mails are posted as JSON (`{"to","subject","text"}`); none: they wait in the
     /// outbox (shown at `/dev/mailbox` in sandbox mode).
     pub mail_webhook_url: Option<String>,
+    /// The merchant's seller details and legal texts (`seller.json`, `*.tr.txt`, `*.en.txt`);
+    /// files missing there are the built-in examples.
+    pub legal_dir: Option<PathBuf>,
 }
 
 /// The recurring billing engine.
@@ -178,6 +181,7 @@ impl Settings {
                 Some(v) => Some(absolute_url("MAIL_WEBHOOK_URL", &v)?),
                 None => None,
             },
+            legal_dir: get("LEGAL_DIR").map(PathBuf::from),
         })
     }
 

@@ -75,6 +75,12 @@ impl Application {
         };
         let (paytr, capi) = paytr_clients(&settings, base_url, credentials)?;
         let catalog = Catalog::load(&settings.catalog_path)?;
+        let legal = Arc::new(crate::legal::Legal::load(settings.legal_dir.as_deref())?);
+        if legal.example_seller && sandbox.is_none() {
+            tracing::warn!(
+                "LEGAL_DIR has no seller.json: pages and contracts show the example seller; put your company's details there"
+            );
+        }
         let state_sandbox = sandbox.clone();
         let secrets = Secrets::load_or_create(&settings)?;
         check_data_key(&db, &secrets.data_key).await?;
@@ -119,6 +125,7 @@ impl Application {
             public_url: public_url.clone(),
             paytr,
             catalog,
+            legal,
             sealer: Sealer::new(&secrets.data_key),
             login_limiter: RateLimiter::new(100, minutes(15)),
             login_throttle: LoginThrottle::new(5, minutes(15)),

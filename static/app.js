@@ -127,3 +127,15 @@ document.querySelectorAll('input[data-digits]').forEach(function (i) {
       .catch(function () {});
   }, 2000);
 })();
+
+// A form the server sent back with errors: focus moves to the first field it marked invalid.
+(function () {
+  var first = document.querySelector('form [aria-invalid="true"]');
+  if (first) { first.focus(); }
+})();
+
+// A receipt's print button (shown only when this script runs).
+document.querySelectorAll('[data-print]').forEach(function (b) {
+  b.hidden = false;
+  b.addEventListener('click', function () { window.print(); });
+});

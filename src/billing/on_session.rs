@@ -31,6 +31,8 @@ pub struct OnSession<'a> {
     pub ip: UserIp,
     /// References of the shopper's cards now, to recognise the card this payment saves.
     pub known_cards: &'a str,
+    /// What the shopper accepted on the subscribe page (none for "pay now").
+    pub terms: Option<&'a crate::checkout::AcceptedTerms>,
 }
 
 /// What starting an on-session payment gave.
@@ -73,6 +75,7 @@ fn plan_order(conn: &mut DbConnection, start: &OnSession<'_>) -> Result<Order, C
         &[line],
         start.currency,
         start.ip,
+        start.terms,
     )?;
     Ok(order)
 }

@@ -34,6 +34,9 @@ impl Billing {
         if let Err(e) = self.reconcile_payments(now, after, summary).await {
             tracing::error!(error = %e, "payments not reconciled");
         }
+        if let Err(e) = crate::receipts::learn_missing_cards(&self.db, &self.paytr, now).await {
+            tracing::error!(error = %e, "cards of paid orders not asked about");
+        }
     }
 
     async fn reconcile_payments(

@@ -75,7 +75,9 @@ impl Billing {
         let name = UserName::parse(name).map_err(|e| errors.push(e)).ok();
         let email = Email::parse(email).map_err(|e| errors.push(e)).ok();
         let phone = UserPhone::parse(phone).map_err(|e| errors.push(e)).ok();
-        let address = UserAddress::parse(address).map_err(|e| errors.push(e)).ok();
+        let address = UserAddress::parse(&one_line(address))
+            .map_err(|e| errors.push(e))
+            .ok();
         match (name, email, phone, address) {
             (Some(name), Some(email), Some(phone), Some(address)) => Ok(Self {
                 name,
@@ -86,6 +88,24 @@ impl Billing {
             _ => Err(errors),
         }
     }
+}
+
+/// The pre-information form and distance-sales contract a shopper accepted before paying: the
+/// text exactly as shown (filled with the order and the seller) and its template's version.
+#[derive(Debug, Clone)]
+pub struct AcceptedTerms {
+    pub version: String,
+    pub text: String,
+}
+
+/// An address typed on several lines, as one line for PayTR: lines trimmed, empty ones
+/// dropped, joined with ", ".
+pub fn one_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A fresh merchant_oid: `PC` and 30 letters and digits, unique per payment attempt.
@@ -113,6 +133,7 @@ pub fn place_order(
     lines: &[PricedLine],
     currency: Currency,
     user_ip: UserIp,
+    terms: Option<&AcceptedTerms>,
 ) -> Result<(Order, PaymentAttempt), CheckoutError> {
     let total = lines
         .iter()
@@ -136,6 +157,9 @@ pub fn place_order(
             basket_json: &basket,
             created_at: now,
             updated_at: now,
+            terms_version: terms.map(|t| t.version.as_str()),
+            terms_text: terms.map(|t| t.text.as_str()),
+            terms_accepted_at: terms.map(|_| now),
         }
         .insert(conn)?;
         let attempt = new_attempt_row(conn, &order, user_ip, user_id.is_some())?;

@@ -150,6 +150,8 @@ pub fn orders_page(
             .filter(orders::public_id.eq(q))
             .select(orders::id)
             .load(conn)?;
+        // An order number (2026-000123) names its row.
+        ids.extend(Order::id_of_number(q));
         ids.extend(
             payment_attempts::table
                 .filter(payment_attempts::merchant_oid.eq(q))

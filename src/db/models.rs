@@ -70,6 +70,8 @@ pub struct Order {
     pub status: OrderStatus,
     pub created_at: i64,
     pub updated_at: i64,
+    pub terms_version: Option<String>,
+    pub terms_accepted_at: Option<i64>,
 }
 
 #[derive(Debug, Insertable)]
@@ -86,6 +88,10 @@ pub struct NewOrder<'a> {
     pub basket_json: &'a str,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The pre-information form and contract the shopper accepted, as shown.
+    pub terms_version: Option<&'a str>,
+    pub terms_text: Option<&'a str>,
+    pub terms_accepted_at: Option<i64>,
 }
 
 impl NewOrder<'_> {
@@ -99,6 +105,23 @@ impl NewOrder<'_> {
 }
 
 impl Order {
+    /// The order number shoppers and staff read and say: `2026-000123` (the year it was placed,
+    /// in Turkish time, and its row id). The URL keeps the random `public_id`, so order pages
+    /// can't be walked through by number.
+    pub fn number(&self) -> String {
+        let year = crate::domain::date_string(self.created_at + 3 * 3600);
+        format!("{}-{:06}", &year[..4], self.id)
+    }
+
+    /// The row id in an order number (`2026-000123` → 123), for searches.
+    pub fn id_of_number(number: &str) -> Option<i64> {
+        let (year, id) = number.trim().split_once('-')?;
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        (year.len() == 4 && digits(year) && digits(id) && id.len() <= 18)
+            .then(|| id.parse().ok())
+            .flatten()
+    }
+
     pub fn find_by_public_id(
         conn: &mut DbConnection,
         public_id: &str,
@@ -128,6 +151,8 @@ pub struct PaymentAttempt {
     pub failed_reason_msg: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// "VISA •••• 4358": the card PayTR's status inquiry named after the payment.
+    pub card_label: Option<String>,
 }
 
 #[derive(Debug, Insertable)]

@@ -40,6 +40,9 @@ diesel::table! {
         status -> Text,
         created_at -> BigInt,
         updated_at -> BigInt,
+        terms_version -> Nullable<Text>,
+        terms_text -> Nullable<Text>,
+        terms_accepted_at -> Nullable<BigInt>,
     }
 }
 
@@ -59,6 +62,8 @@ diesel::table! {
         updated_at -> BigInt,
         refunded_kurus -> BigInt,
         last_inquiry_at -> Nullable<BigInt>,
+        card_label -> Nullable<Text>,
+        card_asked_at -> Nullable<BigInt>,
     }
 }
 
@@ -160,6 +165,7 @@ diesel::table! {
         user_id -> BigInt,
         expires_at -> BigInt,
         used_at -> Nullable<BigInt>,
+        purpose -> Text,
     }
 }
 
@@ -172,6 +178,11 @@ diesel::table! {
         created_at -> BigInt,
         sent_at -> Nullable<BigInt>,
         attempts -> Integer,
+        html_body -> Nullable<Text>,
+        attachment_name -> Nullable<Text>,
+        attachment_body -> Nullable<Text>,
+        next_attempt_at -> BigInt,
+        last_error -> Nullable<Text>,
     }
 }
 

@@ -9,7 +9,9 @@ use super::i18n::field_errors;
 use super::pages::{Layout, redirect, render};
 use super::shop::{CartRow, cart_rows, session_cart};
 use crate::app_state::AppState;
-use crate::checkout::{Billing, payment_request, place_order, price_cart, retry_order};
+use crate::checkout::{
+    AcceptedTerms, Billing, payment_request, place_order, price_cart, retry_order,
+};
 use crate::db::models::{Order, PaymentAttempt};
 use crate::db::refunds::Refund;
 use crate::db::states::{AttemptStatus, OrderStatus, RefundStatus};
@@ -74,14 +76,71 @@ struct CheckoutPage {
     errors: HashMap<&'static str, &'static str>,
     notice: Option<&'static str>,
     guest: bool,
+    /// The pre-information form and contract, filled with the cart and the typed details.
+    terms: String,
+    accepted: bool,
+}
+
+/// The pre-information form and contract for `lines` ("Seramik kupa × 2: 360,00 TL") bought by
+/// the shopper of `values`, as shown and as stored with the order once accepted.
+pub fn terms_for(
+    state: &AppState,
+    lang: crate::domain::Lang,
+    values: &BillingValues,
+    lines: Vec<String>,
+    total: Price,
+) -> AcceptedTerms {
+    let buyer = crate::legal::Party {
+        name: values.full_name.clone(),
+        address: crate::checkout::one_line(&values.address),
+        phone: values.phone.clone(),
+        email: values.email.clone(),
+    };
+    let deal = crate::legal::Deal {
+        lines,
+        total: filters::format_money(total.amount, total.currency, lang),
+        date: filters::format_day(crate::db::unix_now(), lang),
+    };
+    AcceptedTerms {
+        version: state.legal.terms_version(lang),
+        text: state.legal.terms(lang, &buyer, &deal),
+    }
+}
+
+fn cart_terms(
+    state: &AppState,
+    lang: crate::domain::Lang,
+    values: &BillingValues,
+    rows: &[CartRow],
+    total: Price,
+) -> AcceptedTerms {
+    let lines = rows
+        .iter()
+        .map(|r| {
+            let amount = filters::format_money(r.total.amount, r.total.currency, lang);
+            format!("{} × {}: {amount}", r.name, r.quantity)
+        })
+        .collect();
+    terms_for(state, lang, values, lines, total)
+}
+
+/// Whether the shopper ticked "I accept the pre-information form and the contract".
+pub fn terms_accepted(form: &PostForm) -> bool {
+    form.get("accept_terms") == "1"
+}
+
+/// A billing form as typed: its values, their errors, and whether the terms box was ticked.
+struct Typed {
+    values: BillingValues,
+    errors: HashMap<&'static str, &'static str>,
+    accepted: bool,
 }
 
 fn checkout_page(
     ctx: &Ctx,
     state: &AppState,
     session: &Session,
-    values: BillingValues,
-    errors: HashMap<&'static str, &'static str>,
+    form: Typed,
     notice: Option<&'static str>,
 ) -> HttpResponse {
     let (lines, total) = price_cart(&state.catalog, &session_cart(session));
@@ -89,19 +148,25 @@ fn checkout_page(
         return redirect("/cart");
     }
     let currency = state.catalog.currency;
+    let Typed { values, errors, .. } = &form;
     let status = if errors.is_empty() && notice.is_none() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    let rows = cart_rows(&lines, ctx.lang, currency);
+    let total = Price::new(total, currency);
+    let terms = cart_terms(state, ctx.lang, values, &rows, total).text;
     let page = CheckoutPage {
         layout: Layout::new(ctx, "billing"),
-        rows: cart_rows(&lines, ctx.lang, currency),
-        total: Price::new(total, currency),
-        values,
-        errors,
+        rows,
+        total,
+        accepted: form.accepted,
+        values: form.values,
+        errors: form.errors,
         notice,
         guest: ctx.user.is_none(),
+        terms,
     };
     render(status, &page)
 }
@@ -113,7 +178,12 @@ pub async fn checkout_form(
 ) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
     let values = BillingValues::remembered(&session, ctx.user.as_ref());
-    checkout_page(&ctx, &state, &session, values, HashMap::new(), None)
+    let form = Typed {
+        values,
+        errors: HashMap::new(),
+        accepted: false,
+    };
+    checkout_page(&ctx, &state, &session, form, None)
 }
 
 pub async fn submit_checkout(
@@ -124,34 +194,65 @@ pub async fn submit_checkout(
     form: PostForm,
 ) -> Result<HttpResponse, PageError> {
     let values = BillingValues::from_form(&form);
+    let accepted = terms_accepted(&form);
     let billing = match values.parse() {
-        Ok(billing) => billing,
-        Err(errors) => {
-            let errors = field_errors(ctx.lang, &errors);
-            let page = checkout_page(&ctx, &state, &session, values, errors, Some("fix_errors"));
-            return Ok(page);
+        Ok(billing) if accepted => billing,
+        parsed => {
+            let mut errors = match parsed {
+                Err(errors) => field_errors(ctx.lang, &errors),
+                Ok(_) => HashMap::new(),
+            };
+            if !accepted {
+                errors.insert("accept_terms", super::i18n::t(ctx.lang, "terms_required"));
+            }
+            let form = Typed {
+                values,
+                errors,
+                accepted,
+            };
+            return Ok(checkout_page(
+                &ctx,
+                &state,
+                &session,
+                form,
+                Some("fix_errors"),
+            ));
         }
     };
     let ip = super::ctx::payment_ip(&req, &state)?;
     if !state.payment_limiter.check(&[&ip_bucket(&ip)]) {
-        let page = checkout_page(
+        let form = Typed {
+            values,
+            errors: HashMap::new(),
+            accepted,
+        };
+        return Ok(checkout_page(
             &ctx,
             &state,
             &session,
-            values,
-            HashMap::new(),
+            form,
             Some("too_many"),
-        );
-        return Ok(page);
+        ));
     }
-    let (lines, _) = price_cart(&state.catalog, &session_cart(&session));
+    let (lines, total) = price_cart(&state.catalog, &session_cart(&session));
     if lines.is_empty() {
         return Ok(redirect("/cart"));
     }
     let (user_id, currency) = (ctx.user.as_ref().map(|u| u.id), state.catalog.currency);
+    let rows = cart_rows(&lines, ctx.lang, currency);
+    let terms = cart_terms(
+        &state,
+        ctx.lang,
+        &values,
+        &rows,
+        Price::new(total, currency),
+    );
     let (order, attempt) = state
         .db
-        .write(move |conn| Ok(place_order(conn, user_id, &billing, &lines, currency, ip)))
+        .write(move |conn| {
+            let placed = place_order(conn, user_id, &billing, &lines, currency, ip, Some(&terms));
+            Ok(placed)
+        })
         .await??;
     tracing::info!(order = %order.public_id, merchant_oid = %attempt.merchant_oid, "order placed");
     Ok(after_order_placed(&session, &values, &order))
@@ -232,7 +333,7 @@ pub fn plausible_order_id(id: &str) -> bool {
 
 /// The order, its latest attempt and the owner's row, in one trip; `None` unless `viewer` owns
 /// the order.
-async fn load_order(
+pub async fn load_order(
     state: &AppState,
     public_id: String,
     viewer: Viewer,
@@ -393,10 +494,12 @@ pub async fn retry(
     }
 }
 
-struct LineView {
-    name: String,
-    quantity: u32,
-    price: Price,
+pub struct LineView {
+    pub name: String,
+    pub quantity: u32,
+    /// The unit price, and the line's total (unit × quantity), as checkout showed it.
+    pub unit: Price,
+    pub total: Price,
 }
 
 #[derive(Template)]
@@ -404,6 +507,9 @@ struct LineView {
 struct OrderPage {
     layout: Layout,
     order_id: String,
+    /// `2026-000123`, and when the order was placed.
+    number: String,
+    placed_at: i64,
     /// The key of the status's words.
     status: &'static str,
     paid: bool,
@@ -418,13 +524,13 @@ struct OrderPage {
 }
 
 /// A refund as the shopper sees it: done or in progress (a refused one is the merchant's).
-struct RefundView {
-    status_key: &'static str,
-    amount: Price,
-    date: i64,
+pub struct RefundView {
+    pub status_key: &'static str,
+    pub amount: Price,
+    pub date: i64,
 }
 
-fn refund_views(order: &Order, refunds: Vec<Refund>) -> (Vec<RefundView>, bool) {
+pub fn refund_views(order: &Order, refunds: Vec<Refund>) -> (Vec<RefundView>, bool) {
     let shown: Vec<RefundView> = refunds
         .iter()
         .filter(|r| r.status != RefundStatus::Failed)
@@ -490,7 +596,9 @@ async fn order_view(
         paid,
         failed: order.status == OrderStatus::Failed,
         total: order_price(&order),
-        lines: line_views(&order),
+        lines: line_views(&state.catalog, ctx.lang, &order),
+        number: order.number(),
+        placed_at: order.created_at,
         order_id: order.public_id,
         // After PayTR's OK redirect the page waits for the notification: it never marks the
         // order paid itself.
@@ -504,15 +612,26 @@ async fn order_view(
     Ok(render(StatusCode::OK, &page))
 }
 
-fn line_views(order: &Order) -> Vec<LineView> {
+pub fn line_views(
+    catalog: &crate::catalog::Catalog,
+    lang: crate::domain::Lang,
+    order: &Order,
+) -> Vec<LineView> {
     Basket::parse(&order.basket_json)
         .map(|b| {
             b.items()
                 .iter()
-                .map(|i| LineView {
-                    name: i.name.clone(),
-                    quantity: i.quantity,
-                    price: Price::new(i.unit_price, order.currency),
+                .map(|i| {
+                    let total = Money::from_kurus(
+                        i.unit_price.kurus().saturating_mul(i64::from(i.quantity)),
+                    )
+                    .unwrap_or(i.unit_price);
+                    LineView {
+                        name: catalog.name_in(&i.name, lang),
+                        quantity: i.quantity,
+                        unit: Price::new(i.unit_price, order.currency),
+                        total: Price::new(total, order.currency),
+                    }
                 })
                 .collect()
         })

@@ -383,6 +383,42 @@ const TR: &[(&str, &str)] = &[
     ("card", "Kart"),
     ("next_charge", "Sonraki ödeme"),
     ("past_charges", "Geçmiş ödemeler"),
+    (
+        "terms_title",
+        "Ön Bilgilendirme Formu ve Mesafeli Satış Sözleşmesi",
+    ),
+    (
+        "terms_accept",
+        "Ön Bilgilendirme Formu'nu ve Mesafeli Satış Sözleşmesi'ni okudum, kabul ediyorum.",
+    ),
+    (
+        "terms_required",
+        "Devam etmek için Ön Bilgilendirme Formu'nu ve Mesafeli Satış Sözleşmesi'ni kabul etmeniz gerekiyor.",
+    ),
+    ("seller_info", "Satıcı bilgileri"),
+    ("privacy_notice", "KVKK aydınlatma metni"),
+    ("distance_sales", "Mesafeli satış sözleşmesi"),
+    ("pre_information", "Ön bilgilendirme formu"),
+    ("seller_name", "Unvan"),
+    ("view_receipt", "Makbuzu görüntüle"),
+    ("receipt", "Makbuz"),
+    ("print", "Yazdır"),
+    ("order_number", "Sipariş numarası"),
+    ("paid_on", "Ödeme tarihi"),
+    ("paid_with", "Ödeme"),
+    ("card_payment", "Kartla ödendi"),
+    ("single_payment", "tek çekim"),
+    ("billing_details", "Fatura ve teslimat bilgileri"),
+    ("unit_price", "Birim fiyat"),
+    ("amount", "Tutar"),
+    ("product", "Ürün"),
+    ("seller", "Satıcı"),
+    ("terms_accepted_on", "Kabul edilen sözleşme"),
+    (
+        "paytr_secured",
+        "Ödeme PayTR altyapısıyla alındı; kart bilgileriniz bize ulaşmadı.",
+    ),
+    ("tax_id", "Vergi dairesi / numarası"),
     ("first_payment", "ilk ödeme"),
     ("pay_now_new_card", "Şimdi yeni kartla öde"),
     ("change_card", "Kartı değiştir"),
@@ -798,6 +834,42 @@ const EN: &[(&str, &str)] = &[
     ("card", "Card"),
     ("next_charge", "Next charge"),
     ("past_charges", "Past charges"),
+    (
+        "terms_title",
+        "Pre-information form and distance sales contract",
+    ),
+    (
+        "terms_accept",
+        "I have read and accept the pre-information form and the distance sales contract.",
+    ),
+    (
+        "terms_required",
+        "To continue, please accept the pre-information form and the distance sales contract.",
+    ),
+    ("seller_info", "Seller details"),
+    ("privacy_notice", "Privacy notice (KVKK)"),
+    ("distance_sales", "Distance sales contract"),
+    ("pre_information", "Pre-information form"),
+    ("seller_name", "Company name"),
+    ("view_receipt", "View receipt"),
+    ("receipt", "Receipt"),
+    ("print", "Print"),
+    ("order_number", "Order number"),
+    ("paid_on", "Paid on"),
+    ("paid_with", "Payment"),
+    ("card_payment", "Paid by card"),
+    ("single_payment", "single payment"),
+    ("billing_details", "Billing and delivery details"),
+    ("unit_price", "Unit price"),
+    ("amount", "Amount"),
+    ("product", "Item"),
+    ("seller", "Seller"),
+    ("terms_accepted_on", "Contract accepted"),
+    (
+        "paytr_secured",
+        "Paid through PayTR; your card details never reached us.",
+    ),
+    ("tax_id", "Tax office / number"),
     ("first_payment", "first payment"),
     ("pay_now_new_card", "Pay now with a new card"),
     ("change_card", "Change card"),
@@ -856,8 +928,30 @@ pub fn field_errors(
 ) -> std::collections::HashMap<&'static str, &'static str> {
     errors
         .iter()
-        .map(|e| (e.field, field_error(lang, e.field)))
+        .map(|e| {
+            let too_long = e.message.starts_with("must be at most");
+            let text = match too_long.then(|| too_long_error(lang, e.field)).flatten() {
+                Some(text) => text,
+                None => field_error(lang, e.field),
+            };
+            (e.field, text)
+        })
         .collect()
+}
+
+/// A field typed longer than its one limit (the same in every form).
+fn too_long_error(lang: Lang, field: &str) -> Option<&'static str> {
+    Some(match (lang, field) {
+        (Lang::Tr, "user_name") => "Ad soyad en fazla 60 karakter olabilir.",
+        (Lang::En, "user_name") => "Your full name can be 60 characters at most.",
+        (Lang::Tr, "email") => "E-posta adresi en fazla 100 karakter olabilir.",
+        (Lang::En, "email") => "The e-mail address can be 100 characters at most.",
+        (Lang::Tr, "user_phone") => "Telefon numarası en fazla 20 karakter olabilir.",
+        (Lang::En, "user_phone") => "The phone number can be 20 characters at most.",
+        (Lang::Tr, "user_address") => "Adres en fazla 400 karakter olabilir.",
+        (Lang::En, "user_address") => "The address can be 400 characters at most.",
+        _ => return None,
+    })
 }
 
 /// A validation message in the shopper's language.

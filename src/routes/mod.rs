@@ -9,9 +9,11 @@ pub mod errors;
 pub mod filters;
 mod health;
 pub mod i18n;
+mod legal;
 mod notify;
 pub use notify::NOTIFY_GET_BODY;
 mod pages;
+mod receipt;
 mod shop;
 mod subscriptions;
 
@@ -23,6 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
         .route("/static/app.css", web::get().to(pages::stylesheet))
         .route("/", web::get().to(shop::home_page))
+        .route("/legal/{slug}", web::get().to(legal::legal_page))
         .route("/products/{slug}", web::get().to(shop::product_page))
         .route("/cart", web::get().to(shop::cart_page))
         .route("/cart/add", web::post().to(shop::add_to_cart))
@@ -72,6 +75,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/checkout", web::post().to(checkout::submit_checkout))
         .route("/orders/{id}", web::get().to(checkout::order_page))
         .route("/orders/{id}/pay", web::get().to(checkout::pay_page))
+        .route("/orders/{id}/receipt", web::get().to(receipt::receipt_page))
+        .route(
+            "/orders/{id}/terms",
+            web::get().to(receipt::accepted_terms_page),
+        )
         .route("/orders/{id}/retry", web::post().to(checkout::retry))
         .route("/orders/{id}/saved", web::post().to(cards::pay_with_saved))
         .service(

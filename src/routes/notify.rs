@@ -65,6 +65,7 @@ async fn accept(
     fields: Vec<(String, String)>,
 ) -> HttpResponse {
     let (sealer, test_mode) = (state.sealer.clone(), state.test_mode);
+    let oid = notification.merchant_oid.clone();
     let utoken_hint = notification.utoken.as_ref().map(Token::hint);
     let applied = state
         .db
@@ -80,6 +81,14 @@ async fn accept(
                 let billing = state.billing.clone();
                 actix_web::rt::spawn(async move {
                     billing.activate_pending(crate::db::unix_now()).await
+                });
+                // The receipt names the card: PayTR is asked which one, after the answer.
+                let (db, paytr) = (state.db.clone(), state.paytr.clone());
+                actix_web::rt::spawn(async move {
+                    let now = crate::db::unix_now();
+                    if let Err(e) = crate::receipts::learn_card(&db, &paytr, &oid, now).await {
+                        tracing::warn!(error = %e, "the paid card's label was not stored");
+                    }
                 });
             }
             tracing::info!(outcome = applied.outcome.code(), utoken_hint = ?utoken_hint, "notification applied");

@@ -134,15 +134,36 @@ struct SubscribePage {
     interval: String,
     values: super::checkout::BillingValues,
     errors: HashMap<&'static str, &'static str>,
+    /// The pre-information form and contract for the plan, and whether it was ticked.
+    terms: String,
+    accepted: bool,
+}
+
+/// The legal texts for subscribing to `plan` ("Kahve kulübü · 149,00 TL / ay").
+fn plan_terms(
+    state: &AppState,
+    lang: Lang,
+    plan: &crate::catalog::Plan,
+    currency: crate::domain::Currency,
+    values: &super::checkout::BillingValues,
+) -> crate::checkout::AcceptedTerms {
+    let price = Price::new(plan.amount, currency);
+    let interval = super::i18n::t(lang, &format!("interval_{}", plan.interval.code())).to_owned();
+    let amount = filters::format_money(plan.amount, currency, lang);
+    let line = format!("{} × 1: {amount} / {interval}", plan.name.get(lang));
+    super::checkout::terms_for(state, lang, values, vec![line], price)
 }
 
 fn subscribe_page(
     ctx: &Ctx,
+    state: &AppState,
     plan: &crate::catalog::Plan,
-    currency: crate::domain::Currency,
     values: super::checkout::BillingValues,
     errors: HashMap<&'static str, &'static str>,
+    accepted: bool,
 ) -> HttpResponse {
+    let currency = state.catalog.currency;
+    let terms = plan_terms(state, ctx.lang, plan, currency, &values).text;
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -157,6 +178,8 @@ fn subscribe_page(
         interval: format!("interval_{}", plan.interval.code()),
         values,
         errors,
+        terms,
+        accepted,
     };
     render(status, &page)
 }
@@ -172,8 +195,14 @@ pub async fn subscribe_form(
     let plan = state.catalog.plan(&slug).ok_or(PageError::NotFound)?;
     let values =
         super::checkout::BillingValues::remembered(&session, Some(&SessionUser::of(&user)));
-    let currency = state.catalog.currency;
-    Ok(subscribe_page(&ctx, plan, currency, values, HashMap::new()))
+    Ok(subscribe_page(
+        &ctx,
+        &state,
+        plan,
+        values,
+        HashMap::new(),
+        false,
+    ))
 }
 
 /// `POST /subscribe/{slug}`: the first period is an on-session order paid with 3-D Secure that
@@ -194,8 +223,9 @@ pub async fn subscribe(
         .ok_or(PageError::NotFound)?;
     let values = super::checkout::BillingValues::from_form(&form);
     let consented = form.get("consent") == "1";
+    let accepted = super::checkout::terms_accepted(&form);
     let billing = match values.parse() {
-        Ok(billing) if consented => billing,
+        Ok(billing) if consented && accepted => billing,
         parsed => {
             let mut errors = match parsed {
                 Err(errors) => super::i18n::field_errors(ctx.lang, &errors),
@@ -204,12 +234,17 @@ pub async fn subscribe(
             if !consented {
                 errors.insert("consent", super::i18n::t(ctx.lang, "consent_required"));
             }
-            let currency = state.catalog.currency;
-            return Ok(subscribe_page(&ctx, &plan, currency, values, errors));
+            if !accepted {
+                errors.insert("accept_terms", super::i18n::t(ctx.lang, "terms_required"));
+            }
+            return Ok(subscribe_page(
+                &ctx, &state, &plan, values, errors, accepted,
+            ));
         }
     };
     let _ = session.insert(keys::BILLING, &values);
-    start_on_session_payment(&req, &state, &user, &plan, billing, None).await
+    let terms = plan_terms(&state, ctx.lang, &plan, state.catalog.currency, &values);
+    start_on_session_payment(&req, &state, &user, &plan, billing, Some(terms), None).await
 }
 
 /// References of the shopper's cards on file now, so the one a payment saves can be told
@@ -230,6 +265,7 @@ async fn start_on_session_payment(
     user: &User,
     plan: &crate::catalog::Plan,
     billing: BillingDetails,
+    terms: Option<crate::checkout::AcceptedTerms>,
     existing: Option<i64>,
 ) -> Result<HttpResponse, PageError> {
     let ip = super::ctx::payment_ip(req, state)?;
@@ -250,6 +286,7 @@ async fn start_on_session_payment(
                 billing: &billing,
                 ip,
                 known_cards: &known,
+                terms: terms.as_ref(),
             };
             Ok(match existing {
                 Some(id) => billing::pay_now(conn, id, &start),
@@ -296,7 +333,7 @@ pub async fn pay_now(
     else {
         return Ok(redirect(&format!("/subscribe/{}", plan.slug)));
     };
-    start_on_session_payment(&req, &state, &user, &plan, billing, Some(sub.id)).await
+    start_on_session_payment(&req, &state, &user, &plan, billing, None, Some(sub.id)).await
 }
 
 /// `POST /account/subscriptions/{id}/cancel`: ends it at the end of the paid period.

@@ -83,6 +83,7 @@ async fn paid_order(app: &TestApp, email: &str) -> (Shopper, String) {
                 ("email", email),
                 ("phone", "0555 111 22 33"),
                 ("address", "Moda Cad. 1, Kadıköy, İstanbul"),
+                ("accept_terms", "1"),
             ],
         )
         .await;
@@ -387,6 +388,9 @@ async fn insert_orders(app: &TestApp, count: usize, name: &'static str) {
                 basket_json: "[]",
                 created_at: 1_790_000_000 + i as i64,
                 updated_at: 1_790_000_000 + i as i64,
+                terms_version: None,
+                terms_text: None,
+                terms_accepted_at: None,
             }
             .insert(conn)?;
         }

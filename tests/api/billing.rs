@@ -59,6 +59,7 @@ pub(crate) async fn subscriber(app: &TestApp, email: &str, card: &str) -> (Shopp
                 ("email", email),
                 ("phone", "0555 111 22 33"),
                 ("address", "Kadıköy, İstanbul"),
+                ("accept_terms", "1"),
                 ("consent", "1"),
             ],
         )
@@ -259,6 +260,7 @@ async fn another_charge_in_flight_on_the_card_is_a_soft_failure_retried_a_day_la
                 ("email", "twice@example.com"),
                 ("phone", "0555 111 22 33"),
                 ("address", "Kadıköy"),
+                ("accept_terms", "1"),
                 ("consent", "1"),
             ],
         )
@@ -677,6 +679,7 @@ async fn paytr_card_list_down_never_blocks_subscribing_and_the_shopper_then_pick
                 ("email", "listdown@example.com"),
                 ("phone", "0555 111 22 33"),
                 ("address", "Kadıköy, İstanbul"),
+                ("accept_terms", "1"),
                 ("consent", "1"),
             ],
         )
@@ -731,6 +734,7 @@ async fn subscribing_needs_the_shopper_s_consent_and_states_the_terms() {
         ("email", "consent@example.com"),
         ("phone", "0555 111 22 33"),
         ("address", "Kadıköy, İstanbul"),
+        ("accept_terms", "1"),
     ];
 
     let refused = shopper.post("/subscribe/kahve-kulubu", &fields).await;

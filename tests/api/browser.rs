@@ -187,7 +187,8 @@ async fn open_payment_page(c: &Client, app: &TestApp) -> Result<(), anyhow::Erro
     snapshot(c, "2-cart").await;
     click(c, "go-checkout").await?;
     fill(c, "phone", "0555 111 22 33").await?;
-    fill(c, "address", "Moda Cad. 1, Kadıköy, İstanbul").await?;
+    // Three lines in the three-row address box.
+    fill(c, "address", "Moda Cad. 1\nKadıköy\nİstanbul").await?;
     if c.find(Locator::Id("full_name"))
         .await?
         .prop("value")
@@ -198,6 +199,7 @@ async fn open_payment_page(c: &Client, app: &TestApp) -> Result<(), anyhow::Erro
         fill(c, "full_name", "Ayşe Yılmaz").await?;
         fill(c, "email", "guest@example.com").await?;
     }
+    click(c, "accept_terms").await?;
     click(c, "continue-to-payment").await?;
     c.wait()
         .at_most(Duration::from_secs(10))
@@ -293,6 +295,7 @@ async fn a_returning_shopper_pays_with_a_saved_card_then_deletes_it_in_chromium(
         c.goto(&format!("{}/products/lokum", app.address)).await?;
         click(&c, "add-to-cart").await?;
         click(&c, "go-checkout").await?;
+        click(&c, "accept_terms").await?;
         click(&c, "continue-to-payment").await?;
         c.wait()
             .at_most(Duration::from_secs(10))
@@ -344,6 +347,7 @@ async fn a_shopper_subscribes_and_sees_the_subscription_in_chromium() {
         fill(&c, "phone", "0555 111 22 33").await?;
         fill(&c, "address", "Moda Cad. 1, Kadıköy, İstanbul").await?;
         click(&c, "consent").await?;
+        click(&c, "accept_terms").await?;
         click(&c, "subscribe-continue").await?;
         c.wait()
             .at_most(Duration::from_secs(10))

@@ -289,6 +289,7 @@ async fn billing_errors_are_shown_beside_their_fields_and_values_are_kept() {
                 ("email", "not-an-email"),
                 ("phone", "x"),
                 ("address", "Kadıköy"),
+                ("accept_terms", "1"),
             ],
         )
         .await;

@@ -15,6 +15,7 @@ mod doctor;
 mod health;
 mod notify;
 mod process;
+mod receipts;
 mod refunds;
 mod sandbox_cards;
 mod sandbox_harness;

@@ -175,6 +175,7 @@ impl Shopper {
                 ("email", "ayse@example.com"),
                 ("phone", "0555 111 22 33"),
                 ("address", "Moda Cad. 1, Kadıköy, İstanbul"),
+                ("accept_terms", "1"),
             ],
         )
         .await

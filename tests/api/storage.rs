@@ -49,6 +49,9 @@ fn new_order<'a>(public_id: &'a str) -> NewOrder<'a> {
         basket_json: r#"[["Kupa","100.99",1]]"#,
         created_at: 1,
         updated_at: 1,
+        terms_version: None,
+        terms_text: None,
+        terms_accepted_at: None,
     }
 }
 

@@ -52,6 +52,9 @@ pub struct PaymentRecord {
     pub failed_reason_code: Option<String>,
     pub failed_reason_msg: Option<String>,
     pub last_4: String,
+    /// The card's scheme (VISA, MASTERCARD, TROY), answered as `kart_marka`.
+    #[serde(default)]
+    pub card_schema: String,
     pub stored_card: bool,
     pub created_at: i64,
     /// Refunds made on this payment, oldest first.

@@ -18,6 +18,7 @@ async fn checkout_from(app: &TestApp, forwarded: &str) -> reqwest::Response {
             ("email", "ayse@example.com"),
             ("phone", "0555 111 22 33"),
             ("address", "Kadıköy, İstanbul"),
+            ("accept_terms", "1"),
         ])
         .send()
         .await
@@ -99,6 +100,7 @@ async fn starting_subscriptions_is_rate_limited_like_checkouts() {
                 ("email", "many@example.com"),
                 ("phone", "0555 111 22 33"),
                 ("address", "Kadıköy, İstanbul"),
+                ("accept_terms", "1"),
                 ("consent", "1"),
             ])
             .send()

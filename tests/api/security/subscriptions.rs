@@ -33,6 +33,7 @@ async fn changing_the_card_never_activates_an_unpaid_subscription() {
                 ("email", "unpaid@example.com"),
                 ("phone", "0555 111 22 33"),
                 ("address", "Kadıköy, İstanbul"),
+                ("accept_terms", "1"),
                 ("consent", "1"),
             ],
         )

@@ -1,0 +1,11 @@
+ALTER TABLE outbox DROP COLUMN last_error;
+ALTER TABLE outbox DROP COLUMN next_attempt_at;
+ALTER TABLE outbox DROP COLUMN attachment_body;
+ALTER TABLE outbox DROP COLUMN attachment_name;
+ALTER TABLE outbox DROP COLUMN html_body;
+ALTER TABLE email_tokens DROP COLUMN purpose;
+ALTER TABLE orders DROP COLUMN terms_accepted_at;
+ALTER TABLE orders DROP COLUMN terms_text;
+ALTER TABLE orders DROP COLUMN terms_version;
+ALTER TABLE payment_attempts DROP COLUMN card_asked_at;
+ALTER TABLE payment_attempts DROP COLUMN card_label;
