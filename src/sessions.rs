@@ -30,6 +30,8 @@ pub mod keys {
     pub const BILLING: &str = "billing";
     /// Guest orders this session placed (their owner's proof).
     pub const GUEST_ORDERS: &str = "guest_orders";
+    /// Where to go after logging in or confirming a sign-up (a path of ours).
+    pub const RETURN_TO: &str = "return_to";
 }
 
 pub const IDLE_TIMEOUT_SECS: i64 = 30 * 60;

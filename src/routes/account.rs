@@ -45,7 +45,8 @@ impl RegisterPage {
     }
 }
 
-pub async fn register_form(ctx: Ctx) -> HttpResponse {
+pub async fn register_form(req: HttpRequest, session: Session, ctx: Ctx) -> HttpResponse {
+    remember_next(&req, &session);
     render(
         StatusCode::OK,
         &RegisterPage::new(&ctx, "", "", Errors::new(), None),
@@ -188,6 +189,7 @@ pub async fn mailbox(
 fn sign_in(session: &Session, user: &User) -> HttpResponse {
     let cart = super::shop::session_cart(session);
     let lang = session.get::<String>(keys::LANG).ok().flatten();
+    let return_to = session.get::<String>(keys::RETURN_TO).ok().flatten();
     let guest_orders = super::checkout::guest_orders(session);
     session.renew();
     let _ = session.insert(keys::USER_ID, user.id);
@@ -201,7 +203,8 @@ fn sign_in(session: &Session, user: &User) -> HttpResponse {
         let _ = session.insert(keys::LANG, lang);
     }
     let _ = session.insert(keys::CSRF, accounts::random_string(32));
-    redirect("/account")
+    let back = return_to.filter(|p| super::ctx::safe_return_path(p));
+    redirect(back.as_deref().unwrap_or("/account"))
 }
 
 #[derive(Template)]
@@ -212,7 +215,17 @@ struct LoginPage {
     notice: Option<&'static str>,
 }
 
+/// `?next=/cart`: where to come back to after logging in (or signing up), if it is ours.
+fn remember_next(req: &HttpRequest, session: &Session) {
+    let query =
+        web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string());
+    if let Some(next) = query.ok().and_then(|q| q.get("next").cloned()) {
+        super::ctx::remember_return_to(session, &next);
+    }
+}
+
 pub async fn login_form(req: HttpRequest, session: Session) -> HttpResponse {
+    remember_next(&req, &session);
     let ctx = Ctx::load(&req, &session).await;
     render(
         StatusCode::OK,

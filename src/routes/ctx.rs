@@ -92,6 +92,10 @@ impl FromRequest for SignedIn {
             let user = session.get::<SessionUser>(keys::USER).ok().flatten();
             let state = req.app_data::<web::Data<AppState>>().cloned();
             let (Some(user), Some(state)) = (user, state) else {
+                // After logging in, the shopper comes back here (a page, not a form's POST).
+                if req.method() == actix_web::http::Method::GET {
+                    remember_return_to(&session, req.path());
+                }
                 return Err(PageError::LogIn.into());
             };
             match user.load(&state).await {
@@ -100,6 +104,28 @@ impl FromRequest for SignedIn {
                 Err(e) => Err(PageError::from(e).into()),
             }
         })
+    }
+}
+
+/// Whether `path` is one of our pages to come back to: a local absolute path (not `//host`
+/// or `/\host`, which browsers read as another site), not the log-in or sign-up pages.
+pub fn safe_return_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.starts_with("/\\")
+        && path.len() <= 200
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/-_.?=&#%".contains(&b))
+        && !["/login", "/register", "/logout"].iter().any(|p| {
+            path == *p || path.starts_with(&format!("{p}?")) || path.starts_with(&format!("{p}/"))
+        })
+}
+
+/// Remembers where to go after logging in, if it is a safe path of ours.
+pub fn remember_return_to(session: &Session, path: &str) {
+    if safe_return_path(path) {
+        let _ = session.insert(keys::RETURN_TO, path);
     }
 }
 

@@ -362,3 +362,87 @@ async fn refused_sign_up_forms_do_not_count_against_the_sign_up_limit() {
         accepted.html
     );
 }
+
+async fn log_in(shopper: &mut Shopper, email: &str) -> crate::shopper::Page {
+    shopper
+        .post(
+            "/login",
+            &[("email", email), ("password", "a long enough password")],
+        )
+        .await
+}
+
+#[tokio::test]
+async fn logging_in_or_signing_up_returns_the_shopper_to_where_they_were_and_only_on_our_site() {
+    let app = spawn_app().await;
+    let mut registered = Shopper::new(&app.address);
+    registered.register("back@example.com").await;
+    registered.post("/logout", &[]).await;
+
+    // A page that needs the shopper: back to it after logging in.
+    let asked = registered.get("/account/cards").await;
+    assert!(asked.url.ends_with("/login"), "{}", asked.url);
+    let in_again = log_in(&mut registered, "back@example.com").await;
+    assert!(in_again.url.ends_with("/account/cards"), "{}", in_again.url);
+
+    // The log-in link of the cart page, during a purchase.
+    registered.post("/logout", &[]).await;
+    registered.add_to_cart("lokum").await;
+    let cart = registered.get("/cart").await;
+    assert!(
+        cart.html.contains("href=\"/login?next=/cart\""),
+        "{}",
+        cart.html
+    );
+    registered.get("/login?next=%2Fcart").await;
+    let back = log_in(&mut registered, "back@example.com").await;
+    assert!(
+        back.url.ends_with("/cart") && back.html.contains("Güllü lokum"),
+        "{}",
+        back.url
+    );
+
+    // Signing up from checkout: the confirmation link leads back to checkout, cart kept.
+    let mut buyer = Shopper::new(&app.address);
+    buyer.add_to_cart("lokum").await;
+    buyer.get("/register?next=/checkout").await;
+    let check = buyer
+        .post(
+            "/register",
+            &[
+                ("full_name", "Ayşe Yılmaz"),
+                ("email", "during@example.com"),
+                ("password", "a long enough password"),
+            ],
+        )
+        .await;
+    assert!(check.html.contains("id=\"check-email\""));
+    let link = buyer
+        .confirmation_link("during@example.com")
+        .await
+        .expect("link");
+    let landed = buyer.get(&link).await;
+    assert!(landed.url.ends_with("/checkout"), "{}", landed.url);
+    assert!(landed.html.contains("id=\"continue-to-payment\""));
+
+    // Never to another site.
+    for next in [
+        "//evil.example/x",
+        "https://evil.example/",
+        "/\\evil.example",
+        "/login",
+    ] {
+        let mut other = Shopper::new(&app.address);
+        other.get(&format!("/login?next={}", urlencode(next))).await;
+        let page = log_in(&mut other, "back@example.com").await;
+        assert!(
+            page.url.starts_with(&app.address) && page.url.ends_with("/account"),
+            "{next}: {}",
+            page.url
+        );
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
