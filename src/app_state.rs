@@ -23,6 +23,8 @@ pub struct AppState {
     pub catalog: Catalog,
     /// The seller's details and the legal texts.
     pub legal: Arc<crate::legal::Legal>,
+    /// What e-mails need: links, the shop's name, product names.
+    pub mail: Arc<crate::mail::MailCtx>,
     pub sealer: Sealer,
     /// All log-in tries per address (IPv6 by /64).
     pub login_limiter: RateLimiter,

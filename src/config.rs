@@ -46,8 +46,16 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpAddr>,
     pub billing: BillingSettings,
     /// Where e-mails are posted as JSON (`{"to","subject","text"}`); none: they wait in the
-    /// outbox (shown at `/dev/mailbox` in sandbox mode).
+    /// outbox (shown at `/sandbox/mail` in sandbox mode).
     pub mail_webhook_url: Option<String>,
+    /// The SMTP server e-mails are sent through (it may hold a password).
+    pub smtp_url: Option<SecretString>,
+    /// The sender of e-mails (`Shop <shop@example.com>`).
+    pub mail_from: String,
+    /// How often the outbox is delivered.
+    pub mail_interval: Duration,
+    /// The first retry delay of an e-mail that could not be delivered, in seconds (doubling).
+    pub mail_retry_base_secs: i64,
     /// The merchant's seller details and legal texts (`seller.json`, `*.tr.txt`, `*.en.txt`);
     /// files missing there are the built-in examples.
     pub legal_dir: Option<PathBuf>,
@@ -180,6 +188,26 @@ impl Settings {
             mail_webhook_url: match get("MAIL_WEBHOOK_URL") {
                 Some(v) => Some(absolute_url("MAIL_WEBHOOK_URL", &v)?),
                 None => None,
+            },
+            smtp_url: get("SMTP_URL").map(SecretString::from),
+            mail_from: match (get("MAIL_FROM"), get("SMTP_URL")) {
+                (Some(from), _) => from,
+                (None, Some(_)) => {
+                    return Err(err(
+                        "MAIL_FROM",
+                        "is required with SMTP_URL: the sender of e-mails",
+                    ));
+                }
+                (None, None) => "paytr-checkout <no-reply@localhost>".into(),
+            },
+            mail_interval: millis(&get, "MAIL_INTERVAL_MS", 5_000)?,
+            mail_retry_base_secs: match get("MAIL_RETRY_BASE_SECS") {
+                None => 30,
+                Some(v) => v
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|s| (0..=3600).contains(s))
+                    .ok_or_else(|| err("MAIL_RETRY_BASE_SECS", "must be 0 to 3600 seconds"))?,
             },
             legal_dir: get("LEGAL_DIR").map(PathBuf::from),
         })

@@ -83,6 +83,49 @@ pub async fn learn_missing_cards(db: &Db, paytr: &PaytrClient, now: i64) -> Resu
     Ok(oids.len())
 }
 
+/// The receipt e-mail of a paid order, in the order's language, with the contract it accepted.
+pub fn receipt_mail(
+    conn: &mut DbConnection,
+    mail: &crate::mail::MailCtx,
+    order: &crate::db::models::Order,
+) -> Result<crate::mail::Outgoing, DbError> {
+    use crate::db::schema::orders;
+    use crate::routes::filters::format_money;
+    let lang = crate::mail::lang_of(&order.lang);
+    let lines = crate::paytr::Basket::parse(&order.basket_json)
+        .map(|b| {
+            b.items()
+                .iter()
+                .map(|i| {
+                    let total = i.unit_price.checked_mul(i.quantity).unwrap_or(i.unit_price);
+                    (
+                        format!("{} × {}", mail.catalog.name_in(&i.name, lang), i.quantity),
+                        format_money(total, order.currency, lang),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let terms: Option<String> = orders::table
+        .find(order.id)
+        .select(orders::terms_text)
+        .first(conn)?;
+    let number = order.number();
+    let total = format_money(order.total, order.currency, lang);
+    Ok(crate::mail::receipt(
+        mail,
+        lang,
+        &order.email,
+        crate::mail::ReceiptMail {
+            number: &number,
+            lines,
+            total: &total,
+            receipt_link: format!("{}/orders/{}/receipt", mail.base_url, order.public_id),
+            terms,
+        },
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -81,6 +81,11 @@ impl Application {
                 "LEGAL_DIR has no seller.json: pages and contracts show the example seller; put your company's details there"
             );
         }
+        let mail = Arc::new(crate::mail::MailCtx {
+            base_url: public_url.clone(),
+            shop: legal.seller.name.clone(),
+            catalog: catalog.clone(),
+        });
         let state_sandbox = sandbox.clone();
         let secrets = Secrets::load_or_create(&settings)?;
         check_data_key(&db, &secrets.data_key).await?;
@@ -102,17 +107,21 @@ impl Application {
                 catalog: catalog.clone(),
                 public_url: &public_url,
                 sandbox: sandbox.is_some(),
+                mail: mail.clone(),
             },
         );
         if let Some(every) = settings.billing.interval {
             spawn_billing_loop(billing.clone(), every);
         }
-        match &settings.mail_webhook_url {
-            Some(url) => {
-                crate::mail::spawn_delivery(db.clone(), url.clone(), Duration::from_secs(5))
-            }
+        match mail_transport(&settings)? {
+            Some(transport) => crate::mail::spawn_delivery(
+                db.clone(),
+                transport,
+                settings.mail_interval,
+                settings.mail_retry_base_secs,
+            ),
             None if sandbox.is_none() => tracing::warn!(
-                "MAIL_WEBHOOK_URL is not set: sign-up confirmations wait in the outbox table and shoppers can't finish signing up"
+                "SMTP_URL is not set: e-mails (sign-up confirmations, receipts) wait in the outbox table and shoppers can't finish signing up"
             ),
             None => {}
         }
@@ -126,6 +135,7 @@ impl Application {
             paytr,
             catalog,
             legal,
+            mail,
             sealer: Sealer::new(&secrets.data_key),
             login_limiter: RateLimiter::new(100, minutes(15)),
             login_throttle: LoginThrottle::new(5, minutes(15)),
@@ -443,6 +453,7 @@ struct BillingParts<'a> {
     catalog: Catalog,
     public_url: &'a str,
     sandbox: bool,
+    mail: Arc<crate::mail::MailCtx>,
 }
 
 fn make_billing(settings: &Settings, parts: BillingParts<'_>) -> Billing {
@@ -454,6 +465,7 @@ fn make_billing(settings: &Settings, parts: BillingParts<'_>) -> Billing {
         sealer: Sealer::new(parts.data_key),
         catalog: parts.catalog,
         public_url: parts.public_url.to_owned(),
+        mail: parts.mail,
         test_mode: settings.paytr.test_mode || parts.sandbox,
         debug_on: settings.paytr.debug_on,
         policy: RetryPolicy {
@@ -487,6 +499,20 @@ pub fn command_clients(settings: &Settings) -> anyhow::Result<(PaytrClient, Payt
     Ok((paytr, capi, public_url))
 }
 
+/// How e-mails leave: SMTP (`SMTP_URL`, `MAIL_FROM`), else a webhook (`MAIL_WEBHOOK_URL`), else
+/// none (they wait in the outbox).
+fn mail_transport(settings: &Settings) -> anyhow::Result<Option<crate::mail::Transport>> {
+    use secrecy::ExposeSecret;
+    Ok(match (&settings.smtp_url, &settings.mail_webhook_url) {
+        (Some(url), _) => Some(crate::mail::Transport::smtp(
+            url.expose_secret(),
+            &settings.mail_from,
+        )?),
+        (None, Some(url)) => Some(crate::mail::Transport::webhook(url)),
+        (None, None) => None,
+    })
+}
+
 /// The billing engine alone, for `paytr-checkout billing run-due`. In sandbox mode it talks to
 /// the sandbox of the running storefront at `PUBLIC_URL/sandbox`.
 pub async fn standalone_billing(settings: &Settings) -> anyhow::Result<Billing> {
@@ -503,6 +529,7 @@ pub async fn standalone_billing(settings: &Settings) -> anyhow::Result<Billing> 
     let (paytr, capi, public_url) = command_clients(settings)?;
     let secrets = Secrets::load_or_create(settings)?;
     check_data_key(&db, &secrets.data_key).await?;
+    let catalog = Catalog::load(&settings.catalog_path)?;
     Ok(make_billing(
         settings,
         BillingParts {
@@ -511,9 +538,16 @@ pub async fn standalone_billing(settings: &Settings) -> anyhow::Result<Billing> 
             capi,
             cards: Arc::new(CardCache::new(Duration::from_secs(60))),
             data_key: &secrets.data_key,
-            catalog: Catalog::load(&settings.catalog_path)?,
+            catalog: catalog.clone(),
             public_url: &public_url,
             sandbox: settings.paytr.credentials.is_none(),
+            mail: Arc::new(crate::mail::MailCtx {
+                base_url: public_url.clone(),
+                shop: crate::legal::Legal::load(settings.legal_dir.as_deref())?
+                    .seller
+                    .name,
+                catalog,
+            }),
         },
     ))
 }

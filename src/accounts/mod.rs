@@ -147,19 +147,21 @@ pub fn sign_up(
     reg: &Registration,
     password_hash: &str,
     lang: crate::domain::Lang,
-    base_url: &str,
+    mail: &crate::mail::MailCtx,
 ) -> Result<(), DbError> {
     use diesel::Connection;
+    let (base, to) = (&mail.base_url, reg.email.as_str());
     conn.transaction(|conn| {
-        let (subject, body) = match register(conn, reg, password_hash)? {
+        let outgoing = match register(conn, reg, password_hash)? {
             SignUp::Confirm { token } => {
-                crate::mail::confirmation(lang, &format!("{base_url}/register/confirm/{token}"))
+                let link = format!("{base}/register/confirm/{token}");
+                crate::mail::confirmation(mail, lang, to, &link)
             }
             SignUp::AlreadyRegistered => {
-                crate::mail::already_registered(lang, &format!("{base_url}/login"))
+                crate::mail::already_registered(mail, lang, to, &format!("{base}/login"))
             }
         };
-        crate::mail::enqueue(conn, reg.email.as_str(), subject, &body)
+        crate::mail::enqueue(conn, &outgoing)
     })
 }
 

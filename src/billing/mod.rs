@@ -10,6 +10,7 @@
 //! charge each one once.
 
 mod activation;
+mod mails;
 mod on_session;
 mod policy;
 mod reconcile;
@@ -79,6 +80,8 @@ pub struct Billing {
     pub sealer: Sealer,
     pub catalog: Catalog,
     pub public_url: String,
+    /// E-mails about renewals are queued with the change they tell about.
+    pub mail: std::sync::Arc<crate::mail::MailCtx>,
     pub test_mode: bool,
     /// `PAYTR_DEBUG_ON`, sent with renewals as with every other request.
     pub debug_on: bool,
@@ -128,6 +131,9 @@ impl Billing {
     pub async fn run_due(&self, now: i64) -> Result<Summary, DbError> {
         let mut summary = Summary::default();
         self.reconcile(now, &mut summary).await;
+        if let Err(e) = self.warn_expiring_cards(now).await {
+            tracing::error!(error = %e, "expiring cards not warned about");
+        }
         self.activate_pending(now).await;
         let token = crate::accounts::random_string(24);
         let claimed = self
@@ -317,8 +323,9 @@ impl Billing {
                 let id = sub.id;
                 let oid = oid.to_owned();
                 let interval = Interval::parse(&sub.interval_unit).unwrap_or(Interval::Monthly);
+                let mail = self.mail.clone();
                 self.db
-                    .write(move |conn| succeed(conn, &oid, id, period, interval, now))
+                    .write(move |conn| succeed(conn, &oid, id, period, interval, now, &mail))
                     .await?;
                 summary.charged += 1;
             }
@@ -417,10 +424,20 @@ impl Billing {
             .await
     }
 
+    /// The subscription waits for its shopper, who is told by e-mail (once, in the same
+    /// transaction) with a link to fix it.
     async fn past_due(&self, id: i64, reason: SubscriptionReason, now: i64) -> Result<(), DbError> {
+        let mail = self.mail.clone();
         self.db
             .write(move |conn| {
-                Subscription::set_status(conn, id, SubscriptionStatus::PastDue, Some(reason), now)
+                let before = Subscription::find(conn, id)?;
+                Subscription::set_status(conn, id, SubscriptionStatus::PastDue, Some(reason), now)?;
+                match before {
+                    Some(sub) if sub.status != SubscriptionStatus::PastDue => {
+                        mails::renewal_failed(conn, &mail, &sub, reason)
+                    }
+                    _ => Ok(()),
+                }
             })
             .await
     }

@@ -139,10 +139,10 @@ impl Billing {
             ("status".to_owned(), n.status.clone()),
             ("total_amount".to_owned(), n.total_amount.clone()),
         ];
-        let (sealer, test_mode) = (self.sealer.clone(), self.test_mode);
+        let (sealer, test_mode, mail) = (self.sealer.clone(), self.test_mode, self.mail.clone());
         let applied = self
             .db
-            .write(move |conn| notifications::apply(conn, &n, &fields, &sealer, test_mode))
+            .write(move |conn| notifications::apply(conn, &n, &fields, &sealer, test_mode, &mail))
             .await?;
         tracing::info!(merchant_oid = %oid, outcome = applied.outcome.code(), "reconciled by status inquiry");
         Ok(!matches!(

@@ -14,6 +14,7 @@ pub(super) fn succeed(
     period: i32,
     interval: Interval,
     now: i64,
+    mail: &crate::mail::MailCtx,
 ) -> Result<bool, DbError> {
     use diesel::Connection;
     conn.transaction(|conn| {
@@ -36,6 +37,8 @@ pub(super) fn succeed(
         if sub.status == SubscriptionStatus::PastDue {
             Subscription::set_status(conn, sub_id, SubscriptionStatus::Active, None, now)?;
         }
+        let amount = ChargeAttempt::find_by_merchant_oid(conn, oid)?.map(|a| a.amount_kurus);
+        super::mails::renewal_paid(conn, mail, &sub, amount, interval.after(start))?;
         Ok(true)
     })
 }
@@ -60,6 +63,7 @@ pub fn settle_from_notification(
     conn: &mut DbConnection,
     n: &Notification,
     now: i64,
+    mail: &crate::mail::MailCtx,
 ) -> Result<Option<RenewalSettled>, DbError> {
     let Some(attempt) = ChargeAttempt::find_by_merchant_oid(conn, &n.merchant_oid)? else {
         return Ok(None);
@@ -76,7 +80,8 @@ pub fn settle_from_notification(
             if !paid_enough {
                 return Ok(Some(RenewalSettled::Underpaid));
             }
-            let done = succeed(conn, &n.merchant_oid, sub.id, attempt.period, interval, now)?;
+            let period = attempt.period;
+            let done = succeed(conn, &n.merchant_oid, sub.id, period, interval, now, mail)?;
             Ok(Some(if done {
                 RenewalSettled::Paid
             } else {

@@ -13,7 +13,7 @@ use crate::domain::{
     UserAddress, UserIp, UserName, UserPhone, ValidationError,
 };
 use crate::paytr::{Basket, BasketItem, PaymentRequest};
-use diesel::Connection;
+use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// One cart line as kept in the session: a product and a quantity (never a price).
@@ -96,6 +96,8 @@ impl Billing {
 pub struct AcceptedTerms {
     pub version: String,
     pub text: String,
+    /// The language the shopper read it in: the order's (and its e-mails').
+    pub lang: Lang,
 }
 
 /// An address typed on several lines, as one line for PayTR: lines trimmed, empty ones
@@ -160,8 +162,14 @@ pub fn place_order(
             terms_version: terms.map(|t| t.version.as_str()),
             terms_text: terms.map(|t| t.text.as_str()),
             terms_accepted_at: terms.map(|_| now),
+            lang: terms.map_or(Lang::Tr, |t| t.lang).code(),
         }
         .insert(conn)?;
+        if let (Some(user_id), Some(terms)) = (user_id, terms) {
+            diesel::update(crate::db::schema::users::table.find(user_id))
+                .set(crate::db::schema::users::lang.eq(terms.lang.code()))
+                .execute(conn)?;
+        }
         let attempt = new_attempt_row(conn, &order, user_ip, user_id.is_some())?;
         Ok((order, attempt))
     })

@@ -21,6 +21,8 @@ pub struct User {
     pub utoken_hash: Option<String>,
     /// When the shopper opened the confirmation link; `None`: not confirmed, can't log in.
     pub email_verified_at: Option<i64>,
+    /// The language of the shopper's last order: their e-mails are written in it.
+    pub lang: String,
 }
 
 #[derive(Debug, Insertable)]
@@ -72,6 +74,8 @@ pub struct Order {
     pub updated_at: i64,
     pub terms_version: Option<String>,
     pub terms_accepted_at: Option<i64>,
+    /// The language the order was placed in (`tr`, `en`).
+    pub lang: String,
 }
 
 #[derive(Debug, Insertable)]
@@ -92,6 +96,7 @@ pub struct NewOrder<'a> {
     pub terms_version: Option<&'a str>,
     pub terms_text: Option<&'a str>,
     pub terms_accepted_at: Option<i64>,
+    pub lang: &'a str,
 }
 
 impl NewOrder<'_> {

@@ -12,6 +12,7 @@ diesel::table! {
         created_at -> BigInt,
         utoken_hash -> Nullable<Text>,
         email_verified_at -> Nullable<BigInt>,
+        lang -> Text,
     }
 }
 
@@ -43,6 +44,7 @@ diesel::table! {
         terms_version -> Nullable<Text>,
         terms_text -> Nullable<Text>,
         terms_accepted_at -> Nullable<BigInt>,
+        lang -> Text,
     }
 }
 
@@ -117,6 +119,7 @@ diesel::table! {
         created_at -> BigInt,
         updated_at -> BigInt,
         contact_customer_at -> Nullable<BigInt>,
+        expiry_warned_for -> Nullable<Text>,
     }
 }
 

@@ -220,6 +220,7 @@ pub fn apply(
     fields: &[(String, String)],
     sealer: &Sealer,
     test_mode: bool,
+    mail: &crate::mail::MailCtx,
 ) -> Result<Applied, DbError> {
     conn.transaction(|conn| {
         let applied = if n.test_mode.as_deref() == Some("1") && !test_mode {
@@ -237,7 +238,7 @@ pub fn apply(
                 card_saved_for: None,
             }
         } else {
-            apply_inner(conn, n, sealer)?
+            apply_inner(conn, n, sealer, mail)?
         };
         NewNotification {
             merchant_oid: &n.merchant_oid,
@@ -251,15 +252,47 @@ pub fn apply(
     })
 }
 
+/// The e-mails of a paid order, queued in the notification's transaction: the receipt, and
+/// "your card was saved" when the payment stored one.
+fn paid_mails(
+    conn: &mut DbConnection,
+    mail: &crate::mail::MailCtx,
+    order_id: i64,
+    card_saved_for: Option<i64>,
+) -> Result<(), DbError> {
+    use crate::db::models::Order;
+    use crate::db::schema::orders;
+    use diesel::prelude::*;
+    let order: Order = orders::table
+        .find(order_id)
+        .select(Order::as_select())
+        .first(conn)?;
+    let receipt = crate::receipts::receipt_mail(conn, mail, &order)?;
+    crate::mail::enqueue(conn, &receipt)?;
+    if let Some(user) = card_saved_for
+        .map(|id| crate::accounts::find_user(conn, id))
+        .transpose()?
+        .flatten()
+    {
+        let lang = crate::mail::lang_of(&user.lang);
+        crate::mail::enqueue(conn, &crate::mail::card_saved(mail, lang, &user.email))?;
+    }
+    Ok(())
+}
+
 /// Finds what the notification is about by its merchant_oid and lets its owner settle it.
 fn apply_inner(
     conn: &mut DbConnection,
     n: &Notification,
     sealer: &Sealer,
+    mail: &crate::mail::MailCtx,
 ) -> Result<Applied, DbError> {
     let now = unix_now();
     if let Some(attempt) = PaymentAttempt::find_by_merchant_oid(conn, &n.merchant_oid)? {
         let settled = crate::checkout::settle::settle_payment(conn, &attempt, n, sealer, now)?;
+        if let PaymentSettled::Paid { card_saved_for } = settled {
+            paid_mails(conn, mail, attempt.order_id, card_saved_for)?;
+        }
         return Ok(Applied {
             outcome: match settled {
                 PaymentSettled::Paid { .. } => Outcome::Paid,
@@ -275,7 +308,7 @@ fn apply_inner(
             },
         });
     }
-    let outcome = match crate::billing::settle_from_notification(conn, n, now)? {
+    let outcome = match crate::billing::settle_from_notification(conn, n, now, mail)? {
         None => Outcome::UnknownOrder,
         Some(RenewalSettled::Paid) => Outcome::RenewalPaid,
         Some(RenewalSettled::Failed) => Outcome::RenewalFailed,

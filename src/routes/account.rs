@@ -112,10 +112,10 @@ pub async fn register(
         .await
         .map_err(PageError::internal)?;
     // The same page whether or not the address has an account; its owner is told by e-mail.
-    let (lang, base) = (ctx.lang, state.public_url.clone());
+    let (lang, mail) = (ctx.lang, state.mail.clone());
     state
         .db
-        .write(move |conn| accounts::sign_up(conn, &registration, &hash, lang, &base))
+        .write(move |conn| accounts::sign_up(conn, &registration, &hash, lang, &mail))
         .await?;
     let page = CheckEmailPage {
         layout: Layout::new(&ctx, "check_email"),
@@ -162,7 +162,7 @@ struct MailboxPage {
     mails: Vec<crate::mail::Mail>,
 }
 
-/// `GET /dev/mailbox`, in sandbox mode only: the e-mails that would have been sent, newest
+/// `GET /sandbox/mail`, in sandbox mode only: the e-mails that would have been sent, newest
 /// first, so sign-up works with no mail service.
 pub async fn mailbox(
     req: HttpRequest,

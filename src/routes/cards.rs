@@ -238,7 +238,25 @@ pub async fn delete_card(
     let result = state.paytr.delete_card(&utoken, &card.ctoken).await;
     state.card_cache.invalidate(user.id);
     let notice = match result {
-        Ok(()) => return Ok(redirect("/account/cards?deleted=1")),
+        Ok(()) => {
+            // The shopper is told, in their language (a deletion they did not make is news).
+            let label = format!("{} •••• {}", view.scheme, view.last_4);
+            let (mail, to, lang) = (
+                state.mail.clone(),
+                user.email.clone(),
+                crate::mail::lang_of(&user.lang),
+            );
+            let queued = state
+                .db
+                .write(move |conn| {
+                    crate::mail::enqueue(conn, &crate::mail::card_deleted(&mail, lang, &to, &label))
+                })
+                .await;
+            if let Err(e) = queued {
+                tracing::error!(error = %e, "the card-deleted e-mail was not queued");
+            }
+            return Ok(redirect("/account/cards?deleted=1"));
+        }
         Err(e) => deletion_failure(ctx.lang, e),
     };
     let page = DeletePage {

@@ -104,6 +104,7 @@ pub fn terms_for(
     AcceptedTerms {
         version: state.legal.terms_version(lang),
         text: state.legal.terms(lang, &buyer, &deal),
+        lang,
     }
 }
 

@@ -400,6 +400,11 @@ const TR: &[(&str, &str)] = &[
     ("distance_sales", "Mesafeli satış sözleşmesi"),
     ("pre_information", "Ön bilgilendirme formu"),
     ("seller_name", "Unvan"),
+    (
+        "mailbox_note",
+        "Sandbox modunda e-postalar gönderilmez: burada, gönderilecekleri haliyle görünür.",
+    ),
+    ("mail_sent", "gönderildi"),
     ("view_receipt", "Makbuzu görüntüle"),
     ("receipt", "Makbuz"),
     ("print", "Yazdır"),
@@ -851,6 +856,11 @@ const EN: &[(&str, &str)] = &[
     ("distance_sales", "Distance sales contract"),
     ("pre_information", "Pre-information form"),
     ("seller_name", "Company name"),
+    (
+        "mailbox_note",
+        "In sandbox mode no e-mail is sent: they are shown here as they would be sent.",
+    ),
+    ("mail_sent", "sent"),
     ("view_receipt", "View receipt"),
     ("receipt", "Receipt"),
     ("print", "Print"),

@@ -36,7 +36,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/register/confirm/{token}",
             web::get().to(account::confirm_email),
         )
-        .route("/dev/mailbox", web::get().to(account::mailbox))
+        .route("/sandbox/mail", web::get().to(account::mailbox))
+        .route(
+            "/dev/mailbox",
+            web::get().to(|| async { pages::redirect("/sandbox/mail") }),
+        )
         .route("/login", web::get().to(account::login_form))
         .route("/login", web::post().to(account::login))
         .route("/logout", web::post().to(account::logout))

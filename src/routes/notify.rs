@@ -64,12 +64,12 @@ async fn accept(
     notification: Notification,
     fields: Vec<(String, String)>,
 ) -> HttpResponse {
-    let (sealer, test_mode) = (state.sealer.clone(), state.test_mode);
+    let (sealer, test_mode, mail) = (state.sealer.clone(), state.test_mode, state.mail.clone());
     let oid = notification.merchant_oid.clone();
     let utoken_hint = notification.utoken.as_ref().map(Token::hint);
     let applied = state
         .db
-        .write(move |conn| apply(conn, &notification, &fields, &sealer, test_mode))
+        .write(move |conn| apply(conn, &notification, &fields, &sealer, test_mode, &mail))
         .await;
     match applied {
         Ok(applied) => {

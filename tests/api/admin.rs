@@ -391,6 +391,7 @@ async fn insert_orders(app: &TestApp, count: usize, name: &'static str) {
                 terms_version: None,
                 terms_text: None,
                 terms_accepted_at: None,
+                lang: "tr",
             }
             .insert(conn)?;
         }

@@ -199,6 +199,17 @@ async fn a_card_closed_by_the_bank_makes_the_subscription_past_due_with_a_way_to
         account.html
     );
 
+    // The shopper is told by e-mail, with a link that leads to the fix.
+    let mailbox = shopper.get("/sandbox/mail").await.html;
+    let link = format!("{}/account#subscription-{id}", app.address);
+    assert!(
+        mailbox.contains("data-subject=\"Kahve kulübü · ödeme alınamadı\"")
+            && mailbox.contains(&format!("href=\"{link}\"")),
+        "{mailbox}"
+    );
+    let fix = shopper.get(&link).await;
+    assert!(fix.html.contains(&format!("id=\"pay-now-{id}\"")));
+
     // Paying on-session with a new card puts it back on track.
     let pay = shopper
         .post(&format!("/account/subscriptions/{id}/pay"), &[])
@@ -765,4 +776,44 @@ async fn subscribing_needs_the_shopper_s_consent_and_states_the_terms() {
         "{}",
         pay.html
     );
+}
+
+#[tokio::test]
+async fn a_card_expiring_before_the_next_renewal_is_told_once_and_renewals_are_receipted() {
+    let app = spawn_app().await;
+    let (mut shopper, id) = subscriber(&app, "expiring@example.com", VISA).await;
+    let billing = engine(&app).await;
+    let due = subscription(&app, id).await.next_charge_at;
+    // The card ends the month before the renewal after next.
+    let (y, m) = paytr::types::year_month(due);
+    let expiry = format!("{m:02}/{:02}", y % 100);
+    db(&app, move |conn| {
+        use diesel::prelude::*;
+        use paytr_checkout::db::schema::subscriptions::dsl as s;
+        diesel::update(s::subscriptions.find(id))
+            .set(s::card_expiry.eq(expiry))
+            .execute(conn)?;
+        Ok(())
+    })
+    .await;
+
+    // Well before: nothing. The renewal this month is charged and receipted.
+    billing.run_due(due + 60).await.expect("pass");
+    let next = subscription(&app, id).await.next_charge_at;
+    billing.run_due(next - 20 * 86_400).await.expect("pass");
+    billing.run_due(next - 10 * 86_400).await.expect("pass");
+
+    let mailbox = shopper.get("/sandbox/mail").await.html;
+    let count = |subject: &str| {
+        mailbox
+            .matches(&format!("data-subject=\"{subject}\""))
+            .count()
+    };
+    assert_eq!(count("Kahve kulübü · ödeme alındı"), 1, "{mailbox}");
+    assert_eq!(
+        count("Kartınızın süresi bir sonraki ödemeden önce doluyor"),
+        1,
+        "told once, however many passes: {mailbox}"
+    );
+    assert!(mailbox.contains(&format!("{}/account#subscription-{id}", app.address)));
 }

@@ -149,6 +149,15 @@ async fn the_account_page_lists_cards_and_deletes_one_after_confirmation() {
         again.status, 403,
         "a card no longer in the list cannot be deleted"
     );
+    // Saving and deleting the card were both told by e-mail (the card by its last 4 only).
+    let mailbox = shopper.get("/sandbox/mail").await.html;
+    assert!(
+        mailbox.contains("data-to=\"delete@example.com\" data-subject=\"Kartınız kaydedildi\"")
+            && mailbox.contains("data-to=\"delete@example.com\" data-subject=\"Kartınız silindi\"")
+            && mailbox.contains("VISA •••• 4358 kartınız"),
+        "{mailbox}"
+    );
+    assert!(!mailbox.contains("4355084355084358"));
 }
 
 #[tokio::test]

@@ -151,7 +151,7 @@ impl Shopper {
 
     /// The newest link in an e-mail to `email`, from the sandbox's mailbox.
     pub async fn confirmation_link(&mut self, email: &str) -> Option<String> {
-        let mailbox = self.get("/dev/mailbox").await.html;
+        let mailbox = self.get("/sandbox/mail").await.html;
         let marker = format!("data-to=\"{email}\"");
         let mail = &mailbox[mailbox.find(&marker)?..];
         let mail = &mail[..mail.find("</li>")?];

@@ -52,6 +52,7 @@ fn new_order<'a>(public_id: &'a str) -> NewOrder<'a> {
         terms_version: None,
         terms_text: None,
         terms_accepted_at: None,
+        lang: "tr",
     }
 }
 

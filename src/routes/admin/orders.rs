@@ -539,9 +539,9 @@ pub async fn send_receipt(
         return Ok(forbidden(&staff));
     }
     let public_id = id.into_inner();
-    let link = format!("{}/orders/{public_id}", state.public_url);
     let found = {
         let public_id = public_id.clone();
+        let mail = state.mail.clone();
         state
             .db
             .write(move |conn| {
@@ -551,29 +551,8 @@ pub async fn send_receipt(
                 if order.status != OrderStatus::Paid {
                     return Ok(false);
                 }
-                let lines: Vec<(String, u32, String)> =
-                    crate::paytr::Basket::parse(&order.basket_json)
-                        .map(|b| {
-                            b.items()
-                                .iter()
-                                .map(|i| {
-                                    let line = i
-                                        .unit_price
-                                        .checked_mul(i.quantity)
-                                        .unwrap_or(i.unit_price);
-                                    (
-                                        i.name.clone(),
-                                        i.quantity,
-                                        filters::format_money(line, order.currency, Lang::Tr),
-                                    )
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                let total = filters::format_money(order.total, order.currency, Lang::Tr);
-                let (subject, body) =
-                    crate::mail::receipt(Lang::Tr, &order.public_id, &lines, &total, &link);
-                crate::mail::enqueue(conn, &order.email, subject, &body)?;
+                let receipt = crate::receipts::receipt_mail(conn, &mail, &order)?;
+                crate::mail::enqueue(conn, &receipt)?;
                 Ok(true)
             })
             .await?

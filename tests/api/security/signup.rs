@@ -26,7 +26,7 @@ async fn signing_up_with_a_taken_address_looks_the_same_and_tells_the_owner() {
         main_of(&free.html),
         "the same page either way"
     );
-    let mailbox = prober.get("/dev/mailbox").await.html;
+    let mailbox = prober.get("/sandbox/mail").await.html;
     assert!(
         mailbox.contains("Bu adresle zaten bir hesabınız var"),
         "the owner is told: {mailbox}"
