@@ -140,6 +140,7 @@ impl Application {
             login_limiter: RateLimiter::new(100, minutes(15)),
             login_throttle: LoginThrottle::new(5, minutes(15)),
             register_limiter: RateLimiter::new(10, minutes(60)),
+            reset_limiter: RateLimiter::new(5, minutes(60)),
             payment_limiter: RateLimiter::new(30, minutes(15)),
             delete_limiter: RateLimiter::new(10, minutes(15)),
             refused_notifications: crate::notifications::RefusalBudget::new(60),

@@ -165,12 +165,22 @@ pub fn sign_up(
     })
 }
 
-/// Uses a confirmation link once: the account is confirmed and returned (to sign in).
-pub fn confirm_email(conn: &mut DbConnection, token: &str) -> Result<Option<User>, DbError> {
-    let now = unix_now();
-    let hash = utoken_hash(&Token::new(token));
+const PURPOSE_CONFIRM: &str = "confirm";
+const PURPOSE_RESET: &str = "reset";
+/// How long a password reset link works.
+pub const RESET_LINK_SECS: i64 = 60 * 60;
+
+/// Uses a one-time link of `purpose`: its user, once (of two uses at the same moment, one
+/// changes the row), if unused and unexpired.
+fn use_token(
+    conn: &mut DbConnection,
+    hash: &str,
+    purpose: &str,
+    now: i64,
+) -> Result<Option<i64>, DbError> {
     let user_id: Option<i64> = email_tokens::table
-        .find(&hash)
+        .find(hash)
+        .filter(email_tokens::purpose.eq(purpose))
         .filter(email_tokens::used_at.is_null())
         .filter(email_tokens::expires_at.gt(now))
         .select(email_tokens::user_id)
@@ -179,17 +189,115 @@ pub fn confirm_email(conn: &mut DbConnection, token: &str) -> Result<Option<User
     let Some(user_id) = user_id else {
         return Ok(None);
     };
-    // Once: of two uses at the same moment, one changes the row.
     let used = diesel::update(
         email_tokens::table
-            .find(&hash)
+            .find(hash)
             .filter(email_tokens::used_at.is_null()),
     )
     .set(email_tokens::used_at.eq(now))
     .execute(conn)?;
-    if used != 1 {
+    Ok((used == 1).then_some(user_id))
+}
+
+/// A password reset was asked for `email`: for an existing account, a single-use link (only
+/// its SHA-256 kept, one hour) is mailed in the same transaction. Nothing tells the caller
+/// whether the account exists.
+pub fn request_password_reset(
+    conn: &mut DbConnection,
+    email: &str,
+    lang: crate::domain::Lang,
+    mail: &crate::mail::MailCtx,
+) -> Result<(), DbError> {
+    use diesel::Connection;
+    conn.transaction(|conn| {
+        let Some(user) = User::find_by_email(conn, email)? else {
+            return Ok(());
+        };
+        let now = unix_now();
+        let token = random_string(40);
+        diesel::insert_into(email_tokens::table)
+            .values((
+                email_tokens::token_hash.eq(utoken_hash(&Token::new(token.clone()))),
+                email_tokens::user_id.eq(user.id),
+                email_tokens::expires_at.eq(now + RESET_LINK_SECS),
+                email_tokens::purpose.eq(PURPOSE_RESET),
+            ))
+            .execute(conn)?;
+        let link = format!("{}/password/reset/{token}", mail.base_url);
+        crate::mail::enqueue(
+            conn,
+            &crate::mail::password_reset(mail, lang, &user.email, &link),
+        )
+    })
+}
+
+/// Whether `token` is a reset link that can still be used (the form is shown for it).
+pub fn reset_link_valid(conn: &mut DbConnection, token: &str) -> Result<bool, DbError> {
+    let hash = utoken_hash(&Token::new(token));
+    Ok(email_tokens::table
+        .find(&hash)
+        .filter(email_tokens::purpose.eq(PURPOSE_RESET))
+        .filter(email_tokens::used_at.is_null())
+        .filter(email_tokens::expires_at.gt(unix_now()))
+        .count()
+        .get_result::<i64>(conn)?
+        == 1)
+}
+
+/// Uses a reset link once: the new password is set, the address counts as confirmed (the link
+/// proved it), every other reset link of the account dies and every session of the account
+/// ends. `None` if the link is unknown, used or expired.
+pub fn reset_password(
+    conn: &mut DbConnection,
+    token: &str,
+    password_hash: &str,
+) -> Result<Option<i64>, DbError> {
+    use diesel::Connection;
+    conn.transaction(|conn| {
+        let now = unix_now();
+        let hash = utoken_hash(&Token::new(token));
+        let Some(user_id) = use_token(conn, &hash, PURPOSE_RESET, now)? else {
+            return Ok(None);
+        };
+        diesel::update(users::table.find(user_id))
+            .set(users::password_hash.eq(password_hash))
+            .execute(conn)?;
+        diesel::update(
+            users::table
+                .find(user_id)
+                .filter(users::email_verified_at.is_null()),
+        )
+        .set(users::email_verified_at.eq(now))
+        .execute(conn)?;
+        diesel::update(
+            email_tokens::table
+                .filter(email_tokens::user_id.eq(user_id))
+                .filter(email_tokens::purpose.eq(PURPOSE_RESET))
+                .filter(email_tokens::used_at.is_null()),
+        )
+        .set(email_tokens::used_at.eq(now))
+        .execute(conn)?;
+        diesel::delete(
+            crate::db::schema::sessions::table
+                .filter(crate::db::schema::sessions::user_id.eq(user_id)),
+        )
+        .execute(conn)?;
+        Ok(Some(user_id))
+    })
+}
+
+/// Whether a new password is acceptable (the sign-up rule).
+pub fn password_ok(password: &str) -> bool {
+    (10..=128).contains(&password.chars().count())
+}
+
+/// Uses a confirmation link once: the account is confirmed and returned (to sign in).
+pub fn confirm_email(conn: &mut DbConnection, token: &str) -> Result<Option<User>, DbError> {
+    let now = unix_now();
+    let hash = utoken_hash(&Token::new(token));
+    let Some(user_id) = use_token(conn, &hash, PURPOSE_CONFIRM, now)? else {
         return Ok(None);
-    }
+    };
     diesel::update(
         users::table
             .find(user_id)

@@ -54,7 +54,7 @@ pub async fn register_form(req: HttpRequest, session: Session, ctx: Ctx) -> Http
 }
 
 /// The limiter's bucket for the client's address (IPv6 by /64).
-fn client_bucket(state: &AppState, req: &HttpRequest) -> String {
+pub fn client_bucket(state: &AppState, req: &HttpRequest) -> String {
     client_ip(req, &state.settings.trusted_proxies)
         .map(|ip| ip_bucket(&ip))
         .unwrap_or_default()
@@ -213,6 +213,8 @@ struct LoginPage {
     layout: Layout,
     email: String,
     notice: Option<&'static str>,
+    /// After a password reset.
+    reset_done: bool,
 }
 
 /// `?next=/cart`: where to come back to after logging in (or signing up), if it is ours.
@@ -233,6 +235,7 @@ pub async fn login_form(req: HttpRequest, session: Session) -> HttpResponse {
             layout: Layout::new(&ctx, "login"),
             email: String::new(),
             notice: None,
+            reset_done: req.query_string() == "reset=1",
         },
     )
 }
@@ -250,6 +253,7 @@ pub async fn login(
             layout: Layout::new(&ctx, "login"),
             email: email.clone(),
             notice: Some(notice),
+            reset_done: false,
         };
         Ok(render(status, &page))
     };

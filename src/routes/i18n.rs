@@ -400,6 +400,26 @@ const TR: &[(&str, &str)] = &[
     ("distance_sales", "Mesafeli satış sözleşmesi"),
     ("pre_information", "Ön bilgilendirme formu"),
     ("seller_name", "Unvan"),
+    ("forgot_password", "Şifremi unuttum"),
+    (
+        "forgot_hint",
+        "Hesabınızın e-posta adresini yazın; şifrenizi yenilemeniz için bir bağlantı gönderelim.",
+    ),
+    (
+        "reset_sent",
+        "Bu adrese ait bir hesap varsa, şifre yenileme bağlantısı birkaç dakika içinde e-postanızda olacak. Bağlantı bir saat geçerlidir.",
+    ),
+    ("send_reset_link", "Bağlantı gönder"),
+    ("new_password", "Yeni şifre"),
+    ("save_password", "Şifreyi kaydet"),
+    (
+        "password_reset_done",
+        "Şifreniz değişti. Yeni şifrenizle giriş yapın; diğer cihazlardaki oturumlarınız kapatıldı.",
+    ),
+    (
+        "email_invalid",
+        "Geçerli bir e-posta adresi girin (ör. ad@ornek.com).",
+    ),
     (
         "mailbox_note",
         "Sandbox modunda e-postalar gönderilmez: burada, gönderilecekleri haliyle görünür.",
@@ -856,6 +876,26 @@ const EN: &[(&str, &str)] = &[
     ("distance_sales", "Distance sales contract"),
     ("pre_information", "Pre-information form"),
     ("seller_name", "Company name"),
+    ("forgot_password", "Forgot your password?"),
+    (
+        "forgot_hint",
+        "Type your account's e-mail address and we'll send a link to choose a new password.",
+    ),
+    (
+        "reset_sent",
+        "If an account exists for this address, a link to reset the password will be in your inbox in a few minutes. It works for one hour.",
+    ),
+    ("send_reset_link", "Send the link"),
+    ("new_password", "New password"),
+    ("save_password", "Save the password"),
+    (
+        "password_reset_done",
+        "Your password was changed. Log in with the new one; your sessions on other devices were ended.",
+    ),
+    (
+        "email_invalid",
+        "Enter a valid e-mail address (e.g. name@example.com).",
+    ),
     (
         "mailbox_note",
         "In sandbox mode no e-mail is sent: they are shown here as they would be sent.",

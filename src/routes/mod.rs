@@ -13,6 +13,7 @@ mod legal;
 mod notify;
 pub use notify::NOTIFY_GET_BODY;
 mod pages;
+mod password;
 mod receipt;
 mod shop;
 mod subscriptions;
@@ -42,6 +43,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(|| async { pages::redirect("/sandbox/mail") }),
         )
         .route("/login", web::get().to(account::login_form))
+        .route("/password/forgot", web::get().to(password::forgot_form))
+        .route("/password/forgot", web::post().to(password::forgot))
+        .route(
+            "/password/reset/{token}",
+            web::get().to(password::reset_form),
+        )
+        .route("/password/reset/{token}", web::post().to(password::reset))
         .route("/login", web::post().to(account::login))
         .route("/logout", web::post().to(account::logout))
         .route("/account", web::get().to(account::account_page))

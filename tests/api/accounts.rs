@@ -446,3 +446,89 @@ async fn logging_in_or_signing_up_returns_the_shopper_to_where_they_were_and_onl
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+#[tokio::test]
+async fn a_forgotten_password_is_reset_by_a_single_use_link_that_ends_every_session() {
+    let app = spawn_app().await;
+    let mut owner = Shopper::new(&app.address);
+    owner.register("forgot@example.com").await;
+    let mut elsewhere = Shopper::new(&app.address);
+    elsewhere.get("/login").await;
+    log_in(&mut elsewhere, "forgot@example.com").await;
+    assert!(signed_in(&mut elsewhere).await);
+
+    // The same answer whether or not the address has an account.
+    let mut asker = Shopper::new(&app.address);
+    asker.get("/password/forgot").await;
+    let known = asker
+        .post("/password/forgot", &[("email", "Forgot@example.com")])
+        .await;
+    asker.get("/password/forgot").await;
+    let unknown = asker
+        .post("/password/forgot", &[("email", "nobody@example.com")])
+        .await;
+    assert_eq!((known.status, unknown.status), (200, 200));
+    let strip = |html: &str| {
+        html.replace("Forgot@example.com", "")
+            .replace("nobody@example.com", "")
+    };
+    assert_eq!(strip(&known.html).len(), strip(&unknown.html).len());
+    assert!(known.html.contains("id=\"reset-sent\""));
+    let mailbox = asker.get("/sandbox/mail").await.html;
+    assert!(!mailbox.contains("data-to=\"nobody@example.com\""));
+    let link = asker
+        .confirmation_link("forgot@example.com")
+        .await
+        .expect("a reset link");
+    assert!(link.contains("/password/reset/"), "{link}");
+    let token = link.rsplit('/').next().expect("token").to_owned();
+    let stored: i64 = app
+        .db_run(move |conn| {
+            use diesel::prelude::*;
+            use paytr_checkout::db::schema::email_tokens;
+            Ok(email_tokens::table
+                .filter(email_tokens::token_hash.eq(&token))
+                .count()
+                .get_result(conn)?)
+        })
+        .await;
+    assert_eq!(stored, 0, "only the link's hash is kept");
+
+    // A confirmation link is not a reset link.
+    let confirm_as_reset = asker
+        .get(&link.replace("/password/reset/", "/register/confirm/"))
+        .await;
+    assert_eq!(confirm_as_reset.status, 404);
+
+    let form = asker.get(&link).await;
+    assert!(form.html.contains("id=\"reset-submit\""));
+    let short = asker.post(&link, &[("password", "short")]).await;
+    assert_eq!(short.status, 422);
+    assert!(short.html.contains("aria-invalid=\"true\""));
+    let done = asker
+        .post(&link, &[("password", "a brand new password")])
+        .await;
+    assert!(done.url.ends_with("/login?reset=1") && done.html.contains("id=\"reset-done\""));
+
+    // Once only; the other sessions are over; the old password no longer works.
+    asker.get("/password/forgot").await;
+    let again = asker
+        .post(&link, &[("password", "another new password")])
+        .await;
+    assert_eq!(again.status, 404);
+    assert!(!signed_in(&mut elsewhere).await, "sessions elsewhere ended");
+    let mut fresh = Shopper::new(&app.address);
+    fresh.get("/login").await;
+    let old = log_in(&mut fresh, "forgot@example.com").await;
+    assert_eq!(old.status, 401);
+    let new = fresh
+        .post(
+            "/login",
+            &[
+                ("email", "forgot@example.com"),
+                ("password", "a brand new password"),
+            ],
+        )
+        .await;
+    assert!(new.url.ends_with("/account"), "{}", new.url);
+}
