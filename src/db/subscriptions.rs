@@ -311,10 +311,13 @@ impl Subscription {
         Ok(changed == 1)
     }
 
+    /// Cancels at the period's end (`true`), or takes that back (`false`) while the
+    /// subscription still runs; only for its own shopper.
     pub fn set_cancel_at_period_end(
         conn: &mut DbConnection,
         id: i64,
         user_id: i64,
+        cancel: bool,
         now: i64,
     ) -> Result<bool, DbError> {
         let changed = diesel::update(
@@ -324,7 +327,7 @@ impl Subscription {
                 .filter(subscriptions::status.ne(SubscriptionStatus::Cancelled)),
         )
         .set((
-            subscriptions::cancel_at_period_end.eq(true),
+            subscriptions::cancel_at_period_end.eq(cancel),
             subscriptions::updated_at.eq(now),
         ))
         .execute(conn)?;

@@ -336,6 +336,8 @@ struct AccountPage {
     subscriptions: Vec<super::subscriptions::SubscriptionView>,
     /// Saved cards a subscription may switch to (not those that need their CVV).
     card_choices: Vec<crate::cards::CardView>,
+    /// Just after a cancellation: it is done, and can be undone.
+    cancelled: bool,
 }
 
 /// The shopper's orders, and subscriptions with their renewal charges.
@@ -356,6 +358,7 @@ async fn account_rows(state: &AppState, uid: i64) -> Result<AccountRows, crate::
 }
 
 pub async fn account_page(
+    req: HttpRequest,
     ctx: Ctx,
     SignedIn(user): SignedIn,
     state: web::Data<AppState>,
@@ -380,6 +383,7 @@ pub async fn account_page(
             .map(|(s, a)| super::subscriptions::view(&state, ctx.lang, s, a))
             .collect(),
         card_choices,
+        cancelled: req.query_string().starts_with("cancelled="),
     };
     Ok(render(StatusCode::OK, &page))
 }

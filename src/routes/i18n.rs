@@ -379,7 +379,6 @@ const TR: &[(&str, &str)] = &[
         "Kayıtlı kart yok; lütfen yeni kartla ödeyin.",
     ),
     ("reason_no_billing_details", "Fatura bilgileri eksik."),
-    ("cancels_at_period_end", "dönem sonunda bitecek"),
     ("card", "Kart"),
     ("next_charge", "Sonraki ödeme"),
     ("past_charges", "Geçmiş ödemeler"),
@@ -400,6 +399,21 @@ const TR: &[(&str, &str)] = &[
     ("distance_sales", "Mesafeli satış sözleşmesi"),
     ("pre_information", "Ön bilgilendirme formu"),
     ("seller_name", "Unvan"),
+    (
+        "cancel_explain",
+        "İptal ederseniz kartınızdan bir daha ödeme alınmaz; aboneliğiniz ödenmiş dönemin sonuna kadar sürer:",
+    ),
+    (
+        "cancel_undo_hint",
+        "Bu tarihe kadar fikrinizi değiştirip aboneliğe devam edebilirsiniz.",
+    ),
+    ("cancel_confirm", "Evet, iptal et"),
+    ("keep_subscription", "Aboneliğe devam et"),
+    ("ends_on", "bitiş tarihi:"),
+    (
+        "cancelled_notice",
+        "Aboneliğiniz iptal edildi; dönem sonuna kadar sürecek. Fikrinizi değiştirirseniz “Aboneliğe devam et”e basın.",
+    ),
     ("forgot_password", "Şifremi unuttum"),
     (
         "forgot_hint",
@@ -855,7 +869,6 @@ const EN: &[(&str, &str)] = &[
         "No saved card; please pay with a new card.",
     ),
     ("reason_no_billing_details", "Billing details are missing."),
-    ("cancels_at_period_end", "ends at the end of the period"),
     ("card", "Card"),
     ("next_charge", "Next charge"),
     ("past_charges", "Past charges"),
@@ -876,6 +889,21 @@ const EN: &[(&str, &str)] = &[
     ("distance_sales", "Distance sales contract"),
     ("pre_information", "Pre-information form"),
     ("seller_name", "Company name"),
+    (
+        "cancel_explain",
+        "If you cancel, your card will not be charged again; the subscription runs until the end of the paid period:",
+    ),
+    (
+        "cancel_undo_hint",
+        "Until then you can change your mind and keep the subscription.",
+    ),
+    ("cancel_confirm", "Yes, cancel"),
+    ("keep_subscription", "Keep the subscription"),
+    ("ends_on", "ends on"),
+    (
+        "cancelled_notice",
+        "Your subscription is cancelled and runs until the end of the period. Changed your mind? Press “Keep the subscription”.",
+    ),
     ("forgot_password", "Forgot your password?"),
     (
         "forgot_hint",

@@ -80,6 +80,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(subscriptions::cancel),
         )
         .route(
+            "/account/subscriptions/{id}/cancel",
+            web::get().to(subscriptions::cancel_form),
+        )
+        .route(
+            "/account/subscriptions/{id}/resume",
+            web::post().to(subscriptions::resume),
+        )
+        .route(
             "/account/subscriptions/{id}/card",
             web::post().to(subscriptions::change_card),
         )

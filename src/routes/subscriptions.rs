@@ -344,11 +344,58 @@ pub async fn cancel(
     _form: PostForm,
 ) -> Result<HttpResponse, PageError> {
     let (id, uid) = (path.id, user.id);
+    let changed = state
+        .db
+        .write(move |conn| Subscription::set_cancel_at_period_end(conn, id, uid, true, unix_now()))
+        .await?;
+    Ok(redirect(&if changed {
+        format!("/account?cancelled={id}#subscription-{id}")
+    } else {
+        "/account".to_owned()
+    }))
+}
+
+/// `POST /account/subscriptions/{id}/resume`: undoes a cancellation until the period ends.
+pub async fn resume(
+    SignedIn(user): SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<SubscriptionPath>,
+    _form: PostForm,
+) -> Result<HttpResponse, PageError> {
+    let (id, uid) = (path.id, user.id);
     state
         .db
-        .write(move |conn| Subscription::set_cancel_at_period_end(conn, id, uid, unix_now()))
+        .write(move |conn| Subscription::set_cancel_at_period_end(conn, id, uid, false, unix_now()))
         .await?;
-    Ok(redirect("/account"))
+    Ok(redirect(&format!("/account#subscription-{id}")))
+}
+
+#[derive(Template)]
+#[template(path = "cancel_subscription.html")]
+struct CancelPage {
+    layout: Layout,
+    sub: SubscriptionView,
+}
+
+/// `GET /account/subscriptions/{id}/cancel`: what cancelling means (the date it ends, no more
+/// charges), before the shopper confirms.
+pub async fn cancel_form(
+    ctx: Ctx,
+    SignedIn(user): SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<SubscriptionPath>,
+) -> Result<HttpResponse, PageError> {
+    let Some(sub) = own_subscription(&state, user.id, path.id).await? else {
+        return Err(PageError::NotFound);
+    };
+    if !sub.status.is_live() || sub.cancel_at_period_end {
+        return Ok(redirect("/account"));
+    }
+    let page = CancelPage {
+        layout: Layout::new(&ctx, "cancel_subscription"),
+        sub: view(&state, ctx.lang, &sub, &[]),
+    };
+    Ok(render(StatusCode::OK, &page))
 }
 
 /// `POST /account/subscriptions/{id}/card`: renewals go to another of the shopper's saved cards.

@@ -505,10 +505,58 @@ async fn two_engines_racing_charge_each_due_subscription_once() {
 async fn a_cancelled_subscription_ends_at_the_period_end_and_is_not_charged() {
     let app = spawn_app().await;
     let (mut shopper, id) = subscriber(&app, "cancel@example.com", VISA).await;
+    let account = shopper.get("/account").await;
+    // Cancelling is a link to a page that says what it means, then a confirmation.
+    assert!(account.html.contains(&format!(
+        "href=\"/account/subscriptions/{id}/cancel\" class=\"button\" id=\"cancel-{id}\""
+    )));
+    let confirm = shopper
+        .get(&format!("/account/subscriptions/{id}/cancel"))
+        .await;
+    let end = paytr_checkout::routes::filters::format_day(
+        subscription(&app, id).await.next_charge_at,
+        paytr_checkout::domain::Lang::Tr,
+    );
+    assert!(
+        confirm.html.contains(&format!("id=\"cancel-end\">{end}<"))
+            && confirm.html.contains("id=\"confirm-cancel\""),
+        "{}",
+        confirm.html
+    );
+    let stranger_sub = {
+        let (mut other, _) = subscriber(&app, "other@example.com", VISA).await;
+        let page = other
+            .get(&format!("/account/subscriptions/{id}/cancel"))
+            .await;
+        assert_eq!(page.status, 404, "not another shopper's");
+        other.get("/account").await;
+        other
+            .post(&format!("/account/subscriptions/{id}/cancel"), &[])
+            .await;
+        subscription(&app, id).await.cancel_at_period_end
+    };
+    assert!(!stranger_sub, "another shopper can't cancel it");
+
+    // Cancelled, then undone, then cancelled for good.
+    let done = shopper
+        .post(&format!("/account/subscriptions/{id}/cancel"), &[])
+        .await;
+    assert!(
+        done.html.contains("id=\"cancelled-notice\"")
+            && done.html.contains(&format!("id=\"ends-{id}\""))
+            && done.html.contains(&format!("id=\"resume-{id}\"")),
+        "{}",
+        done.html
+    );
+    shopper
+        .post(&format!("/account/subscriptions/{id}/resume"), &[])
+        .await;
+    assert!(!subscription(&app, id).await.cancel_at_period_end, "undone");
     shopper.get("/account").await;
     shopper
         .post(&format!("/account/subscriptions/{id}/cancel"), &[])
         .await;
+    assert!(subscription(&app, id).await.cancel_at_period_end);
     let billing = engine(&app).await;
     let due = subscription(&app, id).await.next_charge_at;
 
@@ -516,7 +564,15 @@ async fn a_cancelled_subscription_ends_at_the_period_end_and_is_not_charged() {
 
     assert_eq!(summary.cancelled, 1);
     assert_eq!(subscription(&app, id).await.status.code(), "cancelled");
-    assert_eq!(recurring_payments(&app), 0);
+    assert_eq!(
+        recurring_payments(&app),
+        1,
+        "only the other shopper's subscription renewed"
+    );
+    assert!(
+        attempts(&app, id).await.iter().all(|a| a.attempt_no == 0),
+        "no renewal charge for the cancelled one"
+    );
 }
 
 #[tokio::test]
