@@ -165,10 +165,20 @@ pub fn place_order(
             lang: terms.map_or(Lang::Tr, |t| t.lang).code(),
         }
         .insert(conn)?;
-        if let (Some(user_id), Some(terms)) = (user_id, terms) {
-            diesel::update(crate::db::schema::users::table.find(user_id))
-                .set(crate::db::schema::users::lang.eq(terms.lang.code()))
+        if let Some(user_id) = user_id {
+            // The account keeps the last billing details, offered at the next purchase.
+            use crate::db::schema::users;
+            diesel::update(users::table.find(user_id))
+                .set((
+                    users::phone.eq(billing.phone.as_str()),
+                    users::address.eq(billing.address.as_str()),
+                ))
                 .execute(conn)?;
+            if let Some(terms) = terms {
+                diesel::update(users::table.find(user_id))
+                    .set(users::lang.eq(terms.lang.code()))
+                    .execute(conn)?;
+            }
         }
         let attempt = new_attempt_row(conn, &order, user_ip, user_id.is_some())?;
         Ok((order, attempt))

@@ -61,6 +61,18 @@ impl BillingValues {
         values
     }
 
+    /// The phone and address the shopper's account kept from their last order, where the
+    /// form has none yet.
+    pub fn with_saved(mut self, user: &crate::db::models::User) -> Self {
+        if self.phone.is_empty() {
+            self.phone = user.phone.clone();
+        }
+        if self.address.is_empty() {
+            self.address = user.address.clone();
+        }
+        self
+    }
+
     pub fn parse(&self) -> Result<Billing, Vec<crate::domain::ValidationError>> {
         Billing::parse(&self.full_name, &self.email, &self.phone, &self.address)
     }
@@ -178,7 +190,12 @@ pub async fn checkout_form(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
-    let values = BillingValues::remembered(&session, ctx.user.as_ref());
+    let mut values = BillingValues::remembered(&session, ctx.user.as_ref());
+    if let Some(user) = &ctx.user {
+        if let Ok(Some(user)) = user.load(&state).await {
+            values = values.with_saved(&user);
+        }
+    }
     let form = Typed {
         values,
         errors: HashMap::new(),

@@ -194,7 +194,8 @@ pub async fn subscribe_form(
 ) -> Result<HttpResponse, PageError> {
     let plan = state.catalog.plan(&slug).ok_or(PageError::NotFound)?;
     let values =
-        super::checkout::BillingValues::remembered(&session, Some(&SessionUser::of(&user)));
+        super::checkout::BillingValues::remembered(&session, Some(&SessionUser::of(&user)))
+            .with_saved(&user);
     Ok(subscribe_page(
         &ctx,
         &state,

@@ -208,3 +208,40 @@ async fn the_seller_and_the_legal_texts_are_linked_from_every_page() {
     assert!(english.html.contains("PRIVACY NOTICE"), "{}", english.html);
     assert_eq!(shopper.get("/legal/nothing").await.status, 404);
 }
+
+#[tokio::test]
+async fn a_signed_in_shopper_s_billing_details_are_offered_at_the_next_purchase() {
+    let app = spawn_app().await;
+    let mut shopper = Shopper::new(&app.address);
+    shopper.register("again@example.com").await;
+    shopper.add_to_cart("lokum").await;
+    let pay = shopper.checkout().await;
+    assert_eq!(pay.status, 200);
+
+    // Another device, another session: the form starts filled in.
+    let mut phone = Shopper::new(&app.address);
+    phone.get("/login").await;
+    phone
+        .post(
+            "/login",
+            &[
+                ("email", "again@example.com"),
+                ("password", "a long enough password"),
+            ],
+        )
+        .await;
+    phone.add_to_cart("lokum").await;
+    let form = phone.get("/checkout").await;
+    assert!(
+        form.html.contains("value=\"0555 111 22 33\"")
+            && form
+                .html
+                .contains("Moda Cad. 1, Kadıköy, İstanbul</textarea>"),
+        "{}",
+        form.html
+    );
+    // A guest gets nothing of anyone's.
+    let mut guest = Shopper::new(&app.address);
+    guest.add_to_cart("lokum").await;
+    assert!(!guest.get("/checkout").await.html.contains("0555 111 22 33"));
+}
