@@ -139,3 +139,16 @@ document.querySelectorAll('[data-print]').forEach(function (b) {
   b.hidden = false;
   b.addEventListener('click', function () { window.print(); });
 });
+
+// Saved cards: the primary button names the selected card ("Pay 305,50 TL with •••• 4358").
+(function () {
+  var button = document.getElementById('pay-saved');
+  if (!button) { return; }
+  document.querySelectorAll('input[name="card"][data-last4]').forEach(function (radio) {
+    radio.addEventListener('change', function () {
+      button.textContent = button.getAttribute('data-template')
+        .replace('{amount}', button.getAttribute('data-amount'))
+        .replace('{last4}', radio.getAttribute('data-last4'));
+    });
+  });
+})();

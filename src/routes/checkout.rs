@@ -395,6 +395,10 @@ struct PayPage {
     recurring_terms: Option<String>,
     saved: Vec<crate::cards::CardView>,
     cards_unavailable: bool,
+    number: String,
+    lines: Vec<LineView>,
+    /// "305,50 TL öde · •••• 4358": the primary action, for the card selected first.
+    saved_button: String,
 }
 
 pub async fn pay_page(
@@ -426,9 +430,20 @@ pub async fn pay_page(
     let store_card = owner.is_some();
     let card = CardSource::NewCard { store_card, utoken };
     let form = request.form(state.paytr.credentials(), &card)?;
+    let total = order_price(&order);
+    let amount = filters::format_money(total.amount, total.currency, ctx.lang);
+    let saved_button = match saved.iter().find(|c| !c.expired) {
+        Some(card) => super::i18n::t(ctx.lang, "pay_amount_with")
+            .replace("{amount}", &amount)
+            .replace("{last4}", &card.last_4),
+        None => format!("{} · {amount}", super::i18n::t(ctx.lang, "pay_with_saved")),
+    };
     let page = PayPage {
         layout: Layout::new(&ctx, "payment"),
-        total: order_price(&order),
+        number: order.number(),
+        lines: line_views(&state.catalog, ctx.lang, &order),
+        saved_button,
+        total,
         order_id: order.public_id,
         action: state.paytr.url(PAYMENT_PATH),
         hidden: hidden_fields(&form),

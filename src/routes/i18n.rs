@@ -400,6 +400,13 @@ const TR: &[(&str, &str)] = &[
     ("pre_information", "Ön bilgilendirme formu"),
     ("seller_name", "Unvan"),
     (
+        "secure_line",
+        "3-D Secure ile korunan ödeme · PayTR altyapısı",
+    ),
+    ("placeholder_month", "AA"),
+    ("placeholder_year", "YY"),
+    ("pay_amount_with", "{amount} öde · •••• {last4}"),
+    (
         "cancel_explain",
         "İptal ederseniz kartınızdan bir daha ödeme alınmaz; aboneliğiniz ödenmiş dönemin sonuna kadar sürer:",
     ),
@@ -889,6 +896,10 @@ const EN: &[(&str, &str)] = &[
     ("distance_sales", "Distance sales contract"),
     ("pre_information", "Pre-information form"),
     ("seller_name", "Company name"),
+    ("secure_line", "Protected by 3-D Secure · powered by PayTR"),
+    ("placeholder_month", "MM"),
+    ("placeholder_year", "YY"),
+    ("pay_amount_with", "Pay {amount} with •••• {last4}"),
     (
         "cancel_explain",
         "If you cancel, your card will not be charged again; the subscription runs until the end of the paid period:",

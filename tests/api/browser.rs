@@ -63,6 +63,11 @@ async fn browser() -> Option<Browser> {
             ]
         }),
     );
+    // Every request the browser makes (URL and posted body), read back by `requests_made`.
+    caps.insert(
+        "goog:loggingPrefs".into(),
+        serde_json::json!({ "performance": "ALL" }),
+    );
     let url = format!("http://127.0.0.1:{port}");
     for _ in 0..100 {
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
@@ -729,17 +734,200 @@ async fn every_shop_page_is_clean_for_axe_core_in_chromium() {
             .for_element(Locator::Css("[data-status=\"status_paid\"]"))
             .await?;
         check("paid order".into(), axe_violations(&c, &axe).await?);
+        click(&c, "receipt-link").await?;
+        check("receipt".into(), axe_violations(&c, &axe).await?);
+        click(&c, "accepted-terms").await?;
+        check("accepted terms".into(), axe_violations(&c, &axe).await?);
         for path in [
             "/account",
             "/account/cards",
             "/checkout",
             "/subscribe/kahve-kulubu",
+            "/legal/seller",
+            "/legal/privacy",
+            "/legal/distance-sales",
+            "/password/forgot",
+            "/sandbox/mail",
             "/?lang=en",
         ] {
             c.goto(&format!("{}{path}", app.address)).await?;
             check(path.to_owned(), axe_violations(&c, &axe).await?);
         }
         anyhow::ensure!(problems.is_empty(), "axe-core violations: {problems:#?}");
+        Ok(())
+    })
+    .await;
+}
+
+/// chromedriver's log endpoint (not in fantoccini's API).
+#[derive(Debug)]
+struct ReadLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for ReadLog {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/se/log",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(r#"{"type":"performance"}"#.to_owned()),
+        )
+    }
+}
+
+/// The requests the page made since the last call: (method, URL, posted body), from Chromium's
+/// own network events.
+async fn requests_made(c: &Client) -> Result<Vec<(String, String, String)>, anyhow::Error> {
+    let entries = c.issue_cmd(ReadLog).await?;
+    let mut requests = Vec::new();
+    for entry in entries.as_array().into_iter().flatten() {
+        let Some(message) = entry.get("message").and_then(|m| m.as_str()) else {
+            continue;
+        };
+        let event: serde_json::Value = serde_json::from_str(message)?;
+        let event = &event["message"];
+        if event["method"] != "Network.requestWillBeSent" {
+            continue;
+        }
+        let request = &event["params"]["request"];
+        let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+        let mut body = text(&request["postData"]);
+        for part in request["postDataEntries"].as_array().into_iter().flatten() {
+            if let Some(bytes) = part["bytes"].as_str() {
+                use base64::Engine;
+                let decoded = base64::engine::general_purpose::STANDARD
+                    .decode(bytes)
+                    .unwrap_or_default();
+                body.push_str(&String::from_utf8_lossy(&decoded));
+            }
+        }
+        requests.push((text(&request["method"]), text(&request["url"]), body));
+    }
+    Ok(requests)
+}
+
+/// Interactive elements smaller than 44×44 CSS pixels (links inside a sentence excepted).
+async fn small_tap_targets(c: &Client) -> Result<Vec<String>, anyhow::Error> {
+    let found = c
+        .execute(
+            r#"
+            const small = [];
+            document.querySelectorAll('a, button, input, select, textarea, summary, label.check').forEach(e => {
+              if (e.type === 'hidden' || e.closest('[hidden]') || e.offsetParent === null) return;
+              if (e.tagName === 'A' && e.closest('p, li, td, dd') && !e.classList.contains('button')
+                  && !e.closest('nav')) return;
+              let r = e.getBoundingClientRect();
+              if (e.type === 'checkbox' || e.type === 'radio') {
+                const label = e.closest('label');
+                if (label) r = label.getBoundingClientRect();
+              }
+              if (r.height < 44 || r.width < 44) {
+                small.push(`${e.tagName.toLowerCase()}#${e.id || e.name || e.textContent.trim().slice(0, 20)} ${Math.round(r.width)}x${Math.round(r.height)}`);
+              }
+            });
+            return small;
+            "#,
+            vec![],
+        )
+        .await?;
+    Ok(serde_json::from_value(found)?)
+}
+
+#[tokio::test]
+async fn the_main_journey_on_a_phone_has_44px_targets_and_card_data_goes_only_to_paytr_in_chromium()
+{
+    run("phone_journey", |c, app| async move {
+        c.set_window_size(1280, 900).await?;
+        let mut small = Vec::new();
+        c.goto(&format!("{}/", app.address)).await?;
+        requests_made(&c).await?;
+        c.set_window_size(390, 844).await?;
+        let width = c.execute("return window.innerWidth", vec![]).await?;
+        anyhow::ensure!(
+            width == serde_json::json!(390),
+            "a 390 px wide viewport: {width}"
+        );
+        let mut check = |page: &str, found: Vec<String>| {
+            if !found.is_empty() {
+                small.push(format!("{page}: {found:?}"));
+            }
+        };
+        check("home", small_tap_targets(&c).await?);
+        c.goto(&format!("{}/products/seramik-kupa", app.address))
+            .await?;
+        check("product", small_tap_targets(&c).await?);
+        click(&c, "add-to-cart").await?;
+        check("cart", small_tap_targets(&c).await?);
+        click(&c, "go-checkout").await?;
+        check("checkout", small_tap_targets(&c).await?);
+        fill(&c, "full_name", "Ayşe Yılmaz").await?;
+        fill(&c, "email", "phone@example.com").await?;
+        fill(&c, "phone", "0555 111 22 33").await?;
+        fill(&c, "address", "Moda Cad. 1\nKadıköy").await?;
+        click(&c, "accept_terms").await?;
+        click(&c, "continue-to-payment").await?;
+        c.wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Id("payment-form"))
+            .await?;
+        check("payment", small_tap_targets(&c).await?);
+        snapshot(&c, "pay-phone").await;
+        c.set_window_size(1280, 900).await?;
+        snapshot(&c, "pay-desktop").await;
+        c.set_window_size(390, 844).await?;
+        let page = c.source().await?;
+        anyhow::ensure!(
+            page.contains("id=\"pay-lines\"")
+                && page.contains("class=\"marks\"")
+                && page.contains("id=\"secure-line\""),
+            "order summary, brand marks and the 3-D Secure line on the payment page"
+        );
+        let button = c.find(Locator::Id("pay-submit")).await?.text().await?;
+        anyhow::ensure!(
+            button.contains("180,00 TL"),
+            "the amount on the button: {button}"
+        );
+        type_card(&c, "4355 0843 5508 4358", "12", "2030", "000").await?;
+        click(&c, "pay-submit").await?;
+        click(&c, "approve").await?;
+        c.wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("[data-status=\"status_paid\"]"))
+            .await?;
+        check("paid order", small_tap_targets(&c).await?);
+        click(&c, "receipt-link").await?;
+        check("receipt", small_tap_targets(&c).await?);
+
+        // Chromium's own record of every request: the card number and CVV went in one request
+        // only, the card form's post to PayTR (the sandbox's /odeme); none to the shop.
+        let requests = requests_made(&c).await?;
+        anyhow::ensure!(
+            requests.len() > 10,
+            "the network log was read: {requests:?}"
+        );
+        let paytr = format!("{}/sandbox/odeme", app.address);
+        let carrying: Vec<&(String, String, String)> = requests
+            .iter()
+            .filter(|(_, url, body)| {
+                let all = format!("{url} {body}");
+                all.contains("4355084355084358")
+                    || all.contains("4355+0843")
+                    || all.contains("cvv=")
+            })
+            .collect();
+        anyhow::ensure!(
+            carrying.len() == 1 && carrying[0].0 == "POST" && carrying[0].1 == paytr,
+            "card data only in the post to PayTR: {carrying:?}"
+        );
+        anyhow::ensure!(small.is_empty(), "tap targets under 44 px: {small:#?}");
         Ok(())
     })
     .await;
