@@ -191,10 +191,10 @@ pub async fn checkout_form(
 ) -> HttpResponse {
     let ctx = Ctx::load(&req, &session).await;
     let mut values = BillingValues::remembered(&session, ctx.user.as_ref());
-    if let Some(user) = &ctx.user {
-        if let Ok(Some(user)) = user.load(&state).await {
-            values = values.with_saved(&user);
-        }
+    if let Some(user) = &ctx.user
+        && let Ok(Some(user)) = user.load(&state).await
+    {
+        values = values.with_saved(&user);
     }
     let form = Typed {
         values,
