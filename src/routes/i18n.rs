@@ -399,6 +399,7 @@ const TR: &[(&str, &str)] = &[
     ("distance_sales", "Mesafeli satış sözleşmesi"),
     ("pre_information", "Ön bilgilendirme formu"),
     ("seller_name", "Unvan"),
+    ("mersis", "MERSİS numarası"),
     (
         "secure_line",
         "3-D Secure ile korunan ödeme · PayTR altyapısı",
@@ -896,6 +897,7 @@ const EN: &[(&str, &str)] = &[
     ("distance_sales", "Distance sales contract"),
     ("pre_information", "Pre-information form"),
     ("seller_name", "Company name"),
+    ("mersis", "MERSIS number"),
     ("secure_line", "Protected by 3-D Secure · powered by PayTR"),
     ("placeholder_month", "MM"),
     ("placeholder_year", "YY"),

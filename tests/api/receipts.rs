@@ -245,3 +245,95 @@ async fn a_signed_in_shopper_s_billing_details_are_offered_at_the_next_purchase(
     guest.add_to_cart("lokum").await;
     assert!(!guest.get("/checkout").await.html.contains("0555 111 22 33"));
 }
+
+/// The visible text of a page: tags, attribute values and the shopper's own typed values
+/// (inputs, textareas) left out.
+fn visible_text(html: &str) -> String {
+    // Scripts, styles and what the shopper typed are not our words.
+    let mut rest = html.to_owned();
+    for tag in ["textarea", "script", "style"] {
+        while let Some(start) = rest.find(&format!("<{tag}")) {
+            let close = format!("</{tag}>");
+            let Some(len) = rest[start..].find(&close) else {
+                break;
+            };
+            rest.replace_range(start..start + len + close.len(), " ");
+        }
+    }
+    let mut text = String::new();
+    let mut in_tag = false;
+    for ch in rest.chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text
+}
+
+#[tokio::test]
+async fn english_pages_are_english_from_the_shop_to_the_receipt() {
+    let app = spawn_app().await;
+    let mut shopper = Shopper::new(&app.address);
+    shopper.get("/?lang=en").await;
+    shopper.add_to_cart("seramik-kupa").await;
+    let pay = shopper.checkout().await;
+    let id = order_id(&pay.url);
+    let three_d = shopper.pay(&pay.html, VISA, false).await;
+    shopper.answer_3d(&three_d, true).await;
+    shopper
+        .wait_for_order_status(&format!("/orders/{id}"), "status_paid")
+        .await;
+    let (order, _) = order_row(&app, &id).await;
+    assert_eq!(order.lang, "en");
+    // What the shopper typed and the seller's own name are theirs, not ours.
+    let theirs = [
+        "Ayşe Yılmaz",
+        "Moda Cad. 1, Kadıköy, İstanbul",
+        "Örnek Mağazacılık Ltd. Şti. (ÖRNEK — kendi bilgilerinizle değiştirin)",
+        "Örnek Mah. Deneme Cad. No: 1, 34710 Kadıköy / İstanbul",
+        "Kadıköy",
+        "TR · EN",
+        "PayTR Ödeme ve Elektronik Para Kuruluşu A.Ş.",
+    ];
+    let turkish = |c: char| "çğışöüÇĞİŞÖÜ".contains(c);
+    let mut found = Vec::new();
+    for path in [
+        "/".to_owned(),
+        "/products/seramik-kupa".to_owned(),
+        "/cart".to_owned(),
+        "/login".to_owned(),
+        "/register".to_owned(),
+        "/password/forgot".to_owned(),
+        "/legal/seller".to_owned(),
+        "/legal/privacy".to_owned(),
+        "/legal/distance-sales".to_owned(),
+        format!("/orders/{id}"),
+        format!("/orders/{id}/receipt"),
+        format!("/orders/{id}/terms"),
+    ] {
+        let page = shopper.get(&path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert!(page.html.contains("<html lang=\"en\">"), "{path}");
+        let mut text = visible_text(&page.html);
+        for t in theirs {
+            text = text.replace(t, "");
+        }
+        let words: Vec<&str> = text
+            .split_whitespace()
+            .filter(|w| w.chars().any(turkish))
+            .collect();
+        if !words.is_empty() {
+            found.push(format!("{path}: {words:?}"));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "Turkish words on English pages: {found:#?}"
+    );
+}
