@@ -92,6 +92,19 @@ impl RateLimiter {
         })
     }
 
+    /// How long until every key over its limit has a new window (zero when none is).
+    pub fn retry_after(&self, keys: &[&str]) -> Duration {
+        let now = Instant::now();
+        let table = self.hits.lock().unwrap_or_else(|p| p.into_inner());
+        keys.iter()
+            .filter_map(|key| {
+                let (start, n) = table.entries.get(&table.key(key))?;
+                (*n >= self.limit).then(|| self.window.saturating_sub(now.duration_since(*start)))
+            })
+            .max()
+            .unwrap_or(Duration::ZERO)
+    }
+
     /// How many keys the limiter holds now.
     #[cfg(test)]
     fn keys_held(&self) -> usize {

@@ -25,6 +25,8 @@ struct RegisterPage {
     full_name: String,
     errors: Errors,
     notice: Option<&'static str>,
+    /// How long to wait, when refused for too many tries.
+    wait: Option<String>,
 }
 
 impl RegisterPage {
@@ -41,6 +43,7 @@ impl RegisterPage {
             full_name: full_name.to_owned(),
             errors,
             notice,
+            wait: None,
         }
     }
 }
@@ -77,9 +80,14 @@ fn parse_registration(
         format!("account:{}", email.trim().to_lowercase()),
     ];
     let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let too_many = || {
+        let mut page = RegisterPage::new(ctx, email, name, Errors::new(), Some("too_many"));
+        let wait = state.register_limiter.retry_after(&keys);
+        page.wait = Some(super::i18n::try_again_in(ctx.lang, wait));
+        Box::new(render(StatusCode::TOO_MANY_REQUESTS, &page))
+    };
     if state.register_limiter.exhausted(&keys) {
-        let status = StatusCode::TOO_MANY_REQUESTS;
-        return Err(Box::new(rerender(Errors::new(), Some("too_many"), status)));
+        return Err(too_many());
     }
     let registration =
         Registration::parse(email, name, form.get("password")).map_err(|errors| {
@@ -91,8 +99,7 @@ fn parse_registration(
             ))
         })?;
     if !state.register_limiter.check(&keys) {
-        let status = StatusCode::TOO_MANY_REQUESTS;
-        return Err(Box::new(rerender(Errors::new(), Some("too_many"), status)));
+        return Err(too_many());
     }
     Ok(registration)
 }
@@ -213,6 +220,8 @@ struct LoginPage {
     layout: Layout,
     email: String,
     notice: Option<&'static str>,
+    /// How long to wait, when refused for too many tries.
+    wait: Option<String>,
     /// After a password reset.
     reset_done: bool,
 }
@@ -235,6 +244,7 @@ pub async fn login_form(req: HttpRequest, session: Session) -> HttpResponse {
             layout: Layout::new(&ctx, "login"),
             email: String::new(),
             notice: None,
+            wait: None,
             reset_done: req.query_string() == "reset=1",
         },
     )
@@ -248,11 +258,12 @@ pub async fn login(
     form: PostForm,
 ) -> Result<HttpResponse, PageError> {
     let email = form.get("email").trim().to_lowercase();
-    let refuse = |notice, status| {
+    let refuse = |notice, status, wait: Option<std::time::Duration>| {
         let page = LoginPage {
             layout: Layout::new(&ctx, "login"),
             email: email.clone(),
             notice: Some(notice),
+            wait: wait.map(|w| super::i18n::try_again_in(ctx.lang, w)),
             reset_done: false,
         };
         Ok(render(status, &page))
@@ -262,10 +273,12 @@ pub async fn login(
     // counts against nothing.
     let bucket = client_bucket(&state, &req);
     let throttle_key = format!("{email}|{bucket}");
-    if state.login_limiter.exhausted(&[&bucket])
-        || !state.login_throttle.wait(&throttle_key).is_zero()
-    {
-        return refuse("too_many", StatusCode::TOO_MANY_REQUESTS);
+    let wait = state
+        .login_limiter
+        .retry_after(&[&bucket])
+        .max(state.login_throttle.wait(&throttle_key));
+    if !wait.is_zero() {
+        return refuse("too_many", StatusCode::TOO_MANY_REQUESTS, Some(wait));
     }
     match check_password(&state, &email, form.get("password")).await? {
         Some(user) => {
@@ -275,7 +288,7 @@ pub async fn login(
         None => {
             state.login_limiter.check(&[&bucket]);
             state.login_throttle.failed(&throttle_key);
-            refuse("login_failed", StatusCode::UNAUTHORIZED)
+            refuse("login_failed", StatusCode::UNAUTHORIZED, None)
         }
     }
 }

@@ -1012,6 +1012,21 @@ pub fn t(lang: Lang, key: &str) -> &str {
     words.get(key).copied().unwrap_or(key)
 }
 
+/// "Too many attempts: try again in 12 minutes", with the wait rounded up.
+pub fn try_again_in(lang: Lang, wait: std::time::Duration) -> String {
+    let secs = wait.as_secs().max(1);
+    let (n, tr_unit, en_unit) = if secs < 60 {
+        (secs, "saniye", if secs == 1 { "second" } else { "seconds" })
+    } else {
+        let m = secs.div_ceil(60);
+        (m, "dakika", if m == 1 { "minute" } else { "minutes" })
+    };
+    match lang {
+        Lang::Tr => format!("Çok fazla deneme. Lütfen {n} {tr_unit} sonra tekrar deneyin."),
+        Lang::En => format!("Too many attempts. Please try again in {n} {en_unit}."),
+    }
+}
+
 /// Each invalid field's message, by field name, for a form re-rendered with its errors.
 pub fn field_errors(
     lang: Lang,

@@ -18,6 +18,7 @@ struct ForgotPage {
     email: String,
     sent: bool,
     notice: Option<&'static str>,
+    wait: Option<String>,
 }
 
 /// `GET /password/forgot`.
@@ -27,6 +28,7 @@ pub async fn forgot_form(ctx: Ctx) -> HttpResponse {
         email: String::new(),
         sent: false,
         notice: None,
+        wait: None,
     };
     render(StatusCode::OK, &page)
 }
@@ -45,6 +47,7 @@ pub async fn forgot(
             email: email.clone(),
             sent,
             notice,
+            wait: None,
         };
         Ok(render(status, &page))
     };
@@ -57,11 +60,17 @@ pub async fn forgot(
     }
     // Per address and per account: nobody fills someone's mailbox from one place.
     let keys = [client_bucket(&state, &req), format!("reset:{email}")];
-    if !state
-        .reset_limiter
-        .check(&[keys[0].as_str(), keys[1].as_str()])
-    {
-        return page(false, Some("too_many"), StatusCode::TOO_MANY_REQUESTS);
+    let keys = [keys[0].as_str(), keys[1].as_str()];
+    if !state.reset_limiter.check(&keys) {
+        let wait = state.reset_limiter.retry_after(&keys);
+        let refused = ForgotPage {
+            layout: Layout::new(&ctx, "forgot_password"),
+            email: email.clone(),
+            sent: false,
+            notice: Some("too_many"),
+            wait: Some(super::i18n::try_again_in(ctx.lang, wait)),
+        };
+        return Ok(render(StatusCode::TOO_MANY_REQUESTS, &refused));
     }
     let (lang, mail, address) = (ctx.lang, state.mail.clone(), email.clone());
     state

@@ -245,6 +245,12 @@ async fn repeated_failed_logins_back_off() {
         right.status, 429,
         "from the guessing address, even the right password waits its turn"
     );
+    assert!(
+        right.html.contains("id=\"wait-notice\"")
+            && right.html.contains("saniye sonra tekrar deneyin"),
+        "the page says how long to wait: {}",
+        right.html
+    );
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     shopper.get("/login").await;
     let later = shopper
@@ -531,4 +537,35 @@ async fn a_forgotten_password_is_reset_by_a_single_use_link_that_ends_every_sess
         )
         .await;
     assert!(new.url.ends_with("/account"), "{}", new.url);
+}
+
+#[tokio::test]
+async fn the_sign_up_limit_says_how_long_to_wait() {
+    let app = spawn_app().await;
+    let mut shopper = Shopper::new(&app.address);
+    let mut last = None;
+    for i in 0..11 {
+        shopper.get("/register").await;
+        let email = format!("many{i}@example.com");
+        last = Some(
+            shopper
+                .post(
+                    "/register",
+                    &[
+                        ("full_name", "Ayşe Yılmaz"),
+                        ("email", email.as_str()),
+                        ("password", "a long enough password"),
+                    ],
+                )
+                .await,
+        );
+    }
+    let last = last.expect("a page");
+    assert_eq!(last.status, 429);
+    assert!(
+        last.html.contains("60 dakika sonra tekrar deneyin")
+            || last.html.contains("59 dakika sonra tekrar deneyin"),
+        "{}",
+        last.html
+    );
 }
