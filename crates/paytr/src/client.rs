@@ -6,7 +6,11 @@ use super::answers::{AnswerError, CardListAnswer, ChargeAnswer, DeleteAnswer, St
 use super::merchant::{RefundAnswer, StatusAnswer, refund_form, status_form};
 use super::requests::{FormFields, PaymentRequest, capi_delete_form, capi_list_form};
 use super::sign::MerchantCredentials;
-use super::{CAPI_DELETE_PATH, CAPI_LIST_PATH, PAYMENT_PATH, REFUND_PATH, STATUS_PATH, Token};
+use super::{
+    BIN_DETAIL_PATH, Bin, BinAnswer, CAPI_DELETE_PATH, CAPI_LIST_PATH, INSTALLMENT_RATES_PATH,
+    PAYMENT_PATH, REFUND_PATH, RatesAnswer, RequestId, STATUS_PATH, Token, bin_detail_form,
+    installment_rates_form,
+};
 use crate::types::{MerchantOid, Money, ReferenceNo, ValidationError};
 use std::time::Duration;
 
@@ -135,6 +139,23 @@ impl PaytrClient {
     ) -> Result<StatusAnswer, PaytrError> {
         let form = status_form(self.credentials(), merchant_oid);
         Ok(StatusAnswer::parse(&self.post(STATUS_PATH, &form).await?)?)
+    }
+
+    /// BIN lookup: the card's bank, scheme and installment family, from its first 6–8 digits.
+    pub async fn bin_detail(&self, bin: &Bin) -> Result<BinAnswer, PaytrError> {
+        let form = bin_detail_form(self.credentials(), bin);
+        Ok(BinAnswer::parse(&self.post(BIN_DETAIL_PATH, &form).await?)?)
+    }
+
+    /// The store's installment rates (they may change daily).
+    pub async fn installment_rates(
+        &self,
+        request_id: &RequestId,
+    ) -> Result<RatesAnswer, PaytrError> {
+        let form = installment_rates_form(self.credentials(), request_id);
+        Ok(RatesAnswer::parse(
+            &self.post(INSTALLMENT_RATES_PATH, &form).await?,
+        )?)
     }
 
     async fn post(&self, path: &str, form: &FormFields) -> Result<String, PaytrError> {

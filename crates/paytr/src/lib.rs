@@ -4,6 +4,7 @@ mod answers;
 mod basket;
 #[cfg(feature = "client")]
 mod client;
+mod installments;
 mod merchant;
 mod notification;
 mod requests;
@@ -15,6 +16,10 @@ pub use answers::{AnswerError, CardListAnswer, ChargeAnswer, DeleteAnswer, Store
 pub use basket::{Basket, BasketItem};
 #[cfg(feature = "client")]
 pub use client::{ClientConfig, PaytrClient, PaytrError};
+pub use installments::{
+    BasisPoints, Bin, BinAnswer, BinInfo, FAMILIES, InstallmentRates, RatesAnswer, RequestId,
+    bin_detail_form, installment_rates_form, with_interest,
+};
 pub use merchant::{
     MerchantError, PaymentStatus, RefundAnswer, ReturnEntry, StatusAnswer, refund_form, status_form,
 };
@@ -23,8 +28,8 @@ pub use requests::{
     CardSource, FormFields, NEW_CARD_FIELDS, PaymentRequest, capi_delete_form, capi_list_form,
 };
 pub use sign::{
-    MerchantCredentials, capi_delete_token, capi_list_token, notification_hash, payment_token,
-    refund_token, sign, status_token, verify, verify_token,
+    MerchantCredentials, bin_token, capi_delete_token, capi_list_token, notification_hash,
+    payment_token, rates_token, refund_token, sign, status_token, verify, verify_token,
 };
 pub use token::Token;
 
@@ -40,3 +45,7 @@ pub const CAPI_DELETE_PATH: &str = "/odeme/capi/delete";
 pub const REFUND_PATH: &str = "/odeme/iade";
 /// Path of the status inquiry.
 pub const STATUS_PATH: &str = "/odeme/durum-sorgu";
+/// Path of the BIN lookup.
+pub const BIN_DETAIL_PATH: &str = "/odeme/api/bin-detail";
+/// Path of the installment rates.
+pub const INSTALLMENT_RATES_PATH: &str = "/odeme/taksit-oranlari";

@@ -122,6 +122,22 @@ pub fn status_token(creds: &MerchantCredentials, merchant_oid: &str) -> String {
     sign(creds.key(), &message.concat())
 }
 
+/// BIN lookup token: `bin_number + merchant_id + merchant_salt` (the BIN first).
+pub fn bin_token(creds: &MerchantCredentials, bin_number: &str) -> String {
+    sign(
+        creds.key(),
+        &[bin_number, creds.merchant_id.as_str(), creds.salt()].concat(),
+    )
+}
+
+/// Installment-rates token: `merchant_id + request_id + merchant_salt`.
+pub fn rates_token(creds: &MerchantCredentials, request_id: &str) -> String {
+    sign(
+        creds.key(),
+        &[creds.merchant_id.as_str(), request_id, creds.salt()].concat(),
+    )
+}
+
 /// Notification hash: `merchant_oid + merchant_salt + status + total_amount` (salt in the middle).
 pub fn notification_hash(
     creds: &MerchantCredentials,

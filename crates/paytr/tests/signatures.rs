@@ -74,7 +74,7 @@ fn mutations(value: &str) -> Vec<String> {
 #[test]
 fn every_vector_message_signs_to_its_token() {
     let all = vectors();
-    assert_eq!(all.vectors.len(), 11);
+    assert_eq!(all.vectors.len(), 15);
     for v in &all.vectors {
         let expected = v
             .get("paytr_token")
@@ -364,6 +364,36 @@ fn refund_and_status_forms_match_the_third_party_vectors() {
             status_form(&all.creds, &other).get("paytr_token"),
             v["paytr_token"].as_str()
         );
+        seen += 1;
+    }
+    assert_eq!(seen, 4);
+}
+
+#[test]
+fn bin_lookup_and_installment_rates_match_the_third_party_vectors() {
+    let all = vectors();
+    let expected = |v: &Value| {
+        let mut f = fields(v);
+        f.insert(
+            "paytr_token".into(),
+            v["paytr_token"].as_str().expect("token").into(),
+        );
+        f
+    };
+    let mut seen = 0;
+    for v in of_kind(&all, "bin_detail") {
+        let bin = paytr::Bin::parse(&fields(v)["bin_number"]).expect("bin");
+        let form = paytr::bin_detail_form(&all.creds, &bin);
+        assert_eq!(posted(&form), expected(v), "{}", v["name"]);
+        // The BIN comes first in the signed text (merchant_id first would be another token).
+        let message = v["message"].as_str().expect("message");
+        assert!(message.starts_with(&format!("{}{}", bin.as_str(), all.creds.merchant_id)));
+        seen += 1;
+    }
+    for v in of_kind(&all, "installment_rates") {
+        let id = paytr::RequestId::parse(&fields(v)["request_id"]).expect("request id");
+        let form = paytr::installment_rates_form(&all.creds, &id);
+        assert_eq!(posted(&form), expected(v), "{}", v["name"]);
         seen += 1;
     }
     assert_eq!(seen, 4);
