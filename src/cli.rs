@@ -162,6 +162,12 @@ pub struct KnobArgs {
     /// Fault injected into status-inquiry answers.
     #[arg(long, env = "SANDBOX_STATUS_FAULT", value_enum, default_value_t = Fault::None)]
     pub status_fault: Fault,
+    /// Fault injected into BIN lookup answers.
+    #[arg(long, env = "SANDBOX_BIN_FAULT", value_enum, default_value_t = Fault::None)]
+    pub bin_fault: Fault,
+    /// Fault injected into installment-rates answers.
+    #[arg(long, env = "SANDBOX_RATES_FAULT", value_enum, default_value_t = Fault::None)]
+    pub rates_fault: Fault,
     /// Refuse every refund with this PayTR err_no (e.g. 010: balance too low).
     #[arg(long, env = "SANDBOX_REFUND_ERROR", value_parser = refund_error_code)]
     pub refund_error: Option<String>,
@@ -208,6 +214,8 @@ impl KnobArgs {
             omit_try_again: self.omit_try_again,
             refund_fault: self.refund_fault,
             status_fault: self.status_fault,
+            bin_fault: self.bin_fault,
+            rates_fault: self.rates_fault,
             refund_error: self.refund_error.clone(),
             status_not_found: self.status_not_found,
             bank_origin: self.bank_origin.clone(),

@@ -20,6 +20,7 @@ mod receipts;
 mod refunds;
 mod sandbox_cards;
 mod sandbox_harness;
+mod sandbox_installments;
 mod sandbox_payments;
 mod sandbox_recurring;
 mod sandbox_refunds;

@@ -93,6 +93,12 @@ pub const TEST_CARDS: &[TestCard] = &[
         what: "approved; stored with require_cvv=1",
     },
     TestCard {
+        number: "5526080000000006",
+        behaviour: Behaviour::Approve,
+        require_cvv: false,
+        what: "business card (İş Bankası, maximum): approved as a single payment; installments refused (code 8)",
+    },
+    TestCard {
         number: "4111111111111111",
         behaviour: Behaviour::Approve,
         require_cvv: false,
@@ -103,9 +109,11 @@ pub const TEST_CARDS: &[TestCard] = &[
 /// Facts the BIN table knows about a card's first six digits.
 pub struct BinInfo {
     pub bank: &'static str,
+    /// The installment family; empty: none.
     pub brand: &'static str,
     pub card_type: &'static str,
     pub business: bool,
+    pub bank_code: &'static str,
 }
 
 const BINS: &[(&str, BinInfo)] = &[
@@ -116,6 +124,7 @@ const BINS: &[(&str, BinInfo)] = &[
             brand: "axess",
             card_type: "credit",
             business: false,
+            bank_code: "0046",
         },
     ),
     (
@@ -125,6 +134,7 @@ const BINS: &[(&str, BinInfo)] = &[
             brand: "world",
             card_type: "credit",
             business: false,
+            bank_code: "0067",
         },
     ),
     (
@@ -134,6 +144,17 @@ const BINS: &[(&str, BinInfo)] = &[
             brand: "bonus",
             card_type: "debit",
             business: false,
+            bank_code: "0062",
+        },
+    ),
+    (
+        "552608",
+        BinInfo {
+            bank: "Türkiye İş Bankası",
+            brand: "maximum",
+            card_type: "credit",
+            business: true,
+            bank_code: "0064",
         },
     ),
 ];

@@ -167,6 +167,7 @@ impl Sandbox {
             amount_kurus,
             currency: currency.to_owned(),
             installment_count: installments,
+            card_type: f("card_type").trim().to_ascii_lowercase(),
             payment_type: payment_type.to_owned(),
             test_mode,
             non_3d,

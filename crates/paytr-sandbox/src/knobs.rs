@@ -111,6 +111,10 @@ pub struct Knobs {
     /// Where the simulated bank lives: when set (e.g. `http://127.0.0.2:8080`), a 3-D card post
     /// is answered with a redirect to the bank page on that origin, as a real bank's ACS is.
     pub bank_origin: Option<String>,
+    /// Fault injected into BIN lookup answers.
+    pub bin_fault: Fault,
+    /// Fault injected into installment-rates answers.
+    pub rates_fault: Fault,
 }
 
 impl Knobs {
@@ -141,6 +145,8 @@ impl Default for Knobs {
             refund_error: None,
             status_not_found: false,
             bank_origin: None,
+            bin_fault: Fault::None,
+            rates_fault: Fault::None,
         }
     }
 }

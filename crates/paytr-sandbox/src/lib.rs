@@ -10,6 +10,7 @@ mod capi;
 pub mod cards;
 mod checks;
 pub mod files;
+mod installments;
 pub mod knobs;
 mod merchant;
 mod notify;
@@ -151,6 +152,14 @@ impl Sandbox {
                 web::post().to(capi::delete),
             )
             .route(&format!("{p}/odeme/iade"), web::post().to(merchant::refund))
+            .route(
+                &format!("{p}/odeme/api/bin-detail"),
+                web::post().to(installments::bin_detail),
+            )
+            .route(
+                &format!("{p}/odeme/taksit-oranlari"),
+                web::post().to(installments::rates),
+            )
             .route(
                 &format!("{p}/odeme/durum-sorgu"),
                 web::post().to(merchant::status),

@@ -302,6 +302,8 @@ fn apply_knobs(mut k: Knobs, form: &HashMap<String, String>) -> Result<Knobs, &'
     k.recurring_fault = fault("recurring_fault")?.unwrap_or(k.recurring_fault);
     k.refund_fault = fault("refund_fault")?.unwrap_or(k.refund_fault);
     k.status_fault = fault("status_fault")?.unwrap_or(k.status_fault);
+    k.bin_fault = fault("bin_fault")?.unwrap_or(k.bin_fault);
+    k.rates_fault = fault("rates_fault")?.unwrap_or(k.rates_fault);
     k.status_not_found = on("status_not_found")?.unwrap_or(k.status_not_found);
     if let Some(err_no) = form.get("refund_error") {
         k.refund_error = match err_no.trim() {

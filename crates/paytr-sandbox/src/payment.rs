@@ -63,6 +63,8 @@ pub struct Charge {
     pub amount_kurus: i64,
     pub currency: String,
     pub installment_count: u8,
+    /// The installment family posted (`card_type`; needed with installments, not signed).
+    pub card_type: String,
     pub payment_type: String,
     pub test_mode: bool,
     pub non_3d: bool,
@@ -132,6 +134,15 @@ impl Sandbox {
                 Err(("10", "Bu işlemde 3D Secure kullanılmalıdır.".into()))
             }
             Behaviour::NoInstallments if charge.installment_count > 0 => {
+                Err(("8", "Bu karta taksit yapılamamaktadır.".into()))
+            }
+            // Installments only on a domestic, non-business card of the family posted.
+            _ if charge.installment_count > 0
+                && (card.business
+                    || card.brand.is_empty()
+                    || card.brand != charge.card_type
+                    || charge.installment_count > super::installments::MAX_INST_NON_BUS) =>
+            {
                 Err(("8", "Bu karta taksit yapılamamaktadır.".into()))
             }
             Behaviour::ClosedByBank if saved => Err(("0", CARD_CLOSED.into())),
