@@ -31,6 +31,8 @@ pub struct AppState {
     /// Failed log-ins per account and address, with backoff.
     pub login_throttle: LoginThrottle,
     pub register_limiter: RateLimiter,
+    /// BIN lookups for installment options, per address.
+    pub bin_limiter: RateLimiter,
     /// Password reset e-mails per address and per account.
     pub reset_limiter: RateLimiter,
     pub payment_limiter: RateLimiter,

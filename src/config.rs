@@ -56,9 +56,62 @@ pub struct Settings {
     pub mail_interval: Duration,
     /// The first retry delay of an e-mail that could not be delivered, in seconds (doubling).
     pub mail_retry_base_secs: i64,
+    /// Installments (taksit) on the payment page.
+    pub installments: InstallmentSettings,
     /// The merchant's seller details and legal texts (`seller.json`, `*.tr.txt`, `*.en.txt`);
     /// files missing there are the built-in examples.
     pub legal_dir: Option<PathBuf>,
+}
+
+/// Who pays the installment interest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InterestPayer {
+    /// The shopper: `payment_amount` is raised by PayTR's rate.
+    Shopper,
+    /// The merchant: the shopper pays the order total whatever the count.
+    Merchant,
+}
+
+/// Installments on the payment page.
+#[derive(Debug, Clone)]
+pub struct InstallmentSettings {
+    pub enabled: bool,
+    /// The largest count offered (2–12).
+    pub max: u8,
+    /// No installments below this order total, in kuruş.
+    pub min_kurus: i64,
+    pub interest: InterestPayer,
+}
+
+impl InstallmentSettings {
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>, live: bool) -> Result<Self, ConfigError> {
+        let max = match get("INSTALLMENT_MAX") {
+            None => 12,
+            Some(v) => v
+                .parse::<u8>()
+                .ok()
+                .filter(|n| (2..=12).contains(n))
+                .ok_or_else(|| err("INSTALLMENT_MAX", "must be 2 to 12"))?,
+        };
+        let min_kurus = match get("INSTALLMENT_MIN_AMOUNT") {
+            None => 0,
+            Some(v) => crate::domain::Money::parse_decimal(v.trim())
+                .map(|m| m.kurus())
+                .map_err(|_| err("INSTALLMENT_MIN_AMOUNT", "must be an amount such as 500.00"))?,
+        };
+        let interest = match get("INSTALLMENT_INTEREST").as_deref() {
+            None | Some("shopper") => InterestPayer::Shopper,
+            Some("merchant") => InterestPayer::Merchant,
+            Some(_) => return Err(err("INSTALLMENT_INTEREST", "must be shopper or merchant")),
+        };
+        Ok(Self {
+            // On in sandbox mode; a live store turns them on once PayTR enabled them.
+            enabled: flag(get, "INSTALLMENTS", !live)?,
+            max,
+            min_kurus,
+            interest,
+        })
+    }
 }
 
 /// The recurring billing engine.
@@ -163,6 +216,7 @@ impl Settings {
             None => Vec::new(),
         };
         let paytr = PaytrSettings::from_lookup(&get)?;
+        let paytr_configured = paytr.credentials.is_some();
         if paytr.credentials.is_some() && public_url.is_none() {
             // PayTR must reach the notification URL and send shoppers back: the bind address
             // is never it in production.
@@ -210,6 +264,7 @@ impl Settings {
                     .ok_or_else(|| err("MAIL_RETRY_BASE_SECS", "must be 0 to 3600 seconds"))?,
             },
             legal_dir: get("LEGAL_DIR").map(PathBuf::from),
+            installments: InstallmentSettings::from_lookup(&get, paytr_configured)?,
         })
     }
 

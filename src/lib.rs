@@ -15,6 +15,7 @@ pub mod config;
 pub mod db;
 pub mod doctor;
 pub mod domain;
+pub mod installments;
 pub mod legal;
 pub mod logging;
 pub mod mail;

@@ -13,6 +13,8 @@ pub enum EventKind {
     UtokenRefused,
     /// A test transaction's notification reached a live shop.
     TestNotificationInLive,
+    /// A payment's installment count or total matched no form we signed.
+    InstallmentMismatch,
 }
 
 impl EventKind {
@@ -20,6 +22,7 @@ impl EventKind {
         match self {
             Self::UtokenRefused => "utoken_refused",
             Self::TestNotificationInLive => "test_notification_in_live",
+            Self::InstallmentMismatch => "installment_mismatch",
         }
     }
 }

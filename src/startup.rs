@@ -113,6 +113,13 @@ impl Application {
         if let Some(every) = settings.billing.interval {
             spawn_billing_loop(billing.clone(), every);
         }
+        if settings.installments.enabled {
+            crate::installments::spawn_refresher(
+                db.clone(),
+                paytr.clone(),
+                Duration::from_secs(86_400),
+            );
+        }
         match mail_transport(&settings)? {
             Some(transport) => crate::mail::spawn_delivery(
                 db.clone(),
@@ -141,6 +148,7 @@ impl Application {
             login_throttle: LoginThrottle::new(5, minutes(15)),
             register_limiter: RateLimiter::new(10, minutes(60)),
             reset_limiter: RateLimiter::new(5, minutes(60)),
+            bin_limiter: RateLimiter::new(60, minutes(15)),
             payment_limiter: RateLimiter::new(30, minutes(15)),
             delete_limiter: RateLimiter::new(10, minutes(15)),
             refused_notifications: crate::notifications::RefusalBudget::new(60),

@@ -152,3 +152,78 @@ document.querySelectorAll('[data-print]').forEach(function (b) {
     });
   });
 })();
+
+// Installments: once 6 digits of the number are typed, only those 6 are sent to our server,
+// which answers the options with the fields of a form it signed for each; choosing one puts
+// those fields in the card form. Without this script the payment is a single payment.
+(function () {
+  var box = document.getElementById('installments');
+  var form = document.querySelector('form[data-card-form]');
+  if (!box || !form || !window.fetch) { return; }
+  var number = form.elements.namedItem('card_number');
+  var list = document.getElementById('installment-options');
+  var bank = document.getElementById('installments-bank');
+  var button = document.getElementById('pay-submit');
+  var asked = '';
+  var single = {};
+  ['payment_amount', 'installment_count', 'paytr_token'].forEach(function (name) {
+    var input = form.querySelector('input[type=hidden][name="' + name + '"]');
+    if (input) { single[name] = input.value; }
+  });
+  var buttonText = button ? button.textContent : '';
+  function reset() {
+    box.hidden = true;
+    Object.keys(single).forEach(function (name) { hidden(name, single[name]); });
+    var type = form.querySelector('input[type=hidden][name="card_type"]');
+    if (type) { type.remove(); }
+    if (button) { button.textContent = buttonText; }
+  }
+  function hidden(name, value) {
+    var input = form.querySelector('input[type=hidden][name="' + name + '"]');
+    if (!input) {
+      input = document.createElement('input');
+      input.type = 'hidden';
+      input.name = name;
+      form.appendChild(input);
+    }
+    input.value = value;
+  }
+  function choose(option) {
+    Object.keys(option.fields).forEach(function (name) { hidden(name, option.fields[name]); });
+    if (button) { button.textContent = box.getAttribute('data-pay') + ' ' + option.total; }
+  }
+  function show(answer) {
+    list.textContent = '';
+    var options = answer.options || [];
+    if (options.length < 2) { reset(); return; }
+    bank.textContent = answer.bank ? '· ' + answer.bank : '';
+    options.forEach(function (option, i) {
+      var label = document.createElement('label');
+      label.className = 'saved-card';
+      var radio = document.createElement('input');
+      radio.type = 'radio';
+      radio.name = 'installment_choice';
+      radio.id = 'installment-' + option.count;
+      radio.checked = i === 0;
+      radio.addEventListener('change', function () { choose(option); });
+      label.appendChild(radio);
+      label.appendChild(document.createTextNode(' ' + option.label));
+      list.appendChild(label);
+    });
+    box.hidden = false;
+    choose(options[0]);
+  }
+  number.addEventListener('input', function () {
+    var bin = number.value.replace(/[^0-9]/g, '').slice(0, 6);
+    if (bin.length < 6) { if (asked) { reset(); } asked = ''; return; }
+    if (bin === asked) { return; }
+    asked = bin;
+    var body = 'csrf_token=' + encodeURIComponent(box.getAttribute('data-csrf')) + '&bin=' + bin;
+    fetch(box.getAttribute('data-url'), {
+      method: 'POST', credentials: 'same-origin', body: body,
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' }
+    }).then(function (r) { return r.ok ? r.json() : { options: [] }; })
+      .then(function (answer) { if (asked === bin) { show(answer); } })
+      .catch(reset);
+  });
+})();

@@ -46,8 +46,32 @@ pub fn settle_payment(
             if !currency_ok {
                 return Ok(PaymentSettled::CurrencyMismatch);
             }
-            if n.total_amount().is_none_or(|paid| paid < attempt.amount) {
-                return Ok(PaymentSettled::Underpaid);
+            // The count and the total must be those of a form we signed for this attempt: the
+            // single payment, or an installment offer (whose total includes the interest).
+            let count = n
+                .installment_count
+                .as_deref()
+                .map_or(Some(0), |c| c.trim().parse::<u8>().ok());
+            let expected = match count {
+                Some(count) => {
+                    crate::installments::expected_total(conn, attempt.id, attempt.amount, count)?
+                }
+                None => None,
+            };
+            let paid = n.total_amount();
+            match (expected, paid) {
+                (Some(least), Some(paid)) if paid.kurus() >= least => {}
+                (None, _) => {
+                    security::record(
+                        conn,
+                        EventKind::InstallmentMismatch,
+                        None,
+                        Some(&n.merchant_oid),
+                        "installment_count of no form we signed",
+                    )?;
+                    return Ok(PaymentSettled::Underpaid);
+                }
+                _ => return Ok(PaymentSettled::Underpaid),
             }
             if !PaymentAttempt::update_status_if_pending(
                 conn,
@@ -57,6 +81,12 @@ pub fn settle_payment(
             )? {
                 return Ok(PaymentSettled::Duplicate);
             }
+            PaymentAttempt::record_collected(
+                conn,
+                attempt.id,
+                count.unwrap_or(0),
+                paid.map(|p| p.kurus()),
+            )?;
             Order::mark_paid(conn, attempt.order_id, now)?;
             let mut card_saved_for = None;
             if let Some(utoken) = &n.utoken {

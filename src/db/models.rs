@@ -158,6 +158,9 @@ pub struct PaymentAttempt {
     pub updated_at: i64,
     /// "VISA •••• 4358": the card PayTR's status inquiry named after the payment.
     pub card_label: Option<String>,
+    /// Installments and the total collected, from the paid notification.
+    pub installment_count: i32,
+    pub paid_total_kurus: Option<i64>,
 }
 
 #[derive(Debug, Insertable)]
@@ -214,6 +217,22 @@ impl PaymentAttempt {
             .limit(500)
             .select(PaymentAttempt::as_select())
             .load(conn)?)
+    }
+
+    /// What the paid notification said was collected: the installment count and the total.
+    pub fn record_collected(
+        conn: &mut DbConnection,
+        id: i64,
+        installments: u8,
+        total_kurus: Option<i64>,
+    ) -> Result<(), DbError> {
+        diesel::update(payment_attempts::table.find(id))
+            .set((
+                payment_attempts::installment_count.eq(i32::from(installments)),
+                payment_attempts::paid_total_kurus.eq(total_kurus),
+            ))
+            .execute(conn)?;
+        Ok(())
     }
 
     /// Records that PayTR's status inquiry was asked about the attempt.

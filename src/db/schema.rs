@@ -66,6 +66,8 @@ diesel::table! {
         last_inquiry_at -> Nullable<BigInt>,
         card_label -> Nullable<Text>,
         card_asked_at -> Nullable<BigInt>,
+        installment_count -> Integer,
+        paid_total_kurus -> Nullable<BigInt>,
     }
 }
 
@@ -241,6 +243,25 @@ diesel::table! {
         target -> Text,
         detail -> Text,
         ip -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    installment_rates (family, installments) {
+        family -> Text,
+        installments -> Integer,
+        rate_bp -> Integer,
+        fetched_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    installment_offers (attempt_id, installments, family) {
+        attempt_id -> BigInt,
+        installments -> Integer,
+        family -> Text,
+        total_kurus -> BigInt,
         created_at -> BigInt,
     }
 }

@@ -399,6 +399,8 @@ struct PayPage {
     lines: Vec<LineView>,
     /// "305,50 TL öde · •••• 4358": the primary action, for the card selected first.
     saved_button: String,
+    /// Whether the script may offer installments (a plain order, the setting on).
+    installments: bool,
 }
 
 pub async fn pay_page(
@@ -443,6 +445,7 @@ pub async fn pay_page(
         number: order.number(),
         lines: line_views(&state.catalog, ctx.lang, &order),
         saved_button,
+        installments: state.settings.installments.enabled && !subscription,
         total,
         order_id: order.public_id,
         action: state.paytr.url(PAYMENT_PATH),

@@ -9,6 +9,7 @@ pub mod errors;
 pub mod filters;
 mod health;
 pub mod i18n;
+mod installments;
 mod legal;
 mod notify;
 pub use notify::NOTIFY_GET_BODY;
@@ -95,6 +96,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/checkout", web::post().to(checkout::submit_checkout))
         .route("/orders/{id}", web::get().to(checkout::order_page))
         .route("/orders/{id}/pay", web::get().to(checkout::pay_page))
+        .route(
+            "/orders/{id}/installments",
+            web::post().to(installments::installments),
+        )
         .route("/orders/{id}/receipt", web::get().to(receipt::receipt_page))
         .route(
             "/orders/{id}/terms",

@@ -31,6 +31,9 @@ struct ReceiptPage {
     refunds: Vec<RefundView>,
     /// "VISA •••• 4358" once PayTR's status inquiry named the card.
     card: Option<String>,
+    /// Installments and what was collected with their interest (0: a single payment).
+    installments: i32,
+    collected: Option<Price>,
     full_name: String,
     email: String,
     phone: String,
@@ -67,6 +70,12 @@ pub async fn receipt_page(
         lines: line_views(&state.catalog, ctx.lang, &order),
         total: Price::new(order.total, order.currency),
         refunds,
+        installments: attempt.as_ref().map_or(0, |a| a.installment_count),
+        collected: attempt
+            .as_ref()
+            .and_then(|a| a.paid_total_kurus)
+            .and_then(|k| crate::domain::Money::from_kurus(k).ok())
+            .map(|m| Price::new(m, order.currency)),
         card: attempt.and_then(|a| a.card_label),
         terms_accepted_at: order.terms_accepted_at,
         order_id: order.public_id,

@@ -2,6 +2,7 @@
 //! (SQLite, or PostgreSQL when TEST_DATABASE_URL is set), and PayTR stand-ins on port 0.
 
 mod helpers;
+mod installments;
 mod mails;
 /// The `paytr` crate's sample request, shared rather than written twice.
 #[path = "../../crates/paytr/tests/common/mod.rs"]

@@ -1,0 +1,214 @@
+//! Installments (taksit): PayTR's rates kept in the database (fetched at start and daily, used
+//! stale when PayTR is down, never waited for by a page), the options an order's total allows
+//! on a card family, and the offers a payment page was given a signed form for, which a
+//! notification's `installment_count` and `total_amount` must match.
+
+use crate::config::{InstallmentSettings, InterestPayer};
+use crate::db::schema::{app_meta, installment_offers, installment_rates};
+use crate::db::{Db, DbConnection, DbError, unix_now};
+use crate::domain::Money;
+use crate::paytr::{PaytrClient, RatesAnswer, RequestId, with_interest};
+use diesel::prelude::*;
+use std::time::Duration;
+
+const MAX_NON_BUSINESS: &str = "installments_max_non_bus";
+
+/// One installment option for an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offer {
+    pub count: u8,
+    pub rate_bp: u32,
+    /// What the shopper pays in all, and each month (the last month takes the rounding).
+    pub total: Money,
+    pub monthly: Money,
+}
+
+/// Asks PayTR for its rates and replaces the stored ones; on any failure the stored rates stay
+/// in use (logged). Returns how many rates were stored.
+pub async fn refresh_rates(db: &Db, paytr: &PaytrClient, now: i64) -> Result<usize, DbError> {
+    let Ok(request_id) = RequestId::parse(&format!("rates{now}")) else {
+        return Ok(0);
+    };
+    let rates = match paytr.installment_rates(&request_id).await {
+        Ok(RatesAnswer::Rates(rates)) => rates,
+        Ok(RatesAnswer::Refused(e)) => {
+            tracing::warn!(err_no = %e.err_no, err_msg = %e.err_msg, "installment rates refused by PayTR; the stored rates stay in use");
+            return Ok(0);
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "installment rates not fetched; the stored rates stay in use");
+            return Ok(0);
+        }
+    };
+    let rows: Vec<(String, i32, i32)> = rates
+        .rates
+        .iter()
+        .flat_map(|(family, counts)| {
+            counts.iter().map(move |(count, bp)| {
+                (
+                    family.clone(),
+                    i32::from(*count),
+                    i32::try_from(*bp).unwrap_or(i32::MAX),
+                )
+            })
+        })
+        .collect();
+    let max = rates.max_inst_non_bus.to_string();
+    let stored = rows.len();
+    db.write(move |conn| {
+        conn.transaction(|conn| {
+            diesel::delete(installment_rates::table).execute(conn)?;
+            for (family, count, bp) in &rows {
+                diesel::insert_into(installment_rates::table)
+                    .values((
+                        installment_rates::family.eq(family),
+                        installment_rates::installments.eq(count),
+                        installment_rates::rate_bp.eq(bp),
+                        installment_rates::fetched_at.eq(now),
+                    ))
+                    .execute(conn)?;
+            }
+            diesel::delete(app_meta::table.filter(app_meta::name.eq(MAX_NON_BUSINESS)))
+                .execute(conn)?;
+            diesel::insert_into(app_meta::table)
+                .values((
+                    app_meta::name.eq(MAX_NON_BUSINESS),
+                    app_meta::value.eq(&max),
+                ))
+                .execute(conn)?;
+            Ok::<_, DbError>(())
+        })
+    })
+    .await?;
+    tracing::info!(rates = stored, "installment rates refreshed");
+    Ok(stored)
+}
+
+/// Refreshes the rates right after start, then every `every`; after a failure, again after 5 s,
+/// doubling up to 10 minutes (the stored rates serve meanwhile).
+pub fn spawn_refresher(db: Db, paytr: PaytrClient, every: Duration) {
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let mut after_failure = Duration::from_secs(5);
+        loop {
+            let stored = refresh_rates(&db, &paytr, unix_now())
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "installment rates not stored");
+                    0
+                });
+            let wait = if stored > 0 {
+                after_failure = Duration::from_secs(5);
+                every
+            } else {
+                let wait = after_failure;
+                after_failure = (after_failure * 2).min(Duration::from_secs(600));
+                wait
+            };
+            tokio::time::sleep(wait).await;
+        }
+    });
+}
+
+/// The options for `total` on a card of `family` (none for a business card, below the minimum,
+/// or without stored rates), by count.
+pub fn options(
+    conn: &mut DbConnection,
+    settings: &InstallmentSettings,
+    family: &str,
+    business: bool,
+    total: Money,
+) -> Result<Vec<Offer>, DbError> {
+    if !settings.enabled || business || total.kurus() < settings.min_kurus.max(1) {
+        return Ok(Vec::new());
+    }
+    let max_non_business: u8 = app_meta::table
+        .filter(app_meta::name.eq(MAX_NON_BUSINESS))
+        .select(app_meta::value)
+        .first::<String>(conn)
+        .optional()?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let max = i32::from(settings.max.min(max_non_business));
+    let rates: Vec<(i32, i32)> = installment_rates::table
+        .filter(installment_rates::family.eq(family))
+        .filter(installment_rates::installments.between(2, max))
+        .order(installment_rates::installments.asc())
+        .select((installment_rates::installments, installment_rates::rate_bp))
+        .load(conn)?;
+    Ok(rates
+        .into_iter()
+        .filter_map(|(count, bp)| {
+            let count = u8::try_from(count).ok()?;
+            let rate_bp = u32::try_from(bp).ok()?;
+            let total = match settings.interest {
+                InterestPayer::Shopper => with_interest(total, rate_bp)?,
+                InterestPayer::Merchant => total,
+            };
+            let monthly = Money::from_kurus(total.kurus() / i64::from(count)).ok()?;
+            Some(Offer {
+                count,
+                rate_bp,
+                total,
+                monthly,
+            })
+        })
+        .collect())
+}
+
+/// Records that a signed form for `count` installments of `family` at `total` was handed out.
+pub fn record_offer(
+    conn: &mut DbConnection,
+    attempt_id: i64,
+    family: &str,
+    offer: &Offer,
+) -> Result<(), DbError> {
+    let exists = installment_offers::table
+        .filter(installment_offers::attempt_id.eq(attempt_id))
+        .filter(installment_offers::installments.eq(i32::from(offer.count)))
+        .filter(installment_offers::family.eq(family))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0;
+    if exists {
+        diesel::update(
+            installment_offers::table
+                .filter(installment_offers::attempt_id.eq(attempt_id))
+                .filter(installment_offers::installments.eq(i32::from(offer.count)))
+                .filter(installment_offers::family.eq(family)),
+        )
+        .set(installment_offers::total_kurus.eq(offer.total.kurus()))
+        .execute(conn)?;
+    } else {
+        diesel::insert_into(installment_offers::table)
+            .values((
+                installment_offers::attempt_id.eq(attempt_id),
+                installment_offers::installments.eq(i32::from(offer.count)),
+                installment_offers::family.eq(family),
+                installment_offers::total_kurus.eq(offer.total.kurus()),
+                installment_offers::created_at.eq(unix_now()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The least total a notification with `count` installments must carry for this attempt:
+/// the attempt's amount for a single payment, the smallest offer of that count otherwise;
+/// `None` when no form for that count was ever handed out.
+pub fn expected_total(
+    conn: &mut DbConnection,
+    attempt_id: i64,
+    single: Money,
+    count: u8,
+) -> Result<Option<i64>, DbError> {
+    if count == 0 {
+        return Ok(Some(single.kurus()));
+    }
+    let least: Option<i64> = installment_offers::table
+        .filter(installment_offers::attempt_id.eq(attempt_id))
+        .filter(installment_offers::installments.eq(i32::from(count)))
+        .select(diesel::dsl::min(installment_offers::total_kurus))
+        .first(conn)?;
+    Ok(least)
+}
