@@ -34,9 +34,12 @@ pub fn test_knobs() -> Knobs {
     }
 }
 
-/// A merchant that answers every notification exactly `OK`.
+/// A merchant that answers every notification exactly `OK`. Every mock server of these tests
+/// is a fresh one (`builder().start()`), never wiremock's pooled ones: a sandbox of an earlier
+/// test still re-delivering a notification would otherwise reach a reused server of the next
+/// test (the cause of the old `a_notification_is_delivered_again…` flake).
 pub async fn ok_merchant() -> MockServer {
-    let merchant = MockServer::start().await;
+    let merchant = MockServer::builder().start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_string("OK"))
         .mount(&merchant)

@@ -201,7 +201,7 @@ async fn fault_knobs_break_capi_and_recurring_answers_as_documented() {
 
 #[tokio::test]
 async fn a_notification_is_delivered_again_until_the_answer_is_exactly_ok() {
-    let merchant = MockServer::start().await;
+    let merchant = MockServer::builder().start().await;
     for bad in [
         ResponseTemplate::new(200).set_body_string("ok"),
         ResponseTemplate::new(200).set_body_string("OK\n"),
@@ -253,7 +253,7 @@ async fn a_notification_is_delivered_again_until_the_answer_is_exactly_ok() {
 
 #[tokio::test]
 async fn delivery_gives_up_after_the_maximum_attempts() {
-    let merchant = MockServer::start().await;
+    let merchant = MockServer::builder().start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(503))
         .mount(&merchant)

@@ -53,7 +53,7 @@ async fn signing_up_with_a_taken_address_looks_the_same_and_tells_the_owner() {
 async fn the_outbox_is_delivered_to_the_mail_webhook_once_it_accepts() {
     use wiremock::matchers::{body_partial_json, method};
     use wiremock::{Mock, MockServer, ResponseTemplate};
-    let mail_service = MockServer::start().await;
+    let mail_service = MockServer::builder().start().await;
     Mock::given(method("POST"))
         .and(body_partial_json(
             serde_json::json!({"to": "mailed@example.com"}),
