@@ -546,6 +546,8 @@ struct OrderPage {
     /// `2026-000123`, and when the order was placed.
     number: String,
     placed_at: i64,
+    /// Paid in installments: how many, and the total with interest.
+    installments: Option<(i32, Price)>,
     /// The key of the status's words.
     status: &'static str,
     paid: bool,
@@ -635,6 +637,13 @@ async fn order_view(
         lines: line_views(&state.catalog, ctx.lang, &order),
         number: order.number(),
         placed_at: order.created_at,
+        installments: attempt
+            .as_ref()
+            .filter(|a| paid && a.installment_count > 0)
+            .and_then(|a| {
+                let total = Money::from_kurus(a.paid_total_kurus?).ok()?;
+                Some((a.installment_count, Price::new(total, order.currency)))
+            }),
         order_id: order.public_id,
         // After PayTR's OK redirect the page waits for the notification: it never marks the
         // order paid itself.

@@ -932,3 +932,65 @@ async fn the_main_journey_on_a_phone_has_44px_targets_and_card_data_goes_only_to
     })
     .await;
 }
+
+#[tokio::test]
+async fn six_installments_on_a_world_card_are_offered_after_six_digits_and_paid_in_chromium() {
+    run("installments", |c, app| async move {
+        open_payment_page(&c, &app).await?;
+        // The rates are fetched just after start; the options appear once they are stored.
+        let mut shown = false;
+        for _ in 0..50 {
+            c.find(Locator::Id("card_number")).await?.clear().await?;
+            fill(&c, "card_number", "5406 67").await?;
+            if c.wait()
+                .at_most(Duration::from_millis(400))
+                .for_element(Locator::Id("installment-6"))
+                .await
+                .is_ok()
+            {
+                shown = true;
+                break;
+            }
+        }
+        anyhow::ensure!(shown, "installment options after 6 digits");
+        click(&c, "installment-6").await?;
+        let button = c.find(Locator::Id("pay-submit")).await?.text().await?;
+        // 180,00 TL with the sandbox's 6.03 % for World ×6: 190,854 → 190,86 TL.
+        anyhow::ensure!(
+            button.contains("190,86 TL"),
+            "the total on the button: {button}"
+        );
+        fill(&c, "card_number", "54 0667 5403").await?;
+        fill(&c, "cc_owner", "AYSE YILMAZ").await?;
+        fill(&c, "expiry_month", "12").await?;
+        fill(&c, "expiry_year", "2030").await?;
+        fill(&c, "cvv", "000").await?;
+        snapshot(&c, "installments").await;
+        click(&c, "pay-submit").await?;
+        click(&c, "approve").await?;
+        let line = c
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Id("order-installments"))
+            .await?
+            .text()
+            .await?;
+        anyhow::ensure!(
+            line.contains("6 taksit") && line.contains("190,86 TL"),
+            "the order page: {line}"
+        );
+        let sandbox = app.sandbox.as_ref().expect("sandbox");
+        let recorded = sandbox.read(|s| {
+            s.payments
+                .iter()
+                .map(|p| (p.installment_count, p.amount_kurus, p.status.clone()))
+                .collect::<Vec<_>>()
+        });
+        anyhow::ensure!(
+            recorded == vec![(6, 19_086, "success".to_owned())],
+            "PayTR (the sandbox) took 6 installments of the total: {recorded:?}"
+        );
+        Ok(())
+    })
+    .await;
+}

@@ -223,3 +223,34 @@ async fn a_notification_whose_installments_match_no_signed_offer_does_not_pay_th
 async fn attempt_status(app: &TestApp, id: &str) -> String {
     attempt(app, id).await.1.status.code().to_owned()
 }
+
+#[tokio::test]
+async fn when_paytr_s_rates_are_down_the_stored_ones_are_still_offered() {
+    use paytr_checkout::sandbox::knobs::{Fault, Knobs};
+    let app = spawn_app().await;
+    let (mut shopper, pay) = order(&app).await;
+    let id = order_id(&pay.url);
+    let before = world_options(&mut shopper, &id).await;
+
+    let sandbox = app.sandbox.as_ref().expect("sandbox");
+    sandbox.set_knobs(Knobs {
+        rates_fault: Fault::Http500,
+        ..sandbox.knobs()
+    });
+    let (paytr, _, _) = paytr_checkout::startup::command_clients(&app.settings).expect("clients");
+    let db = paytr_checkout::db::Backend::from_url(&app.db.url)
+        .expect("url")
+        .pool(1)
+        .expect("pool");
+    let now = paytr_checkout::db::unix_now();
+    let stored = paytr_checkout::installments::refresh_rates(&db, &paytr, now)
+        .await
+        .expect("no database error");
+    assert_eq!(stored, 0, "PayTR answered 500: nothing replaced");
+
+    let after = world_options(&mut shopper, &id).await;
+    assert_eq!(
+        after["options"], before["options"],
+        "the stored rates are used"
+    );
+}
