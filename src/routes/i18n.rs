@@ -406,6 +406,7 @@ const TR: &[(&str, &str)] = &[
     ),
     ("installments_title", "Taksit seçenekleri"),
     ("installments_word", "taksit"),
+    ("adm_collected", "tahsil edilen"),
     ("total_with_interest", "vade farkıyla toplam"),
     ("mersis", "MERSİS numarası"),
     (
@@ -912,6 +913,7 @@ const EN: &[(&str, &str)] = &[
     ),
     ("installments_title", "Installment options"),
     ("installments_word", "installments"),
+    ("adm_collected", "collected"),
     ("total_with_interest", "total with interest"),
     ("mersis", "MERSIS number"),
     ("secure_line", "Protected by 3-D Secure · powered by PayTR"),

@@ -53,7 +53,7 @@ pub(crate) fn code(totp: &TOTP, steps_ahead: u64) -> String {
     totp.generate(now + steps_ahead * 30)
 }
 
-async fn log_in(app: &TestApp, email: &str, totp: &TOTP) -> Shopper {
+pub(crate) async fn log_in(app: &TestApp, email: &str, totp: &TOTP) -> Shopper {
     let mut staff = Shopper::new(&app.address);
     let page = staff
         .post(

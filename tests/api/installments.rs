@@ -116,9 +116,12 @@ async fn six_installments_on_a_world_card_are_signed_by_us_and_paid_at_the_total
         .wait_for_order_status(&format!("/orders/{id}"), "status_paid")
         .await;
     assert!(paid.html.contains("status_paid"));
-    let (_, attempt) = attempt(&app, &id).await;
+    let (_, paid_attempt) = attempt(&app, &id).await;
     assert_eq!(
-        (attempt.installment_count, attempt.paid_total_kurus),
+        (
+            paid_attempt.installment_count,
+            paid_attempt.paid_total_kurus
+        ),
         (6, Some(57_257))
     );
     let receipt = shopper.get(&format!("/orders/{id}/receipt")).await;
@@ -126,6 +129,30 @@ async fn six_installments_on_a_world_card_are_signed_by_us_and_paid_at_the_total
         receipt.html.contains("6 taksit") && receipt.html.contains("572,57 TL"),
         "{}",
         receipt.html
+    );
+    // The back office shows them too, and finds the order by its number.
+    let totp = crate::admin::add_staff(&app, "owner@example.com", "owner").await;
+    let mut staff = crate::admin::log_in(&app, "owner@example.com", &totp).await;
+    let (order, _) = attempt(&app, &id).await;
+    let found = staff
+        .get(&format!("/admin/orders?q={}", order.number()))
+        .await;
+    assert!(
+        found.html.contains(&format!("/admin/orders/{id}")),
+        "{}",
+        found.html
+    );
+    let page = staff.get(&format!("/admin/orders/{id}")).await;
+    let line = page
+        .html
+        .split("id=\"order-payment\">")
+        .nth(1)
+        .and_then(|s| s.split("</dd>").next())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        line.contains("6 taksit") && line.contains("572,57 TL"),
+        "{line}"
     );
 }
 

@@ -303,6 +303,10 @@ struct OrderPage {
     paid: bool,
     phone: String,
     address: String,
+    /// `2026-000123`.
+    number: String,
+    /// The paid payment: its card, its installments (0: single) and what was collected.
+    payment: Option<(String, i32, Option<Price>)>,
     events: Vec<Event>,
     /// What can still be refunded, when a payment can be.
     refundable: Option<Price>,
@@ -512,6 +516,23 @@ fn order_page(
         paid: order.status == OrderStatus::Paid,
         phone: order.phone.clone(),
         address: order.address.clone(),
+        number: order.number(),
+        payment: loaded
+            .history
+            .attempts
+            .iter()
+            .find(|a| a.status == AttemptStatus::Paid)
+            .map(|a| {
+                let collected = a
+                    .paid_total_kurus
+                    .and_then(|k| Money::from_kurus(k).ok())
+                    .map(|m| Price::new(m, order.currency));
+                (
+                    a.card_label.clone().unwrap_or_default(),
+                    a.installment_count,
+                    collected,
+                )
+            }),
         refundable,
         result,
         error,
