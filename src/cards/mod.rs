@@ -98,6 +98,8 @@ pub struct CardView {
     pub require_cvv: bool,
     /// Same last 4, expiry, scheme and bank as an earlier card in the list.
     pub duplicate: bool,
+    /// The installment family CAPI LIST names (`c_brand`, lower case; empty: none).
+    pub family: String,
 }
 
 fn expiry(card: &StoredCard) -> Option<(u32, u32)> {
@@ -145,6 +147,7 @@ pub fn views(cards: &[StoredCard], today: (u32, u32)) -> Vec<CardView> {
                 expires_soon: exp.is_some_and(|e| e >= today && e <= next_month),
                 require_cvv: c.require_cvv,
                 duplicate: cards[..i].iter().any(same),
+                family: c.brand.trim().to_ascii_lowercase(),
             }
         })
         .collect()

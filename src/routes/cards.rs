@@ -117,14 +117,59 @@ pub async fn pay_with_saved(
         ctoken: card.ctoken.clone(),
         require_cvv: card.require_cvv,
     };
-    let fields = payment_request(&order, &attempt, &state.request_context(ctx.lang))?
-        .form(state.paytr.credentials(), &source)?;
+    let view = views(std::slice::from_ref(card), year_month(unix_now())).remove(0);
+    // Installments chosen for this card: recomputed here from the order, the card's family (from
+    // PayTR's own card list) and the stored rates; anything else is refused.
+    let count: u8 = form
+        .get(&format!("installments_{}", view.reference))
+        .parse()
+        .unwrap_or(0);
+    let mut request = payment_request(&order, &attempt, &state.request_context(ctx.lang))?;
+    let mut card_type = None;
+    if count > 0 {
+        let (settings, family, business, total, attempt_id) = (
+            state.settings.installments.clone(),
+            view.family.clone(),
+            view.business,
+            order.total,
+            attempt.id,
+        );
+        let offer = state
+            .db
+            .write(move |conn| {
+                let offers =
+                    crate::installments::options(conn, &settings, &family, business, total)?;
+                let offer = offers.into_iter().find(|o| o.count == count);
+                if let Some(offer) = &offer {
+                    crate::installments::record_offer(conn, attempt_id, &family, offer)?;
+                }
+                Ok(offer)
+            })
+            .await?;
+        let Some(offer) = offer else {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return Err(PageError::refused(
+                status,
+                "payment",
+                "installment_unavailable",
+            ));
+        };
+        request.amount = offer.total;
+        request.installment_count = crate::paytr::types::InstallmentCount::new(count)?;
+        card_type = Some(view.family.clone());
+    }
+    let total = super::filters::Price::new(request.amount, order.currency);
+    let fields = request.form(state.paytr.credentials(), &source)?;
+    let mut hidden: Vec<(&str, String)> = fields.iter().map(|(n, v)| (n, v.to_owned())).collect();
+    if let Some(family) = card_type {
+        hidden.push(("card_type", family));
+    }
     let page = HandOffPage {
         layout: Layout::new(&ctx, "payment"),
         action: state.paytr.url(PAYMENT_PATH),
-        hidden: fields.iter().map(|(n, v)| (n, v.to_owned())).collect(),
-        card: views(std::slice::from_ref(card), year_month(unix_now())).remove(0),
-        total: super::checkout::order_price(&order),
+        hidden,
+        card: view,
+        total,
     };
     Ok(state.payment_page(render(StatusCode::OK, &page)))
 }

@@ -401,6 +401,8 @@ struct PayPage {
     saved_button: String,
     /// Whether the script may offer installments (a plain order, the setting on).
     installments: bool,
+    /// Installment choices per saved card (by reference), for its family: count and words.
+    saved_installments: HashMap<String, Vec<(u8, String)>>,
 }
 
 pub async fn pay_page(
@@ -440,8 +442,33 @@ pub async fn pay_page(
             .replace("{last4}", &card.last_4),
         None => format!("{} · {amount}", super::i18n::t(ctx.lang, "pay_with_saved")),
     };
+    let mut saved_installments = HashMap::new();
+    if state.settings.installments.enabled && !subscription {
+        for card in saved.iter().filter(|c| !c.expired && !c.family.is_empty()) {
+            let (settings, family, business, total) = (
+                state.settings.installments.clone(),
+                card.family.clone(),
+                card.business,
+                order.total,
+            );
+            let offers = state
+                .db
+                .run(move |conn| {
+                    crate::installments::options(conn, &settings, &family, business, total)
+                })
+                .await?;
+            let words: Vec<(u8, String)> = offers
+                .iter()
+                .map(|o| (o.count, installment_words(ctx.lang, o, order.currency)))
+                .collect();
+            if !words.is_empty() {
+                saved_installments.insert(card.reference.clone(), words);
+            }
+        }
+    }
     let page = PayPage {
         layout: Layout::new(&ctx, "payment"),
+        saved_installments,
         number: order.number(),
         lines: line_views(&state.catalog, ctx.lang, &order),
         saved_button,
@@ -457,6 +484,24 @@ pub async fn pay_page(
         cards_unavailable,
     };
     Ok(state.payment_page(render(StatusCode::OK, &page)))
+}
+
+/// "3 taksit × 61,80 TL · toplam 185,40 TL".
+pub fn installment_words(
+    lang: crate::domain::Lang,
+    offer: &crate::installments::Offer,
+    currency: crate::domain::Currency,
+) -> String {
+    super::i18n::t(lang, "installment_option")
+        .replace("{count}", &offer.count.to_string())
+        .replace(
+            "{monthly}",
+            &filters::format_money(offer.monthly, currency, lang),
+        )
+        .replace(
+            "{total}",
+            &filters::format_money(offer.total, currency, lang),
+        )
 }
 
 /// "Kahve Kulübü: 149,00 TL / ay, charged automatically from 26.12.2026 until you cancel."

@@ -406,6 +406,10 @@ const TR: &[(&str, &str)] = &[
     ),
     ("installments_title", "Taksit seçenekleri"),
     ("installments_word", "taksit"),
+    (
+        "installment_unavailable",
+        "Bu kartla bu taksit seçeneği kullanılamıyor. Lütfen sayfaya dönüp başka bir seçenek seçin.",
+    ),
     ("adm_collected", "tahsil edilen"),
     ("total_with_interest", "vade farkıyla toplam"),
     ("mersis", "MERSİS numarası"),
@@ -913,6 +917,10 @@ const EN: &[(&str, &str)] = &[
     ),
     ("installments_title", "Installment options"),
     ("installments_word", "installments"),
+    (
+        "installment_unavailable",
+        "This installment option is not available for this card. Please go back and choose another.",
+    ),
     ("adm_collected", "collected"),
     ("total_with_interest", "total with interest"),
     ("mersis", "MERSIS number"),

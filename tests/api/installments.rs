@@ -281,3 +281,73 @@ async fn when_paytr_s_rates_are_down_the_stored_ones_are_still_offered() {
         "the stored rates are used"
     );
 }
+
+#[tokio::test]
+async fn a_saved_world_card_is_offered_installments_without_javascript() {
+    let app = spawn_app().await;
+    let mut shopper = Shopper::new(&app.address);
+    shopper.register("saved-taksit@example.com").await;
+    shopper.buy_and_save("lokum", WORLD).await;
+    for _ in 0..3 {
+        shopper.add_to_cart("seramik-kupa").await;
+    }
+    let mut pay = shopper.checkout().await;
+    let reference = crate::shopper::saved_card_refs(&pay.html)
+        .into_iter()
+        .next()
+        .expect("the saved card");
+    let select = format!("name=\"installments_{reference}\"");
+    for _ in 0..100 {
+        if pay.html.contains(&select) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        pay = shopper.get(&pay.url).await;
+    }
+    assert!(pay.html.contains(&select), "{}", pay.html);
+    assert!(pay.html.contains("3 taksit ×"));
+
+    // A count the card was not offered is refused; nothing is signed for it.
+    shopper.last_html = pay.html.clone();
+    let field = format!("installments_{reference}");
+    let refused = shopper
+        .post(
+            &format!("/orders/{}/saved", order_id(&pay.url)),
+            &[("card", reference.as_str()), (field.as_str(), "13")],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.html);
+
+    shopper.last_html = pay.html.clone();
+    let hand_off = shopper
+        .post(
+            &format!("/orders/{}/saved", order_id(&pay.url)),
+            &[("card", reference.as_str()), (field.as_str(), "3")],
+        )
+        .await;
+    let fields: std::collections::HashMap<String, String> =
+        form_inputs(&hand_off.html, "id=\"saved-card-form\"")
+            .1
+            .into_iter()
+            .collect();
+    // 540,00 TL × 1.03 (World ×3 in the sandbox) = 556,20 TL.
+    assert_eq!(
+        (
+            fields["installment_count"].as_str(),
+            fields["payment_amount"].as_str(),
+            fields["card_type"].as_str()
+        ),
+        ("3", "556.20", "world")
+    );
+    let three_d = shopper.hand_off(&hand_off.html, None).await;
+    shopper.answer_3d(&three_d, true).await;
+    let id = order_id(&pay.url);
+    shopper
+        .wait_for_order_status(&format!("/orders/{id}"), "status_paid")
+        .await;
+    let (_, paid) = attempt(&app, &id).await;
+    assert_eq!(
+        (paid.installment_count, paid.paid_total_kurus),
+        (3, Some(55_620))
+    );
+}
