@@ -990,6 +990,14 @@ async fn six_installments_on_a_world_card_are_offered_after_six_digits_and_paid_
             recorded == vec![(6, 19_086, "success".to_owned())],
             "PayTR (the sandbox) took 6 installments of the total: {recorded:?}"
         );
+        // And its panel says so.
+        c.goto(&format!("{}/sandbox", app.address)).await?;
+        let panel = c.source().await?;
+        anyhow::ensure!(
+            panel.contains("<td class=\"sb-installments\">6 (world)</td>")
+                && panel.contains("190.86"),
+            "the sandbox panel shows 6 installments of 190.86"
+        );
         Ok(())
     })
     .await;

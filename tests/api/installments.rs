@@ -351,3 +351,50 @@ async fn a_saved_world_card_is_offered_installments_without_javascript() {
         (3, Some(55_620))
     );
 }
+
+#[tokio::test]
+async fn the_merchant_s_settings_bound_the_options_and_can_pay_the_interest() {
+    let app = crate::helpers::spawn_app_with(&[
+        ("INSTALLMENT_MAX", "3"),
+        ("INSTALLMENT_INTEREST", "merchant"),
+    ])
+    .await;
+    let (mut shopper, pay) = order(&app).await;
+    let answer = world_options(&mut shopper, &order_id(&pay.url)).await;
+    let options: Vec<(u64, String)> = answer["options"]
+        .as_array()
+        .expect("options")
+        .iter()
+        .map(|o| {
+            let amount = o["fields"]["payment_amount"].as_str().unwrap_or_default();
+            (o["count"].as_u64().unwrap_or(99), amount.to_owned())
+        })
+        .collect();
+    assert_eq!(
+        options,
+        [(0, "540.00"), (2, "540.00"), (3, "540.00")].map(|(c, a)| (c, a.to_owned())),
+        "at most 3, the merchant paying the interest"
+    );
+
+    let app = crate::helpers::spawn_app_with(&[("INSTALLMENT_MIN_AMOUNT", "1000.00")]).await;
+    let (mut shopper, pay) = order(&app).await;
+    let id = order_id(&pay.url);
+    // The rates are stored (so a single option is the minimum's doing, not missing rates).
+    eventually_async("the rates to be stored", || async {
+        let stored: i64 = app
+            .db_run(|conn| {
+                use diesel::prelude::*;
+                use paytr_checkout::db::schema::installment_rates;
+                Ok(installment_rates::table.count().get_result(conn)?)
+            })
+            .await;
+        (stored > 0).then_some(())
+    })
+    .await;
+    let (_, answer) = installments(&mut shopper, &id, "540667").await;
+    assert_eq!(
+        answer["options"].as_array().map(Vec::len),
+        Some(1),
+        "below the minimum: single payment only: {answer}"
+    );
+}

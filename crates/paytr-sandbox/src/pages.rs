@@ -104,6 +104,8 @@ struct CardRow {
 struct PaymentRow {
     merchant_oid: String,
     amount: String,
+    /// "6 (world)", or "single".
+    installments: String,
     channel: String,
     status: String,
     reason: String,
@@ -154,6 +156,10 @@ pub async fn dashboard(sandbox: web::Data<Sandbox>) -> HttpResponse {
             .map(|p| PaymentRow {
                 merchant_oid: p.merchant_oid.clone(),
                 amount: amount(p.amount_kurus, &p.currency),
+                installments: match p.installment_count {
+                    0 => "single".to_owned(),
+                    n => format!("{n} ({})", p.card_type),
+                },
                 channel: format!("{:?}{}", p.channel, if p.non_3d { " non-3D" } else { "" }),
                 status: p.status.clone(),
                 reason: match (&p.failed_reason_code, &p.failed_reason_msg) {

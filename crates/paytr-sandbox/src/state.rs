@@ -55,6 +55,9 @@ pub struct PaymentRecord {
     /// The card's scheme (VISA, MASTERCARD, TROY), answered as `kart_marka`.
     #[serde(default)]
     pub card_schema: String,
+    /// The installment family posted as `card_type` (empty for a single payment).
+    #[serde(default)]
+    pub card_type: String,
     pub stored_card: bool,
     pub created_at: i64,
     /// Refunds made on this payment, oldest first.
