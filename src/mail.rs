@@ -258,6 +258,14 @@ pub fn receipt(ctx: &MailCtx, lang: Lang, to: &str, r: ReceiptMail<'_>) -> Outgo
     mail
 }
 
+/// The button to the shopper's saved cards.
+fn saved_cards_link(ctx: &MailCtx, lang: Lang) -> (&'static str, String) {
+    (
+        tr_en(lang, "Kayıtlı kartlarım", "My saved cards"),
+        format!("{}/account/cards", ctx.base_url),
+    )
+}
+
 /// A card was saved with PayTR during a payment.
 pub fn card_saved(ctx: &MailCtx, lang: Lang, to: &str) -> Outgoing {
     let content = Content {
@@ -271,10 +279,7 @@ pub fn card_saved(ctx: &MailCtx, lang: Lang, to: &str) -> Outgoing {
             .into(),
         ],
         rows: Vec::new(),
-        action: Some((
-            tr_en(lang, "Kayıtlı kartlarım", "My saved cards"),
-            format!("{}/account/cards", ctx.base_url),
-        )),
+        action: Some(saved_cards_link(ctx, lang)),
         after: vec![
             tr_en(
                 lang,
@@ -297,10 +302,7 @@ pub fn card_deleted(ctx: &MailCtx, lang: Lang, to: &str, card: &str) -> Outgoing
             Lang::En => format!("Your card {card} was deleted from your saved cards."),
         }],
         rows: Vec::new(),
-        action: Some((
-            tr_en(lang, "Kayıtlı kartlarım", "My saved cards"),
-            format!("{}/account/cards", ctx.base_url),
-        )),
+        action: Some(saved_cards_link(ctx, lang)),
         after: vec![
             tr_en(
                 lang,
@@ -315,16 +317,16 @@ pub fn card_deleted(ctx: &MailCtx, lang: Lang, to: &str, card: &str) -> Outgoing
 }
 
 /// What a subscription mail says about its plan.
-pub struct PlanMail<'a> {
-    pub plan: &'a str,
-    pub amount: &'a str,
+pub struct PlanMail {
+    pub plan: String,
+    pub amount: String,
     /// "5 Ocak 2027": the next charge (receipt, expiring card).
-    pub next_charge: &'a str,
-    pub card: &'a str,
+    pub next_charge: String,
+    pub card: String,
 }
 
 /// A renewal was charged.
-pub fn renewal_receipt(ctx: &MailCtx, lang: Lang, to: &str, p: &PlanMail<'_>) -> Outgoing {
+pub fn renewal_receipt(ctx: &MailCtx, lang: Lang, to: &str, p: &PlanMail) -> Outgoing {
     let content = Content {
         greeting: hello(lang),
         paragraphs: vec![match lang {
@@ -338,10 +340,10 @@ pub fn renewal_receipt(ctx: &MailCtx, lang: Lang, to: &str, p: &PlanMail<'_>) ->
             ),
         }],
         rows: vec![
-            (p.plan.into(), p.amount.into()),
+            (p.plan.clone(), p.amount.clone()),
             (
                 tr_en(lang, "Sonraki ödeme", "Next charge").into(),
-                p.next_charge.into(),
+                p.next_charge.clone(),
             ),
         ],
         action: Some((
@@ -369,7 +371,7 @@ pub fn renewal_failed(
     ctx: &MailCtx,
     lang: Lang,
     to: &str,
-    p: &PlanMail<'_>,
+    p: &PlanMail,
     why: &str,
     sub_id: i64,
 ) -> Outgoing {
@@ -407,7 +409,7 @@ pub fn card_expiring(
     ctx: &MailCtx,
     lang: Lang,
     to: &str,
-    p: &PlanMail<'_>,
+    p: &PlanMail,
     expiry: &str,
     sub_id: i64,
 ) -> Outgoing {
@@ -715,10 +717,10 @@ mod tests {
     #[test]
     fn every_mail_has_a_text_and_an_escaped_html_part_in_its_language() {
         let plan = PlanMail {
-            plan: "Kahve kulübü",
-            amount: "149,00 TL",
-            next_charge: "5 Ocak 2027",
-            card: "VISA •••• 4358",
+            plan: "Kahve kulübü".into(),
+            amount: "149,00 TL".into(),
+            next_charge: "5 Ocak 2027".into(),
+            card: "VISA •••• 4358".into(),
         };
         let mails = [
             confirmation(&ctx(), Lang::Tr, "a@x.tr", "https://shop.example/c/1"),

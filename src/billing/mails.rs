@@ -12,12 +12,15 @@ use crate::mail::{MailCtx, PlanMail};
 use crate::routes::filters::{format_day, format_money};
 use diesel::prelude::*;
 
-/// The subscriber's address and language, and the plan's name in it.
-fn subscriber(
+/// The subscriber's address and language, and the plan's words in it: `amount` (the plan's
+/// price when `None`) and the charge on `next_charge_at`.
+fn plan_words(
     conn: &mut DbConnection,
     mail: &MailCtx,
     sub: &Subscription,
-) -> Result<Option<(String, Lang, String)>, DbError> {
+    amount_kurus: Option<i64>,
+    next_charge_at: i64,
+) -> Result<Option<(String, Lang, PlanMail)>, DbError> {
     let Some(user) = crate::accounts::find_user(conn, sub.user_id)? else {
         return Ok(None);
     };
@@ -26,13 +29,19 @@ fn subscriber(
         .catalog
         .plan(&sub.plan_slug)
         .map_or_else(|| sub.plan_slug.clone(), |p| p.name.get(lang).to_owned());
-    Ok(Some((user.email, lang, plan)))
-}
-
-fn card_words(sub: &Subscription) -> String {
-    sub.card_last4
-        .as_deref()
-        .map_or_else(|| "••••".to_owned(), |l| format!("•••• {l}"))
+    let amount = amount_kurus
+        .and_then(|k| Money::from_kurus(k).ok())
+        .unwrap_or(sub.amount);
+    let words = PlanMail {
+        plan,
+        amount: format_money(amount, sub.currency, lang),
+        next_charge: format_day(next_charge_at, lang),
+        card: sub
+            .card_last4
+            .as_deref()
+            .map_or_else(|| "••••".to_owned(), |l| format!("•••• {l}")),
+    };
+    Ok(Some((user.email, lang, words)))
 }
 
 /// "Your renewal was charged", with the amount and the next charge date.
@@ -43,22 +52,8 @@ pub(super) fn renewal_paid(
     amount_kurus: Option<i64>,
     next_charge_at: i64,
 ) -> Result<(), DbError> {
-    let Some((to, lang, plan)) = subscriber(conn, mail, sub)? else {
+    let Some((to, lang, words)) = plan_words(conn, mail, sub, amount_kurus, next_charge_at)? else {
         return Ok(());
-    };
-    let amount = amount_kurus
-        .and_then(|k| Money::from_kurus(k).ok())
-        .unwrap_or(sub.amount);
-    let (amount, next, card) = (
-        format_money(amount, sub.currency, lang),
-        format_day(next_charge_at, lang),
-        card_words(sub),
-    );
-    let words = PlanMail {
-        plan: &plan,
-        amount: &amount,
-        next_charge: &next,
-        card: &card,
     };
     crate::mail::enqueue(conn, &crate::mail::renewal_receipt(mail, lang, &to, &words))
 }
@@ -70,19 +65,8 @@ pub(super) fn renewal_failed(
     sub: &Subscription,
     reason: SubscriptionReason,
 ) -> Result<(), DbError> {
-    let Some((to, lang, plan)) = subscriber(conn, mail, sub)? else {
+    let Some((to, lang, words)) = plan_words(conn, mail, sub, None, sub.next_charge_at)? else {
         return Ok(());
-    };
-    let (amount, next, card) = (
-        format_money(sub.amount, sub.currency, lang),
-        format_day(sub.next_charge_at, lang),
-        card_words(sub),
-    );
-    let words = PlanMail {
-        plan: &plan,
-        amount: &amount,
-        next_charge: &next,
-        card: &card,
     };
     let why = crate::routes::i18n::t(lang, &reason.page_key()).to_owned();
     let out = crate::mail::renewal_failed(mail, lang, &to, &words, &why, sub.id);
@@ -150,19 +134,8 @@ fn expiring_mail(
     sub: &Subscription,
     expiry: &str,
 ) -> Result<(), DbError> {
-    let Some((to, lang, plan)) = subscriber(conn, mail, sub)? else {
+    let Some((to, lang, words)) = plan_words(conn, mail, sub, None, sub.next_charge_at)? else {
         return Ok(());
-    };
-    let (amount, next, card) = (
-        format_money(sub.amount, sub.currency, lang),
-        format_day(sub.next_charge_at, lang),
-        card_words(sub),
-    );
-    let words = PlanMail {
-        plan: &plan,
-        amount: &amount,
-        next_charge: &next,
-        card: &card,
     };
     let out = crate::mail::card_expiring(mail, lang, &to, &words, expiry, sub.id);
     crate::mail::enqueue(conn, &out)

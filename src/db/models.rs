@@ -219,6 +219,11 @@ impl PaymentAttempt {
             .load(conn)?)
     }
 
+    /// What PayTR collected (with any installment interest), once the payment is notified.
+    pub fn collected(&self) -> Option<Money> {
+        Money::from_kurus(self.paid_total_kurus?).ok()
+    }
+
     /// What the paid notification said was collected: the installment count and the total.
     pub fn record_collected(
         conn: &mut DbConnection,

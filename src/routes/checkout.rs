@@ -686,7 +686,7 @@ async fn order_view(
             .as_ref()
             .filter(|a| paid && a.installment_count > 0)
             .and_then(|a| {
-                let total = Money::from_kurus(a.paid_total_kurus?).ok()?;
+                let total = a.collected()?;
                 Some((a.installment_count, Price::new(total, order.currency)))
             }),
         order_id: order.public_id,

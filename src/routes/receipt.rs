@@ -7,7 +7,7 @@ use super::errors::PageError;
 use super::filters::{self, Price};
 use super::pages::{Layout, redirect, render};
 use crate::app_state::AppState;
-use crate::db::models::Order;
+use crate::db::models::{Order, PaymentAttempt};
 use crate::db::refunds::Refund;
 use crate::db::schema::orders;
 use crate::db::states::OrderStatus;
@@ -73,8 +73,7 @@ pub async fn receipt_page(
         installments: attempt.as_ref().map_or(0, |a| a.installment_count),
         collected: attempt
             .as_ref()
-            .and_then(|a| a.paid_total_kurus)
-            .and_then(|k| crate::domain::Money::from_kurus(k).ok())
+            .and_then(PaymentAttempt::collected)
             .map(|m| Price::new(m, order.currency)),
         card: attempt.and_then(|a| a.card_label),
         terms_accepted_at: order.terms_accepted_at,

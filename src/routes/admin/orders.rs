@@ -523,10 +523,7 @@ fn order_page(
             .iter()
             .find(|a| a.status == AttemptStatus::Paid)
             .map(|a| {
-                let collected = a
-                    .paid_total_kurus
-                    .and_then(|k| Money::from_kurus(k).ok())
-                    .map(|m| Price::new(m, order.currency));
+                let collected = a.collected().map(|m| Price::new(m, order.currency));
                 (
                     a.card_label.clone().unwrap_or_default(),
                     a.installment_count,
