@@ -89,10 +89,12 @@ impl Backend {
             Self::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
                 // Payment state must survive a power cut: WAL with full fsync, and waits
-                // instead of "database is locked" when another connection writes.
+                // instead of "database is locked" when another connection writes. The wait is
+                // set first: switching a fresh file to WAL takes a lock that the pool's other
+                // new connections would otherwise meet with "database is locked".
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                     PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
                 )
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConnection::Sqlite(conn))
@@ -115,6 +117,10 @@ impl Backend {
             crate::files::create_private_dir(dir).map_err(folder)?;
         }
         crate::files::touch_private(path).map_err(folder)?;
+        // The switch to WAL is made once here, by one connection: made by several new pool
+        // connections at once on a fresh file, one of them got "database is locked" (SQLite
+        // answers a lock upgrade race at once, without waiting). WAL then stays in the file.
+        drop(self.connect()?);
         for suffix in ["-wal", "-shm"] {
             let mut side = path.clone().into_os_string();
             side.push(suffix);
@@ -275,5 +281,34 @@ fn redact_url(url: &str) -> String {
             u.to_string()
         }
         _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connections_opened_at_once_on_a_fresh_sqlite_file_all_succeed() {
+        for round in 0..20 {
+            let dir = tempfile::tempdir().expect("dir");
+            let url = format!("sqlite://{}", dir.path().join("fresh.db").display());
+            let backend = Backend::from_url(&url).expect("url");
+            backend.prepare().expect("folder");
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+            let opened: Vec<_> = (0..8)
+                .map(|_| {
+                    let (backend, barrier) = (backend.clone(), barrier.clone());
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        backend.connect().map(drop).map_err(|e| e.to_string())
+                    })
+                })
+                .collect();
+            for handle in opened {
+                let result = handle.join().expect("thread");
+                assert!(result.is_ok(), "round {round}: {result:?}");
+            }
+        }
     }
 }
