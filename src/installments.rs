@@ -119,41 +119,72 @@ pub fn options(
     business: bool,
     total: Money,
 ) -> Result<Vec<Offer>, DbError> {
-    if !settings.enabled || business || total.kurus() < settings.min_kurus.max(1) {
-        return Ok(Vec::new());
+    Ok(options_for_cards(conn, settings, &[(family, business)], total)?
+        .pop()
+        .unwrap_or_default())
+}
+
+/// [`options`] for several cards (family, business) at once, in two indexed reads whatever
+/// their number: the payment page asks for every saved card.
+pub fn options_for_cards(
+    conn: &mut DbConnection,
+    settings: &InstallmentSettings,
+    cards: &[(&str, bool)],
+    total: Money,
+) -> Result<Vec<Vec<Offer>>, DbError> {
+    let wanted = |business: bool| {
+        settings.enabled && !business && total.kurus() >= settings.min_kurus.max(1)
+    };
+    if !cards.iter().any(|(_, business)| wanted(*business)) {
+        return Ok(vec![Vec::new(); cards.len()]);
     }
     let max_non_business: u8 = app_meta::table
         .filter(app_meta::name.eq(MAX_NON_BUSINESS))
         .select(app_meta::value)
-        .first::<String>(conn)
+        .get_result::<String>(conn)
         .optional()?
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     let max = i32::from(settings.max.min(max_non_business));
-    let rates: Vec<(i32, i32)> = installment_rates::table
-        .filter(installment_rates::family.eq(family))
+    let rates: Vec<(String, i32, i32)> = installment_rates::table
         .filter(installment_rates::installments.between(2, max))
-        .order(installment_rates::installments.asc())
-        .select((installment_rates::installments, installment_rates::rate_bp))
+        .order((installment_rates::family, installment_rates::installments))
+        .select((
+            installment_rates::family,
+            installment_rates::installments,
+            installment_rates::rate_bp,
+        ))
         .load(conn)?;
-    Ok(rates
-        .into_iter()
-        .filter_map(|(count, bp)| {
-            let count = u8::try_from(count).ok()?;
-            let rate_bp = u32::try_from(bp).ok()?;
-            let total = match settings.interest {
-                InterestPayer::Shopper => with_interest(total, rate_bp)?,
-                InterestPayer::Merchant => total,
-            };
-            let monthly = Money::from_kurus(total.kurus() / i64::from(count)).ok()?;
-            Some(Offer {
-                count,
-                rate_bp,
-                total,
-                monthly,
-            })
+    Ok(cards
+        .iter()
+        .map(|(family, business)| {
+            if !wanted(*business) {
+                return Vec::new();
+            }
+            rates
+                .iter()
+                .filter(|(f, _, _)| f == family)
+                .filter_map(|&(_, count, bp)| offer(settings, total, count, bp))
+                .collect()
         })
         .collect())
+}
+
+/// The offer of `count` installments at `bp` basis points, if the numbers fit.
+fn offer(settings: &InstallmentSettings, total: Money, count: i32, bp: i32) -> Option<Offer> {
+    let count = u8::try_from(count).ok()?;
+    let rate_bp = u32::try_from(bp).ok()?;
+    let total = match settings.interest {
+        InterestPayer::Shopper => with_interest(total, rate_bp)?,
+        InterestPayer::Merchant => total,
+    };
+    let monthly = Money::from_kurus(total.kurus() / i64::from(count)).ok()?;
+    Some(Offer {
+        count,
+        rate_bp,
+        total,
+        monthly,
+    })
 }
 
 /// Records that a signed form for `count` installments of `family` at `total` was handed out.

@@ -136,13 +136,14 @@ impl SessionStore for DbSessionStore {
         let hash = id_hash(key.as_ref());
         let row = self
             .db
-            .run({
+            .read({
                 let hash = hash.clone();
                 move |conn| {
+                    // `id_hash` is unique: no LIMIT to bind.
                     let row: Option<(String, i64, i64)> = sessions::table
                         .filter(sessions::id_hash.eq(&hash))
                         .select((sessions::data, sessions::created_at, sessions::last_seen_at))
-                        .first(conn)
+                        .get_result(conn)
                         .optional()?;
                     Ok(row)
                 }

@@ -238,6 +238,27 @@ impl Db {
         .map_err(|_| DbError::Cancelled)?
     }
 
+    /// A short read on a request's path (a few rows by index). On SQLite it runs right here on
+    /// the calling worker when the pool has an idle connection: such a read costs a few
+    /// microseconds, less than handing it to a blocking thread and waking the worker again
+    /// (the thread hand-offs were 18% of the payment page's CPU, see `bench/README.md`). SQLite
+    /// readers never wait for the writer (WAL). Otherwise, and on PostgreSQL, whose reads wait
+    /// on the network, it is [`Db::run`].
+    pub async fn read<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
+        T: Send + 'static,
+    {
+        if self.writer.is_some()
+            && let Some(mut conn) = self.pool.try_get()
+        {
+            // One read transaction: one snapshot, and one WAL read lock (a lock of the shared
+            // memory file) instead of one per statement.
+            return (*conn).transaction(f);
+        }
+        self.run(f).await
+    }
+
     /// Like [`Db::run`], for work that writes. On SQLite the work joins the writer thread's
     /// next batch and its result comes back only after that batch committed.
     pub async fn write<T, F>(&self, f: F) -> Result<T, DbError>

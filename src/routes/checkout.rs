@@ -361,7 +361,7 @@ pub async fn load_order(
     }
     state
         .db
-        .run(move |conn| {
+        .read(move |conn| {
             let Some(order) = Order::find_by_public_id(conn, &public_id)? else {
                 return Ok(None);
             };
@@ -443,26 +443,31 @@ pub async fn pay_page(
         None => format!("{} · {amount}", super::i18n::t(ctx.lang, "pay_with_saved")),
     };
     let mut saved_installments = HashMap::new();
-    if state.settings.installments.enabled && !subscription {
-        for card in saved.iter().filter(|c| !c.expired && !c.family.is_empty()) {
-            let (settings, family, business, total) = (
-                state.settings.installments.clone(),
-                card.family.clone(),
-                card.business,
-                order.total,
-            );
-            let offers = state
-                .db
-                .run(move |conn| {
-                    crate::installments::options(conn, &settings, &family, business, total)
-                })
-                .await?;
+    let families: Vec<(String, String, bool)> = saved
+        .iter()
+        .filter(|c| !c.expired && !c.family.is_empty())
+        .map(|c| (c.reference.clone(), c.family.clone(), c.business))
+        .collect();
+    if state.settings.installments.enabled && !subscription && !families.is_empty() {
+        // Every saved card's choices in one read.
+        let (settings, total) = (state.settings.installments.clone(), order.total);
+        let offers = state
+            .db
+            .read(move |conn| {
+                let cards: Vec<(&str, bool)> =
+                    families.iter().map(|(_, f, b)| (f.as_str(), *b)).collect();
+                let offers =
+                    crate::installments::options_for_cards(conn, &settings, &cards, total)?;
+                Ok(families.into_iter().map(|(r, _, _)| r).zip(offers))
+            })
+            .await?;
+        for (reference, offers) in offers {
             let words: Vec<(u8, String)> = offers
                 .iter()
                 .map(|o| (o.count, installment_words(ctx.lang, o, order.currency)))
                 .collect();
             if !words.is_empty() {
-                saved_installments.insert(card.reference.clone(), words);
+                saved_installments.insert(reference, words);
             }
         }
     }
