@@ -138,36 +138,40 @@ pub fn options_for_cards(
     if !cards.iter().any(|(_, business)| wanted(*business)) {
         return Ok(vec![Vec::new(); cards.len()]);
     }
-    let max_non_business: u8 = app_meta::table
+    let max_non_business: u8 = crate::native!(conn, |c| app_meta::table
         .filter(app_meta::name.eq(MAX_NON_BUSINESS))
         .select(app_meta::value)
-        .get_result::<String>(conn)
-        .optional()?
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+        .get_result::<String>(c)
+        .optional())?
+    .and_then(|v| v.parse().ok())
+    .unwrap_or(0);
     let max = i32::from(settings.max.min(max_non_business));
-    let rates: Vec<(String, i32, i32)> = installment_rates::table
-        .filter(installment_rates::installments.between(2, max))
-        .order((installment_rates::family, installment_rates::installments))
-        .select((
-            installment_rates::family,
-            installment_rates::installments,
-            installment_rates::rate_bp,
-        ))
-        .load(conn)?;
-    Ok(cards
-        .iter()
-        .map(|(family, business)| {
-            if !wanted(*business) {
-                return Vec::new();
-            }
-            rates
-                .iter()
-                .filter(|(f, _, _)| f == family)
-                .filter_map(|&(_, count, bp)| offer(settings, total, count, bp))
-                .collect()
-        })
-        .collect())
+    // One indexed read per family (cards of one family share it), narrow rows.
+    let mut by_family: Vec<(&str, Vec<Offer>)> = Vec::new();
+    let mut result = Vec::with_capacity(cards.len());
+    for &(family, business) in cards {
+        if !wanted(business) {
+            result.push(Vec::new());
+            continue;
+        }
+        if let Some((_, offers)) = by_family.iter().find(|(f, _)| *f == family) {
+            result.push(offers.clone());
+            continue;
+        }
+        let rates: Vec<(i32, i32)> = crate::native!(conn, |c| installment_rates::table
+            .filter(installment_rates::family.eq(family))
+            .filter(installment_rates::installments.between(2, max))
+            .order(installment_rates::installments.asc())
+            .select((installment_rates::installments, installment_rates::rate_bp))
+            .load(c))?;
+        let offers: Vec<Offer> = rates
+            .into_iter()
+            .filter_map(|(count, bp)| offer(settings, total, count, bp))
+            .collect();
+        by_family.push((family, offers.clone()));
+        result.push(offers);
+    }
+    Ok(result)
 }
 
 /// The offer of `count` installments at `bp` basis points, if the numbers fit.

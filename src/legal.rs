@@ -175,7 +175,7 @@ impl Legal {
             ("total", dash(&deal.total)),
             ("date", dash(&deal.date)),
         ];
-        fill(self.template(doc, lang), &values)
+        crate::routes::i18n::fill(self.template(doc, lang), &values)
     }
 
     /// What the shopper accepts before paying: the pre-information form, then the contract.
@@ -188,31 +188,6 @@ impl Legal {
                 .trim_end()
         )
     }
-}
-
-/// Replaces each `{name}` with its value in one pass (a value is never read as a placeholder).
-fn fill(template: &str, values: &[(&str, String)]) -> String {
-    let mut out = String::with_capacity(template.len() + 512);
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        match after.find('}').map(|close| (&after[..close], close)) {
-            Some((name, close)) if !name.is_empty() => {
-                match values.iter().find(|(n, _)| *n == name) {
-                    Some((_, value)) => out.push_str(value),
-                    None => out.push_str(&rest[open..open + close + 2]),
-                }
-                rest = &after[close + 1..];
-            }
-            _ => {
-                out.push('{');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -140,11 +140,13 @@ impl SessionStore for DbSessionStore {
                 let hash = hash.clone();
                 move |conn| {
                     // `id_hash` is unique: no LIMIT to bind.
-                    let row: Option<(String, i64, i64)> = sessions::table
-                        .filter(sessions::id_hash.eq(&hash))
-                        .select((sessions::data, sessions::created_at, sessions::last_seen_at))
-                        .get_result(conn)
-                        .optional()?;
+                    let row: Option<(String, i64, i64)> = crate::native!(conn, |c| {
+                        sessions::table
+                            .filter(sessions::id_hash.eq(&hash))
+                            .select((sessions::data, sessions::created_at, sessions::last_seen_at))
+                            .get_result(c)
+                            .optional()
+                    })?;
                     Ok(row)
                 }
             })

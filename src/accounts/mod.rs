@@ -315,11 +315,11 @@ pub fn dummy_hash() -> &'static str {
 }
 
 pub fn find_user(conn: &mut DbConnection, id: i64) -> Result<Option<User>, DbError> {
-    Ok(users::table
+    Ok(crate::native!(conn, |c| users::table
         .find(id)
         .select(User::as_select())
-        .first(conn)
-        .optional()?)
+        .get_result(c)
+        .optional())?)
 }
 
 /// SHA-256 of a utoken, hex: what the unique index on `users.utoken_hash` compares.

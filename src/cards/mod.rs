@@ -28,7 +28,7 @@ impl CardCache {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn get(&self, user_id: i64) -> Option<Vec<StoredCard>> {
+    pub fn get(&self, user_id: i64) -> Option<Vec<StoredCard>> {
         let entries = self.entries();
         let (at, cards) = entries.get(&user_id)?;
         (at.elapsed() < self.ttl).then(|| cards.clone())

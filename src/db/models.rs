@@ -131,11 +131,12 @@ impl Order {
         conn: &mut DbConnection,
         public_id: &str,
     ) -> Result<Option<Order>, DbError> {
-        Ok(orders::table
+        // `public_id` is unique: no LIMIT to bind.
+        Ok(crate::native!(conn, |c| orders::table
             .filter(orders::public_id.eq(public_id))
             .select(Order::as_select())
-            .first(conn)
-            .optional()?)
+            .get_result(c)
+            .optional())?)
     }
 }
 
@@ -358,12 +359,12 @@ impl PaymentAttempt {
         conn: &mut DbConnection,
         order_id: i64,
     ) -> Result<Option<PaymentAttempt>, DbError> {
-        Ok(payment_attempts::table
+        Ok(crate::native!(conn, |c| payment_attempts::table
             .filter(payment_attempts::order_id.eq(order_id))
             .order(payment_attempts::id.desc())
             .select(PaymentAttempt::as_select())
-            .first(conn)
-            .optional()?)
+            .first(c)
+            .optional())?)
     }
 
     /// Records PayTR's failure reason on a failed attempt.

@@ -92,11 +92,11 @@ impl Subscription {
         conn: &mut DbConnection,
         order_id: i64,
     ) -> Result<Option<Subscription>, DbError> {
-        Ok(subscriptions::table
+        Ok(crate::native!(conn, |c| subscriptions::table
             .filter(subscriptions::first_order_id.eq(order_id))
             .select(Subscription::as_select())
-            .first(conn)
-            .optional()?)
+            .first(c)
+            .optional())?)
     }
 
     /// Claims every due subscription not claimed by another engine, in one atomic update, and

@@ -35,6 +35,14 @@ pub async fn cards_of(state: &AppState, user: &User) -> Result<Vec<StoredCard>, 
     result
 }
 
+/// The shopper's card views if the card cache holds a fresh list (no PayTR call; for a read
+/// that wants them inside its transaction).
+pub fn cached_card_views(state: &AppState, user: &User) -> Option<Vec<CardView>> {
+    utoken_of(state, user)?;
+    let cards = state.card_cache.get(user.id)?;
+    Some(views(&cards, year_month(unix_now())))
+}
+
 /// Card views for a page, and whether the list could not be fetched.
 pub async fn card_views(state: &AppState, user: &User) -> (Vec<CardView>, bool) {
     match cards_of(state, user).await {

@@ -361,23 +361,55 @@ pub async fn load_order(
     }
     state
         .db
-        .read(move |conn| {
-            let Some(order) = Order::find_by_public_id(conn, &public_id)? else {
-                return Ok(None);
-            };
-            if !viewer.owns(&order) {
-                return Ok(None);
-            }
-            let attempt = PaymentAttempt::latest_for_order(conn, order.id)?;
-            let user = match order.user_id {
-                Some(id) => crate::accounts::find_user(conn, id)?,
-                None => None,
-            };
-            let subscription =
-                crate::db::subscriptions::Subscription::for_first_order(conn, order.id)?;
-            Ok(Some((order, attempt, user, subscription)))
-        })
+        .read(move |conn| order_rows(conn, &public_id, &viewer))
         .await
+}
+
+/// [`load_order`]'s reads, for a caller that reads more in the same transaction.
+fn order_rows(
+    conn: &mut crate::db::DbConnection,
+    public_id: &str,
+    viewer: &Viewer,
+) -> Result<Option<OrderRows>, crate::db::DbError> {
+    let Some(order) = Order::find_by_public_id(conn, public_id)? else {
+        return Ok(None);
+    };
+    if !viewer.owns(&order) {
+        return Ok(None);
+    }
+    let attempt = PaymentAttempt::latest_for_order(conn, order.id)?;
+    let user = match order.user_id {
+        Some(id) => crate::accounts::find_user(conn, id)?,
+        None => None,
+    };
+    let subscription = crate::db::subscriptions::Subscription::for_first_order(conn, order.id)?;
+    Ok(Some((order, attempt, user, subscription)))
+}
+
+/// Installment options of each saved card that may have some (by card reference).
+type SavedOffers = Vec<(String, Vec<crate::installments::Offer>)>;
+
+fn saved_offers(
+    conn: &mut crate::db::DbConnection,
+    settings: &crate::config::InstallmentSettings,
+    saved: &[crate::cards::CardView],
+    total: crate::domain::Money,
+) -> Result<SavedOffers, crate::db::DbError> {
+    let cards: Vec<(&crate::cards::CardView, (&str, bool))> = saved
+        .iter()
+        .filter(|c| !c.expired && !c.family.is_empty())
+        .map(|c| (c, (c.family.as_str(), c.business)))
+        .collect();
+    if !settings.enabled || cards.is_empty() {
+        return Ok(Vec::new());
+    }
+    let wanted: Vec<(&str, bool)> = cards.iter().map(|(_, w)| *w).collect();
+    let offers = crate::installments::options_for_cards(conn, settings, &wanted, total)?;
+    Ok(cards
+        .into_iter()
+        .map(|(c, _)| c.reference.clone())
+        .zip(offers)
+        .collect())
 }
 
 #[derive(Template)]
@@ -411,8 +443,37 @@ pub async fn pay_page(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let found = load_order(&state, id.into_inner(), Viewer::of(&ctx, &session)).await?;
-    let Some((order, Some(attempt), owner, starts)) = found else {
+    let public_id = id.into_inner();
+    if !plausible_order_id(&public_id) {
+        return Err(PageError::NotFound);
+    }
+    // One read: the order's rows and, when the shopper's card list is cached, every saved
+    // card's installment options (the page's reads share one transaction).
+    let viewer = Viewer::of(&ctx, &session);
+    let shared = state.clone();
+    let found = state
+        .db
+        .read(move |conn| {
+            let Some(rows) = order_rows(conn, &public_id, &viewer)? else {
+                return Ok(None);
+            };
+            let cached = match (&rows.2, &rows.3) {
+                (Some(user), None) => super::cards::cached_card_views(&shared, user),
+                _ => None,
+            };
+            let offers = match &cached {
+                Some(saved) => Some(saved_offers(
+                    conn,
+                    &shared.settings.installments,
+                    saved,
+                    rows.0.total,
+                )?),
+                None => None,
+            };
+            Ok(Some((rows, cached, offers)))
+        })
+        .await?;
+    let Some(((order, Some(attempt), owner, starts), cached, offers)) = found else {
         return Err(PageError::NotFound);
     };
     let subscription = starts.is_some();
@@ -425,8 +486,9 @@ pub async fn pay_page(
     let owner = owner.as_ref();
     let utoken = owner.and_then(|u| super::cards::utoken_of(&state, u));
     // Saved cards are offered for a plain order of a shopper who has some.
-    let (saved, cards_unavailable) = match owner {
-        Some(user) if utoken.is_some() && !subscription => {
+    let (saved, cards_unavailable) = match (owner, cached) {
+        (Some(_), Some(saved)) if utoken.is_some() && !subscription => (saved, false),
+        (Some(user), None) if utoken.is_some() && !subscription => {
             super::cards::card_views(&state, user).await
         }
         _ => Default::default(),
@@ -442,25 +504,23 @@ pub async fn pay_page(
             .replace("{last4}", &card.last_4),
         None => format!("{} · {amount}", super::i18n::t(ctx.lang, "pay_with_saved")),
     };
+    let offers = match offers {
+        Some(offers) => offers,
+        None if state.settings.installments.enabled && !subscription && !saved.is_empty() => {
+            let (settings, views, total) = (
+                state.settings.installments.clone(),
+                saved.clone(),
+                order.total,
+            );
+            state
+                .db
+                .read(move |conn| saved_offers(conn, &settings, &views, total))
+                .await?
+        }
+        None => Vec::new(),
+    };
     let mut saved_installments = HashMap::new();
-    let families: Vec<(String, String, bool)> = saved
-        .iter()
-        .filter(|c| !c.expired && !c.family.is_empty())
-        .map(|c| (c.reference.clone(), c.family.clone(), c.business))
-        .collect();
-    if state.settings.installments.enabled && !subscription && !families.is_empty() {
-        // Every saved card's choices in one read.
-        let (settings, total) = (state.settings.installments.clone(), order.total);
-        let offers = state
-            .db
-            .read(move |conn| {
-                let cards: Vec<(&str, bool)> =
-                    families.iter().map(|(_, f, b)| (f.as_str(), *b)).collect();
-                let offers =
-                    crate::installments::options_for_cards(conn, &settings, &cards, total)?;
-                Ok(families.into_iter().map(|(r, _, _)| r).zip(offers))
-            })
-            .await?;
+    if state.settings.installments.enabled && !subscription {
         for (reference, offers) in offers {
             let words: Vec<(u8, String)> = offers
                 .iter()
@@ -497,16 +557,14 @@ pub fn installment_words(
     offer: &crate::installments::Offer,
     currency: crate::domain::Currency,
 ) -> String {
-    super::i18n::t(lang, "installment_option")
-        .replace("{count}", &offer.count.to_string())
-        .replace(
-            "{monthly}",
-            &filters::format_money(offer.monthly, currency, lang),
-        )
-        .replace(
-            "{total}",
-            &filters::format_money(offer.total, currency, lang),
-        )
+    super::i18n::fill(
+        super::i18n::t(lang, "installment_option"),
+        &[
+            ("count", offer.count.to_string()),
+            ("monthly", filters::format_money(offer.monthly, currency, lang)),
+            ("total", filters::format_money(offer.total, currency, lang)),
+        ],
+    )
 }
 
 /// "Kahve Kulübü: 149,00 TL / ay, charged automatically from 26.12.2026 until you cancel."

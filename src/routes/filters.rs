@@ -25,25 +25,51 @@ pub fn money(price: &Price, _: &dyn askama::Values, lang: &Lang) -> askama::Resu
 /// An amount as the page's language writes it: `1.234,50 TL` in Turkish, `TRY 1,234.50` in
 /// English (ISO code first, as English-language Turkish shops write it).
 pub fn format_money(amount: Money, currency: Currency, lang: Lang) -> String {
+    // Written into one buffer: a page formats dozens of amounts (installment options).
     let kurus = amount.kurus();
-    let (whole, cents) = (kurus / 100, kurus % 100);
     let (group, decimal) = match lang {
-        Lang::Tr => ('.', ','),
-        Lang::En => (',', '.'),
+        Lang::Tr => (b'.', b','),
+        Lang::En => (b',', b'.'),
     };
-    let digits = whole.to_string();
-    let mut grouped = String::new();
-    for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push(group);
-        }
-        grouped.push(d);
-    }
+    let mut out = String::with_capacity(24);
     match (lang, currency) {
-        (Lang::Tr, c) => format!("{grouped}{decimal}{cents:02} {}", c.code()),
-        (Lang::En, Currency::Tl) => format!("TRY {grouped}{decimal}{cents:02}"),
-        (Lang::En, c) => format!("{} {grouped}{decimal}{cents:02}", c.code()),
+        (Lang::Tr, _) => {}
+        (Lang::En, Currency::Tl) => out.push_str("TRY "),
+        (Lang::En, c) => {
+            out.push_str(c.code());
+            out.push(' ');
+        }
     }
+    if kurus < 0 {
+        out.push('-');
+    }
+    let (whole, cents) = (kurus.unsigned_abs() / 100, kurus.unsigned_abs() % 100);
+    let mut digits = [0u8; 20];
+    let mut n = digits.len();
+    let mut rest = whole;
+    loop {
+        n -= 1;
+        digits[n] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let digits = &digits[n..];
+    for (i, d) in digits.iter().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(char::from(group));
+        }
+        out.push(char::from(*d));
+    }
+    out.push(char::from(decimal));
+    out.push(char::from(b'0' + (cents / 10) as u8));
+    out.push(char::from(b'0' + (cents % 10) as u8));
+    if lang == Lang::Tr {
+        out.push(' ');
+        out.push_str(currency.code());
+    }
+    out
 }
 
 /// `{{ unix_time|date }}`: "2027-01-05" (UTC).

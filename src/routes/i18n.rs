@@ -1038,6 +1038,31 @@ pub fn t(lang: Lang, key: &str) -> &str {
     words.get(key).copied().unwrap_or(key)
 }
 
+/// Replaces each `{name}` with its value in one pass (a value is never read as a placeholder).
+pub fn fill<V: AsRef<str>>(template: &str, values: &[(&str, V)]) -> String {
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}').map(|close| (&after[..close], close)) {
+            Some((name, close)) if !name.is_empty() => {
+                match values.iter().find(|(n, _)| *n == name) {
+                    Some((_, value)) => out.push_str(value.as_ref()),
+                    None => out.push_str(&rest[open..open + close + 2]),
+                }
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// "Too many attempts: try again in 12 minutes", with the wait rounded up.
 pub fn try_again_in(lang: Lang, wait: std::time::Duration) -> String {
     let secs = wait.as_secs().max(1);

@@ -23,8 +23,19 @@ use actix_web::web;
 
 /// Every route of the storefront.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    // Routes are tried in order, and each pattern with a `{segment}` is a regular expression:
+    // the two busiest routes come first (the router's regexes were 5% of the payment page).
+    cfg.route("/orders/{id}/pay", web::get().to(checkout::pay_page))
+        .service(
+            // PayTR's notification is a few hundred bytes; nothing larger is read.
+            web::resource("/paytr/notify")
+                .app_data(web::PayloadConfig::new(16 * 1024))
+                .route(web::post().to(notify::paytr_notify))
+                .route(web::get().to(notify::notify_get)),
+        )
+        .route("/healthz", web::get().to(health::healthz));
     admin::configure(cfg);
-    cfg.route("/healthz", web::get().to(health::healthz))
+    cfg.route("/readyz", web::get().to(health::readyz))
         .route("/static/app.css", web::get().to(pages::stylesheet))
         .route("/", web::get().to(shop::home_page))
         .route("/legal/{slug}", web::get().to(legal::legal_page))
@@ -95,7 +106,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/checkout", web::get().to(checkout::checkout_form))
         .route("/checkout", web::post().to(checkout::submit_checkout))
         .route("/orders/{id}", web::get().to(checkout::order_page))
-        .route("/orders/{id}/pay", web::get().to(checkout::pay_page))
         .route(
             "/orders/{id}/installments",
             web::post().to(installments::installments),
@@ -116,13 +126,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::resource("/orders/{id}/fail")
                 .route(web::get().to(checkout::returned_fail))
                 .route(web::route().to(checkout::back_to_get)),
-        )
-        .service(
-            // PayTR's notification is a few hundred bytes; nothing larger is read.
-            web::resource("/paytr/notify")
-                .app_data(web::PayloadConfig::new(16 * 1024))
-                .route(web::post().to(notify::paytr_notify))
-                .route(web::get().to(notify::notify_get)),
         )
         .default_service(web::to(pages::not_found));
 }
