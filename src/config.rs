@@ -61,6 +61,8 @@ pub struct Settings {
     /// The merchant's seller details and legal texts (`seller.json`, `*.tr.txt`, `*.en.txt`);
     /// files missing there are the built-in examples.
     pub legal_dir: Option<PathBuf>,
+    /// Where `/metrics` (Prometheus) is served; none: no metrics are kept.
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 /// Who pays the installment interest.
@@ -264,6 +266,15 @@ impl Settings {
                     .ok_or_else(|| err("MAIL_RETRY_BASE_SECS", "must be 0 to 3600 seconds"))?,
             },
             legal_dir: get("LEGAL_DIR").map(PathBuf::from),
+            metrics_bind: match get("METRICS_BIND") {
+                Some(v) => Some(v.parse().map_err(|_| {
+                    err(
+                        "METRICS_BIND",
+                        "must be an address and port such as 127.0.0.1:9090",
+                    )
+                })?),
+                None => None,
+            },
             installments: InstallmentSettings::from_lookup(&get, paytr_configured)?,
         })
     }

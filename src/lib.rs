@@ -19,6 +19,7 @@ pub mod installments;
 pub mod legal;
 pub mod logging;
 pub mod mail;
+pub mod metrics;
 pub mod notifications;
 pub mod receipts;
 pub mod refunds;

@@ -25,8 +25,24 @@ pub fn escape_controls(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Installs the global subscriber: `LOG` as the filter (default `info`).
+/// Installs the global subscriber: `LOG` as the filter (default `info`); `LOG_FORMAT=json`
+/// writes one JSON object per line (with the request's span fields, e.g. `request_id`), for
+/// log shippers; JSON escapes control characters itself.
 pub fn init() {
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_env("LOG")
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+    };
+    if std::env::var("LOG_FORMAT").is_ok_and(|f| f.trim().eq_ignore_ascii_case("json")) {
+        tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            .init();
+        return;
+    }
     let fields = tracing_subscriber::fmt::format::debug_fn(|writer, field, value| {
         let text = format!("{value:?}");
         if field.name() == "message" {
@@ -38,10 +54,7 @@ pub fn init() {
     .delimited(" ");
     tracing_subscriber::fmt()
         .fmt_fields(fields)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+        .with_env_filter(filter())
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();

@@ -78,6 +78,7 @@ pub async fn refund(
         Err(e) => (RefundStatus::Failed, None, Some(e.to_string())),
     };
     tracing::info!(reference_no = %reference_no, status = to.code(), err_no = ?err_no, "refund answered");
+    metrics::counter!("refunds_total", "outcome" => to.code()).increment(1);
     settle(
         db,
         &reference_no,

@@ -39,6 +39,8 @@ pub struct Application {
     public_url: String,
     server: Server,
     sandbox: Option<Sandbox>,
+    /// Where `/metrics` listens (METRICS_BIND), once bound.
+    metrics_addr: Option<std::net::SocketAddr>,
 }
 
 impl Application {
@@ -57,6 +59,16 @@ impl Application {
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("could not listen on {}", settings.bind))?;
         let addr = listener.local_addr()?;
+        let metrics_addr = match settings.metrics_bind {
+            Some(bind) => {
+                let handle = crate::metrics::install()?;
+                let (bound, server) = crate::metrics::serve(bind, handle, db.clone())?;
+                tokio::spawn(server);
+                tracing::info!(address = %bound, "metrics served at /metrics");
+                Some(bound)
+            }
+            None => None,
+        };
         let public_url = settings
             .public_url
             .clone()
@@ -209,7 +221,13 @@ impl Application {
             public_url,
             server,
             sandbox: state_sandbox,
+            metrics_addr,
         })
+    }
+
+    /// Where `/metrics` is served, when METRICS_BIND is set.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.metrics_addr
     }
 
     pub fn port(&self) -> u16 {
@@ -322,34 +340,91 @@ pub fn payment_page_csp(paytr_base: &str, sandbox: bool) -> String {
 
 /// A span per request: method and route pattern (never the path's values, the query string or
 /// a body), then its status and latency. Events logged while handling it carry these fields.
-fn request_span(req: &ServiceRequest) -> tracing::Span {
-    tracing::info_span!(
+/// What a request is known by in logs and metrics.
+struct RequestLabels {
+    span: tracing::Span,
+    id: HeaderValue,
+    route: String,
+    method: actix_web::http::Method,
+}
+
+/// A span per request: its id, method and route pattern (never the path's values, the query
+/// string or a body), then its status and latency. Events logged while handling it carry
+/// these fields. The id is the caller's `X-Request-Id` when it is a plausible one (1–64 of
+/// `A-Z a-z 0-9 - _ . :`), else a new random one; the answer carries it back.
+fn request_span(req: &ServiceRequest) -> RequestLabels {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .filter(|v| plausible_request_id(v.as_bytes()))
+        .cloned()
+        .unwrap_or_else(|| {
+            HeaderValue::from_str(&format!("{:016x}", rand::random::<u64>()))
+                .unwrap_or(HeaderValue::from_static("-"))
+        });
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| "(no route)".to_owned());
+    let span = tracing::info_span!(
         "request",
+        request_id = %String::from_utf8_lossy(id.as_bytes()),
         method = %req.method(),
-        route = %req.match_pattern().unwrap_or_else(|| "(no route)".to_owned()),
+        route = %route,
         status = tracing::field::Empty,
         latency_ms = tracing::field::Empty,
-    )
+    );
+    RequestLabels {
+        span,
+        id,
+        route,
+        method: req.method().clone(),
+    }
+}
+
+fn plausible_request_id(id: &[u8]) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(b))
 }
 
 async fn within_span<F, B>(
     answer: F,
-    span: tracing::Span,
+    labels: RequestLabels,
 ) -> Result<ServiceResponse<B>, actix_web::Error>
 where
     F: Future<Output = Result<ServiceResponse<B>, actix_web::Error>>,
 {
     use tracing::Instrument;
+    let RequestLabels {
+        span,
+        id,
+        route,
+        method,
+    } = labels;
     let started = std::time::Instant::now();
-    let result = answer.instrument(span.clone()).await;
-    let status = match &result {
-        Ok(response) => response.status().as_u16(),
+    let mut result = answer.instrument(span.clone()).await;
+    let status = match &mut result {
+        Ok(response) => {
+            response
+                .headers_mut()
+                .insert(HeaderName::from_static("x-request-id"), id);
+            response.status().as_u16()
+        }
         Err(e) => e.as_response_error().status_code().as_u16(),
     };
-    let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let elapsed = started.elapsed();
+    let latency_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
     span.record("status", status);
     span.record("latency_ms", latency_ms);
     tracing::debug!(parent: &span, status, latency_ms, "request finished");
+    let labels = [
+        ("route", route),
+        ("method", method.as_str().to_owned()),
+        ("status", status.to_string()),
+    ];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels).record(elapsed.as_secs_f64());
     result
 }
 

@@ -407,6 +407,8 @@ impl Billing {
         retry: Option<i64>,
         now: i64,
     ) -> Result<(), DbError> {
+        metrics::counter!("billing_attempts_total", "outcome" => crate::db::states::StoredText::code(to))
+            .increment(1);
         let (oid, msg) = (oid.to_owned(), msg.map(str::to_owned));
         self.db
             .write(move |conn| {

@@ -301,6 +301,12 @@ impl Db {
         .map_err(|_| DbError::Cancelled)?
     }
 
+    /// Connections the pool holds, and how many of them are idle.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (state.connections, state.idle_connections)
+    }
+
     /// A short read on a request's path (a few rows by index). On SQLite it runs right here on
     /// the calling worker when the pool has an idle connection: such a read costs a few
     /// microseconds, less than handing it to a blocking thread and waking the worker again
@@ -333,6 +339,7 @@ impl Db {
             return self.run(f).await;
         };
         let (job, done) = writer::job(f);
+        metrics::gauge!("db_write_queue_depth").increment(1.0);
         match writer.try_send(job) {
             Ok(()) => {}
             Err(std::sync::mpsc::TrySendError::Full(job)) => {

@@ -55,6 +55,8 @@ pub fn run(mut conn: DbConnection, jobs: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        metrics::gauge!("db_write_queue_depth").decrement(batch.len() as f64);
+        metrics::histogram!("db_commit_batch_size").record(batch.len() as f64);
         if let Err(e) = begin_immediate(&mut conn) {
             // The jobs are dropped unrun: their callers see a cancelled write and answer
             // with an error (a notification is then retried by PayTR).

@@ -48,6 +48,7 @@ async fn record_refusal(
         return;
     };
     tracing::warn!(merchant_oid = ?oid, outcome = outcome.code(), body_bytes, unrecorded, "notification refused");
+    metrics::counter!("paytr_notifications_total", "outcome" => outcome.code()).increment(1);
     let summary = refused_summary(fields, body_bytes, unrecorded);
     if let Err(e) = state
         .db
@@ -92,10 +93,13 @@ async fn accept(
                 });
             }
             tracing::info!(outcome = applied.outcome.code(), utoken_hint = ?utoken_hint, "notification applied");
+            metrics::counter!("paytr_notifications_total", "outcome" => applied.outcome.code())
+                .increment(1);
             answer(200, "OK")
         }
         Err(e) => {
             tracing::error!(error = %e, "notification not stored; PayTR will retry");
+            metrics::counter!("paytr_notifications_total", "outcome" => "not_stored").increment(1);
             answer(500, "ERROR")
         }
     }

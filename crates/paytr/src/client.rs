@@ -158,7 +158,26 @@ impl PaytrClient {
         )?)
     }
 
-    async fn post(&self, path: &str, form: &FormFields) -> Result<String, PaytrError> {
+    /// Posts `form` to `path`; every call is counted (`paytr_calls_total` by endpoint and
+    /// result) and timed (`paytr_call_duration_seconds`) for the metrics.
+    async fn post(&self, path: &'static str, form: &FormFields) -> Result<String, PaytrError> {
+        let started = std::time::Instant::now();
+        let answer = self.post_unmeasured(path, form).await;
+        let result = match &answer {
+            Ok(_) => "ok",
+            Err(PaytrError::Timeout) => "timeout",
+            Err(PaytrError::Unreachable) => "unreachable",
+            Err(PaytrError::Status(_)) => "http_error",
+            Err(_) => "error",
+        };
+        metrics::counter!("paytr_calls_total", "endpoint" => path, "result" => result)
+            .increment(1);
+        metrics::histogram!("paytr_call_duration_seconds", "endpoint" => path)
+            .record(started.elapsed().as_secs_f64());
+        answer
+    }
+
+    async fn post_unmeasured(&self, path: &str, form: &FormFields) -> Result<String, PaytrError> {
         let response = self
             .http
             .post(self.url(path))
