@@ -106,6 +106,7 @@ impl DbSessionStore {
                     ),
                 )
                 .execute(conn)?;
+                crate::accounts::limiter::shared::prune(conn, now)?;
                 Ok(shoppers + crate::staff::session::prune(conn, now)?)
             })
             .await

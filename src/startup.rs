@@ -107,6 +107,14 @@ impl Application {
             public_url.starts_with("https://"),
         ));
         let minutes = |m: u64| Duration::from_secs(m * 60);
+        // On PostgreSQL several instances may share the database: limits are counted there.
+        let limiter = |name: &'static str, limit: u32, window: Duration| {
+            let limiter = RateLimiter::new(limit, window);
+            match backend {
+                Backend::Postgres(_) => limiter.shared(name, db.clone()),
+                Backend::Sqlite(_) => limiter,
+            }
+        };
         let card_cache = Arc::new(CardCache::new(Duration::from_secs(60)));
         let billing = make_billing(
             &settings,
@@ -156,13 +164,13 @@ impl Application {
             legal,
             mail,
             sealer: Sealer::new(&secrets.data_key),
-            login_limiter: RateLimiter::new(100, minutes(15)),
+            login_limiter: limiter("login", 100, minutes(15)),
             login_throttle: LoginThrottle::new(5, minutes(15)),
-            register_limiter: RateLimiter::new(10, minutes(60)),
-            reset_limiter: RateLimiter::new(5, minutes(60)),
-            bin_limiter: RateLimiter::new(60, minutes(15)),
-            payment_limiter: RateLimiter::new(30, minutes(15)),
-            delete_limiter: RateLimiter::new(10, minutes(15)),
+            register_limiter: limiter("register", 10, minutes(60)),
+            reset_limiter: limiter("reset", 5, minutes(60)),
+            bin_limiter: limiter("bin", 60, minutes(15)),
+            payment_limiter: limiter("payment", 30, minutes(15)),
+            delete_limiter: limiter("delete", 10, minutes(15)),
             refused_notifications: crate::notifications::RefusalBudget::new(60),
             private_ip_warned: std::sync::atomic::AtomicBool::new(false),
             capi,

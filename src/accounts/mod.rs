@@ -1,6 +1,6 @@
 //! Shopper accounts: registration, password check, and the shopper's sealed PayTR `utoken`.
 
-mod limiter;
+pub mod limiter;
 
 pub use limiter::{LoginThrottle, RateLimiter};
 

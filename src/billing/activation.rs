@@ -65,8 +65,8 @@ impl Billing {
             return Ok(false);
         }
         let utoken = self.utoken_of(sub.user_id).await?;
-        self.cards.invalidate(sub.user_id);
-        let cards = saved_cards(&self.capi, &self.cards, sub.user_id, utoken.as_ref()).await?;
+        // Always PayTR's current list (not kept: the shopper's version is not known here).
+        let cards = saved_cards(&self.capi, &self.cards, sub.user_id, None, utoken.as_ref()).await?;
         let known: Vec<&str> = sub
             .known_cards
             .split(',')

@@ -10,11 +10,16 @@ use std::time::{Duration, Instant};
 const MAX_CACHED_SHOPPERS: usize = 10_000;
 
 /// A short per-shopper cache of CAPI LIST answers, so repeated checkout views don't call PayTR
-/// each time. Emptied for a shopper when a card is saved or deleted.
+/// each time. Each list is kept under the shopper's `users.cards_version` it was fetched for:
+/// saving or deleting a card bumps that version in the database, so on every instance the
+/// next page (which reads the shopper's row anyway) finds its copy stale at once.
 pub struct CardCache {
     ttl: Duration,
-    entries: Mutex<HashMap<i64, (Instant, Vec<StoredCard>)>>,
+    entries: Mutex<HashMap<i64, Entry>>,
 }
+
+/// When a list was fetched, under which version, and the list.
+type Entry = (Instant, i64, Vec<StoredCard>);
 
 impl CardCache {
     pub fn new(ttl: Duration) -> Self {
@@ -24,27 +29,28 @@ impl CardCache {
         }
     }
 
-    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<i64, (Instant, Vec<StoredCard>)>> {
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Entry>> {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn get(&self, user_id: i64) -> Option<Vec<StoredCard>> {
+    /// The list fetched for `version` of the shopper's cards, if still fresh.
+    pub fn get(&self, user_id: i64, version: i64) -> Option<Vec<StoredCard>> {
         let entries = self.entries();
-        let (at, cards) = entries.get(&user_id)?;
-        (at.elapsed() < self.ttl).then(|| cards.clone())
+        let (at, fetched_for, cards) = entries.get(&user_id)?;
+        (*fetched_for == version && at.elapsed() < self.ttl).then(|| cards.clone())
     }
 
-    fn put(&self, user_id: i64, cards: Vec<StoredCard>) {
+    fn put(&self, user_id: i64, version: i64, cards: Vec<StoredCard>) {
         let mut entries = self.entries();
         // Bounded: stale entries go first; if all are fresh, the cache starts over (it is
         // only a cache).
         if entries.len() >= MAX_CACHED_SHOPPERS {
-            entries.retain(|_, (at, _)| at.elapsed() < self.ttl);
+            entries.retain(|_, (at, _, _)| at.elapsed() < self.ttl);
             if entries.len() >= MAX_CACHED_SHOPPERS {
                 entries.clear();
             }
         }
-        entries.insert(user_id, (Instant::now(), cards));
+        entries.insert(user_id, (Instant::now(), version, cards));
     }
 
     pub fn invalidate(&self, user_id: i64) {
@@ -52,22 +58,36 @@ impl CardCache {
     }
 }
 
-/// The shopper's saved cards: from the cache, or CAPI LIST with its short timeout.
+/// The shopper's saved cards: from the cache (for `version`, the shopper's `cards_version`),
+/// or CAPI LIST with its short timeout; `None`: always asked, and not kept.
 pub async fn saved_cards(
     client: &PaytrClient,
     cache: &CardCache,
     user_id: i64,
+    version: Option<i64>,
     utoken: Option<&Token>,
 ) -> Result<Vec<StoredCard>, PaytrError> {
     let Some(utoken) = utoken else {
         return Ok(Vec::new());
     };
-    if let Some(cards) = cache.get(user_id) {
+    if let Some(cards) = version.and_then(|v| cache.get(user_id, v)) {
         return Ok(cards);
     }
     let cards = client.list_cards(utoken).await?;
-    cache.put(user_id, cards.clone());
+    if let Some(version) = version {
+        cache.put(user_id, version, cards.clone());
+    }
     Ok(cards)
+}
+
+/// Marks the shopper's card list changed (a card saved or deleted), for every instance.
+pub fn bump_version(conn: &mut crate::db::DbConnection, user_id: i64) -> Result<(), crate::db::DbError> {
+    use crate::db::schema::users;
+    use diesel::prelude::*;
+    diesel::update(users::table.find(user_id))
+        .set(users::cards_version.eq(users::cards_version + 1))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// How a page refers to a card: a short hash of its ctoken, so ctokens stay out of our pages

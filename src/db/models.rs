@@ -23,6 +23,9 @@ pub struct User {
     pub email_verified_at: Option<i64>,
     /// The language of the shopper's last order: their e-mails are written in it.
     pub lang: String,
+    /// Bumped whenever a card is saved or deleted: the card cache of every instance holds a
+    /// list only for the version it was fetched under.
+    pub cards_version: i64,
 }
 
 #[derive(Debug, Insertable)]

@@ -13,6 +13,15 @@ diesel::table! {
         utoken_hash -> Nullable<Text>,
         email_verified_at -> Nullable<BigInt>,
         lang -> Text,
+        cards_version -> BigInt,
+    }
+}
+
+diesel::table! {
+    rate_limits (bucket) {
+        bucket -> Text,
+        window_start -> BigInt,
+        hits -> Integer,
     }
 }
 

@@ -151,7 +151,7 @@ impl RefusalBudget {
     /// `Some(refusals not recorded since the last one)` if this one may be recorded.
     pub fn admit(&self) -> Option<u64> {
         use std::sync::atomic::Ordering;
-        if self.per_minute.check(&["refused"]) {
+        if self.per_minute.check_here(&["refused"]) {
             Some(self.unrecorded.swap(0, Ordering::Relaxed))
         } else {
             self.unrecorded.fetch_add(1, Ordering::Relaxed);
@@ -291,6 +291,9 @@ fn apply_inner(
     if let Some(attempt) = PaymentAttempt::find_by_merchant_oid(conn, &n.merchant_oid)? {
         let settled = crate::checkout::settle::settle_payment(conn, &attempt, n, sealer, now)?;
         if let PaymentSettled::Paid { card_saved_for } = settled {
+            if let Some(user_id) = card_saved_for {
+                crate::cards::bump_version(conn, user_id)?;
+            }
             paid_mails(conn, mail, attempt.order_id, card_saved_for)?;
         }
         return Ok(Applied {

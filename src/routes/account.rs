@@ -64,7 +64,7 @@ pub fn client_bucket(state: &AppState, req: &HttpRequest) -> String {
 }
 
 /// The registration a form asks for, or the form again saying why not.
-fn parse_registration(
+async fn parse_registration(
     ctx: &Ctx,
     state: &AppState,
     req: &HttpRequest,
@@ -80,14 +80,13 @@ fn parse_registration(
         format!("account:{}", email.trim().to_lowercase()),
     ];
     let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-    let too_many = || {
+    let too_many = |wait| {
         let mut page = RegisterPage::new(ctx, email, name, Errors::new(), Some("too_many"));
-        let wait = state.register_limiter.retry_after(&keys);
         page.wait = Some(super::i18n::try_again_in(ctx.lang, wait));
         Box::new(render(StatusCode::TOO_MANY_REQUESTS, &page))
     };
-    if state.register_limiter.exhausted(&keys) {
-        return Err(too_many());
+    if state.register_limiter.exhausted(&keys).await {
+        return Err(too_many(state.register_limiter.retry_after(&keys).await));
     }
     let registration =
         Registration::parse(email, name, form.get("password")).map_err(|errors| {
@@ -98,8 +97,8 @@ fn parse_registration(
                 status,
             ))
         })?;
-    if !state.register_limiter.check(&keys) {
-        return Err(too_many());
+    if !state.register_limiter.check(&keys).await {
+        return Err(too_many(state.register_limiter.retry_after(&keys).await));
     }
     Ok(registration)
 }
@@ -110,7 +109,7 @@ pub async fn register(
     state: web::Data<AppState>,
     form: PostForm,
 ) -> Result<HttpResponse, PageError> {
-    let registration = match parse_registration(&ctx, &state, &req, &form) {
+    let registration = match parse_registration(&ctx, &state, &req, &form).await {
         Ok(registration) => registration,
         Err(page) => return Ok(*page),
     };
@@ -275,7 +274,7 @@ pub async fn login(
     let throttle_key = format!("{email}|{bucket}");
     let wait = state
         .login_limiter
-        .retry_after(&[&bucket])
+        .retry_after(&[&bucket]).await
         .max(state.login_throttle.wait(&throttle_key));
     if !wait.is_zero() {
         return refuse("too_many", StatusCode::TOO_MANY_REQUESTS, Some(wait));
@@ -286,7 +285,7 @@ pub async fn login(
             Ok(sign_in(&session, &user))
         }
         None => {
-            state.login_limiter.check(&[&bucket]);
+            state.login_limiter.check(&[&bucket]).await;
             state.login_throttle.failed(&throttle_key);
             refuse("login_failed", StatusCode::UNAUTHORIZED, None)
         }

@@ -28,7 +28,14 @@ pub fn utoken_of(state: &AppState, user: &User) -> Option<Token> {
 /// The signed-in shopper's cards; `Err` when PayTR could not be asked (shown as "unavailable").
 pub async fn cards_of(state: &AppState, user: &User) -> Result<Vec<StoredCard>, PaytrError> {
     let utoken = utoken_of(state, user);
-    let result = saved_cards(&state.capi, &state.card_cache, user.id, utoken.as_ref()).await;
+    let result = saved_cards(
+        &state.capi,
+        &state.card_cache,
+        user.id,
+        Some(user.cards_version),
+        utoken.as_ref(),
+    )
+    .await;
     if let Err(e) = &result {
         tracing::warn!(error = %e, "saved cards unavailable");
     }
@@ -39,7 +46,7 @@ pub async fn cards_of(state: &AppState, user: &User) -> Result<Vec<StoredCard>, 
 /// that wants them inside its transaction).
 pub fn cached_card_views(state: &AppState, user: &User) -> Option<Vec<CardView>> {
     utoken_of(state, user)?;
-    let cards = state.card_cache.get(user.id)?;
+    let cards = state.card_cache.get(user.id, user.cards_version)?;
     Some(views(&cards, year_month(unix_now())))
 }
 
@@ -273,7 +280,7 @@ pub async fn delete_card(
     reference: web::Path<String>,
     _form: PostForm,
 ) -> Result<HttpResponse, PageError> {
-    if !state.delete_limiter.check(&[&format!("user:{}", user.id)]) {
+    if !state.delete_limiter.check(&[&format!("user:{}", user.id)]).await {
         return Err(PageError::refused(
             StatusCode::TOO_MANY_REQUESTS,
             "my_cards",
@@ -289,7 +296,16 @@ pub async fn delete_card(
         ));
     };
     let result = state.paytr.delete_card(&utoken, &card.ctoken).await;
+    // Stale on every instance at once (also when the answer was lost: the list is asked again).
     state.card_cache.invalidate(user.id);
+    let uid = user.id;
+    if let Err(e) = state
+        .db
+        .write(move |conn| crate::cards::bump_version(conn, uid))
+        .await
+    {
+        tracing::warn!(error = %e, "could not mark the card list changed");
+    }
     let notice = match result {
         Ok(()) => {
             // The shopper is told, in their language (a deletion they did not make is news).

@@ -238,7 +238,7 @@ pub async fn submit_checkout(
         }
     };
     let ip = super::ctx::payment_ip(&req, &state)?;
-    if !state.payment_limiter.check(&[&ip_bucket(&ip)]) {
+    if !state.payment_limiter.check(&[&ip_bucket(&ip)]).await {
         let form = Typed {
             values,
             errors: HashMap::new(),
@@ -611,7 +611,7 @@ pub async fn retry(
     _form: PostForm,
 ) -> Result<HttpResponse, PageError> {
     let ip = super::ctx::payment_ip(&req, &state)?;
-    if !state.payment_limiter.check(&[&ip_bucket(&ip)]) {
+    if !state.payment_limiter.check(&[&ip_bucket(&ip)]).await {
         return Err(PageError::refused(
             StatusCode::TOO_MANY_REQUESTS,
             "payment_failed",

@@ -41,7 +41,7 @@ pub async fn installments(
         ));
     };
     let ip = payment_ip(&req, &state)?;
-    if !state.bin_limiter.check(&[&ip_bucket(&ip)]) {
+    if !state.bin_limiter.check(&[&ip_bucket(&ip)]).await {
         return Ok(json_answer(
             StatusCode::TOO_MANY_REQUESTS,
             json!({"error": "too many lookups"}),

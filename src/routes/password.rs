@@ -61,8 +61,8 @@ pub async fn forgot(
     // Per address and per account: nobody fills someone's mailbox from one place.
     let keys = [client_bucket(&state, &req), format!("reset:{email}")];
     let keys = [keys[0].as_str(), keys[1].as_str()];
-    if !state.reset_limiter.check(&keys) {
-        let wait = state.reset_limiter.retry_after(&keys);
+    if !state.reset_limiter.check(&keys).await {
+        let wait = state.reset_limiter.retry_after(&keys).await;
         let refused = ForgotPage {
             layout: Layout::new(&ctx, "forgot_password"),
             email: email.clone(),

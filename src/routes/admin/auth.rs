@@ -68,7 +68,7 @@ pub async fn login(
     let address_key = rate_key(&req, &state);
     let email = form.email.trim().to_lowercase();
     let account_key = format!("{address_key}|{email}");
-    if !state.login_limiter.check(&[&address_key])
+    if !state.login_limiter.check(&[&address_key]).await
         || !state.login_throttle.wait(&account_key).is_zero()
     {
         let page = LoginPage {
