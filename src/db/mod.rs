@@ -148,22 +148,27 @@ impl Backend {
         Ok(())
     }
 
-    /// Applies every pending migration. On PostgreSQL, instances starting together take turns
-    /// (a session advisory lock, held until the migrations are applied or the connection
-    /// ends): without it, two instances on an empty database both created diesel's migration
-    /// table and one of them exited.
+    /// Applies every pending migration. Instances starting together take turns: without
+    /// that, two instances on an empty database both created the first tables and one of
+    /// them exited. On PostgreSQL a session advisory lock (held until the migrations are
+    /// applied or the connection ends); on SQLite the write lock, taken before diesel looks
+    /// for pending migrations (each migration then runs in a savepoint).
     pub fn run_migrations(&self) -> Result<(), DbError> {
         self.prepare()?;
-        let result = match self.connect()? {
-            DbConnection::Sqlite(mut c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(drop),
+        let failed = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
+        match self.connect()? {
+            DbConnection::Sqlite(mut c) => c.immediate_transaction(|c| {
+                c.run_pending_migrations(SQLITE_MIGRATIONS)
+                    .map(drop)
+                    .map_err(failed)
+            }),
             DbConnection::Postgres(mut c) => {
                 c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
                 let applied = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(drop);
                 c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
-                applied
+                applied.map_err(failed)
             }
-        };
-        result.map_err(|e| DbError::Migration(e.to_string()))
+        }
     }
 
     /// Whether some embedded migration is not applied yet (nothing is changed).

@@ -52,6 +52,8 @@ pub struct TestApp {
     pub settings: Settings,
     /// The environment the app was configured with (for running the binary against it).
     pub env: HashMap<String, String>,
+    /// `http://…/metrics` when METRICS_BIND was given.
+    pub metrics: Option<String>,
 }
 
 impl TestApp {
@@ -121,6 +123,7 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
     let address = app.public_url().to_owned();
     let local = format!("http://127.0.0.1:{}", app.port());
     let sandbox = app.sandbox().cloned();
+    let metrics = app.metrics_addr().map(|a| format!("http://{a}/metrics"));
     tokio::spawn(app.into_server());
     env.insert("PUBLIC_URL".into(), address.clone());
     let settings =
@@ -137,7 +140,17 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
         sandbox,
         settings,
         env,
+        metrics,
     }
+}
+
+/// The PostgreSQL server of TEST_DATABASE_URL, for the tests that only PostgreSQL can run
+/// (they are `#[ignore]`d; `.ci/run` runs them with `--include-ignored` on PostgreSQL).
+pub fn postgres_server() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .expect("this test needs PostgreSQL: set TEST_DATABASE_URL")
 }
 
 /// The app in live mode (PayTR credentials, pointed at `paytr_base_url`): PUBLIC_URL is then

@@ -16,6 +16,7 @@ mod checkout_flow;
 mod doctor;
 mod health;
 mod notify;
+mod operations;
 mod process;
 mod receipts;
 mod refunds;
