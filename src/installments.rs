@@ -57,6 +57,9 @@ pub async fn refresh_rates(db: &Db, paytr: &PaytrClient, now: i64) -> Result<usi
     let stored = rows.len();
     db.write(move |conn| {
         conn.transaction(|conn| {
+            // Every instance refreshes: one after the other, or the second one's inserts
+            // would meet the first one's rows.
+            crate::db::take_turns(conn, 0x7261_7465_7300)?;
             diesel::delete(installment_rates::table).execute(conn)?;
             for (family, count, bp) in &rows {
                 diesel::insert_into(installment_rates::table)

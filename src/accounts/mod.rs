@@ -452,13 +452,25 @@ pub fn verify_data_key(
             {
                 return Err(KeyCheckError::WrongKey);
             }
-            diesel::insert_into(app_meta::table)
+            // Instances starting together on a new database: one check is stored, and the
+            // others' keys are compared with it.
+            let check = sealer.seal(KEY_CHECK_TEXT);
+            crate::native!(conn, |c| diesel::insert_into(app_meta::table)
                 .values((
                     app_meta::name.eq(KEY_CHECK_NAME),
-                    app_meta::value.eq(sealer.seal(KEY_CHECK_TEXT)),
+                    app_meta::value.eq(&check),
                 ))
-                .execute(conn)
+                .on_conflict_do_nothing()
+                .execute(c))
+            .map_err(DbError::from)?;
+            let stored: String = app_meta::table
+                .filter(app_meta::name.eq(KEY_CHECK_NAME))
+                .select(app_meta::value)
+                .first(conn)
                 .map_err(DbError::from)?;
+            if sealer.open(&stored).as_deref() != Some(KEY_CHECK_TEXT) {
+                return Err(KeyCheckError::WrongKey);
+            }
         }
     }
     for (id, sealed, hash) in sealed_users {

@@ -361,6 +361,16 @@ impl Db {
     }
 }
 
+/// Makes the rest of the current transaction wait for any other instance's transaction that
+/// took the same `key` (PostgreSQL: a transaction advisory lock, released at its end). SQLite
+/// writes are already one at a time.
+pub fn take_turns(conn: &mut DbConnection, key: i64) -> Result<(), DbError> {
+    if let DbConnection::Postgres(c) = conn {
+        c.batch_execute(&format!("SELECT pg_advisory_xact_lock({key})"))?;
+    }
+    Ok(())
+}
+
 /// Seconds since the Unix epoch, the one time format stored in every table.
 pub fn unix_now() -> i64 {
     std::time::SystemTime::now()
