@@ -122,9 +122,11 @@ pub fn options(
     business: bool,
     total: Money,
 ) -> Result<Vec<Offer>, DbError> {
-    Ok(options_for_cards(conn, settings, &[(family, business)], total)?
-        .pop()
-        .unwrap_or_default())
+    Ok(
+        options_for_cards(conn, settings, &[(family, business)], total)?
+            .pop()
+            .unwrap_or_default(),
+    )
 }
 
 /// [`options`] for several cards (family, business) at once, in two indexed reads whatever

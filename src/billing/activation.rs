@@ -66,7 +66,8 @@ impl Billing {
         }
         let utoken = self.utoken_of(sub.user_id).await?;
         // Always PayTR's current list (not kept: the shopper's version is not known here).
-        let cards = saved_cards(&self.capi, &self.cards, sub.user_id, None, utoken.as_ref()).await?;
+        let cards =
+            saved_cards(&self.capi, &self.cards, sub.user_id, None, utoken.as_ref()).await?;
         let known: Vec<&str> = sub
             .known_cards
             .split(',')

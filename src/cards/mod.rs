@@ -81,7 +81,10 @@ pub async fn saved_cards(
 }
 
 /// Marks the shopper's card list changed (a card saved or deleted), for every instance.
-pub fn bump_version(conn: &mut crate::db::DbConnection, user_id: i64) -> Result<(), crate::db::DbError> {
+pub fn bump_version(
+    conn: &mut crate::db::DbConnection,
+    user_id: i64,
+) -> Result<(), crate::db::DbError> {
     use crate::db::schema::users;
     use diesel::prelude::*;
     diesel::update(users::table.find(user_id))

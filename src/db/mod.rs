@@ -155,7 +155,8 @@ impl Backend {
     /// for pending migrations (each migration then runs in a savepoint).
     pub fn run_migrations(&self) -> Result<(), DbError> {
         self.prepare()?;
-        let failed = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
+        let failed =
+            |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
         match self.connect()? {
             DbConnection::Sqlite(mut c) => c.immediate_transaction(|c| {
                 c.run_pending_migrations(SQLITE_MIGRATIONS)

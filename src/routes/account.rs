@@ -274,7 +274,8 @@ pub async fn login(
     let throttle_key = format!("{email}|{bucket}");
     let wait = state
         .login_limiter
-        .retry_after(&[&bucket]).await
+        .retry_after(&[&bucket])
+        .await
         .max(state.login_throttle.wait(&throttle_key));
     if !wait.is_zero() {
         return refuse("too_many", StatusCode::TOO_MANY_REQUESTS, Some(wait));

@@ -280,7 +280,11 @@ pub async fn delete_card(
     reference: web::Path<String>,
     _form: PostForm,
 ) -> Result<HttpResponse, PageError> {
-    if !state.delete_limiter.check(&[&format!("user:{}", user.id)]).await {
+    if !state
+        .delete_limiter
+        .check(&[&format!("user:{}", user.id)])
+        .await
+    {
         return Err(PageError::refused(
             StatusCode::TOO_MANY_REQUESTS,
             "my_cards",

@@ -561,7 +561,10 @@ pub fn installment_words(
         super::i18n::t(lang, "installment_option"),
         &[
             ("count", offer.count.to_string()),
-            ("monthly", filters::format_money(offer.monthly, currency, lang)),
+            (
+                "monthly",
+                filters::format_money(offer.monthly, currency, lang),
+            ),
             ("total", filters::format_money(offer.total, currency, lang)),
         ],
     )

@@ -271,7 +271,11 @@ async fn start_on_session_payment(
 ) -> Result<HttpResponse, PageError> {
     let ip = super::ctx::payment_ip(req, state)?;
     // Starting a payment is limited as for checkout, whichever page starts it.
-    if !state.payment_limiter.check(&[&super::ctx::ip_bucket(&ip)]).await {
+    if !state
+        .payment_limiter
+        .check(&[&super::ctx::ip_bucket(&ip)])
+        .await
+    {
         let status = StatusCode::TOO_MANY_REQUESTS;
         return Err(PageError::refused(status, "payment_failed", "too_many"));
     }

@@ -2,11 +2,11 @@
 //! and the database going away under load.
 
 use crate::helpers::{TestDb, eventually_async, postgres_server, spawn_app, spawn_app_with};
-use paytr_checkout::db::subscriptions::{ChargeAttempt, Subscription};
-use paytr_checkout::db::{Backend, DbConnection, DbError};
 use crate::sandbox_harness::{VISA, ok_merchant, start_sandbox_with, test_knobs};
 use crate::shopper::{Shopper, order_id};
 use paytr_checkout::config::Settings;
+use paytr_checkout::db::subscriptions::{ChargeAttempt, Subscription};
+use paytr_checkout::db::{Backend, DbConnection, DbError};
 use paytr_checkout::paytr::MerchantCredentials;
 use paytr_checkout::sandbox::{SandboxConfig, SandboxServer};
 use paytr_checkout::startup::{Application, standalone_billing};
@@ -64,14 +64,12 @@ async fn metrics_after_a_purchase_show_the_request_histogram_the_paid_notificati
     );
     assert!(!pay_page.is_empty(), "the request histogram: {page}");
     assert!(
-        pay_page.iter().any(|l| l.contains("le=\"+Inf\"") && value(l) >= 2.0),
+        pay_page
+            .iter()
+            .any(|l| l.contains("le=\"+Inf\"") && value(l) >= 2.0),
         "both payment pages counted: {pay_page:?}"
     );
-    let paid = series(
-        &page,
-        "paytr_notifications_total",
-        &["outcome=\"paid\""],
-    );
+    let paid = series(&page, "paytr_notifications_total", &["outcome=\"paid\""]);
     assert!(
         paid.iter().any(|l| value(l) >= 1.0),
         "the paid notification: {page}"
@@ -86,8 +84,12 @@ async fn metrics_after_a_purchase_show_the_request_histogram_the_paid_notificati
         "the PayTR call that listed the cards: {page}"
     );
     assert!(
-        !series(&page, "paytr_call_duration_seconds_bucket", &["endpoint=\"/odeme/capi/list\""])
-            .is_empty(),
+        !series(
+            &page,
+            "paytr_call_duration_seconds_bucket",
+            &["endpoint=\"/odeme/capi/list\""]
+        )
+        .is_empty(),
         "PayTR's latency"
     );
     assert!(page.contains("db_pool_connections "), "pool usage");
@@ -144,7 +146,10 @@ async fn every_answer_carries_a_request_id_and_a_plausible_incoming_one_is_kept(
             .await
             .expect("answer");
         let id = id_of(&answer);
-        assert!(id != implausible && id.len() == 16, "{implausible:?} → {id:?}");
+        assert!(
+            id != implausible && id.len() == 16,
+            "{implausible:?} → {id:?}"
+        );
     }
 
     let ready = get(None, "/readyz").await.expect("answer");
@@ -157,7 +162,12 @@ const SALT: &str = "QrStUvWxYz012345";
 
 /// One instance's settings: live mode against `paytr`, on `db`, known at `public_url`, with
 /// the secrets every instance of a deployment shares.
-fn instance_settings(db: &TestDb, paytr: &str, public_url: &str, extra: &[(&str, &str)]) -> Settings {
+fn instance_settings(
+    db: &TestDb,
+    paytr: &str,
+    public_url: &str,
+    extra: &[(&str, &str)],
+) -> Settings {
     let mut env: HashMap<String, String> = [
         ("BIND", "127.0.0.1:0"),
         ("DATABASE_URL", db.url.as_str()),
@@ -167,8 +177,14 @@ fn instance_settings(db: &TestDb, paytr: &str, public_url: &str, extra: &[(&str,
         ("PAYTR_BASE_URL", paytr),
         ("PAYTR_TEST_MODE", "1"),
         ("PUBLIC_URL", public_url),
-        ("SESSION_KEY", "a shared session key of at least thirty-two characters"),
-        ("DATA_KEY", "a shared data key of at least thirty-two characters...."),
+        (
+            "SESSION_KEY",
+            "a shared session key of at least thirty-two characters",
+        ),
+        (
+            "DATA_KEY",
+            "a shared data key of at least thirty-two characters....",
+        ),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -245,7 +261,8 @@ fn round_robin(listener: tokio::net::TcpListener, backends: Vec<u16>) -> Arc<Mut
             seen.lock().expect("log").push(index);
             let port = backends[index];
             tokio::spawn(async move {
-                if let Ok(mut outbound) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await
+                {
                     let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
                 }
             });
@@ -299,7 +316,9 @@ async fn three_instances_behind_a_round_robin_proxy_share_sessions_cards_limits_
     let mut settings = Vec::new();
     for _ in 0..3 {
         let s = instance_settings(&db, &sandbox_url, &proxy_url, &[]);
-        let app = Application::build(s.clone()).await.expect("instance starts");
+        let app = Application::build(s.clone())
+            .await
+            .expect("instance starts");
         ports.push(app.port());
         settings.push(s);
         tokio::spawn(app.into_server());
@@ -360,24 +379,31 @@ async fn three_instances_behind_a_round_robin_proxy_share_sessions_cards_limits_
     assert!(deleted.url.contains("deleted=1"), "{}", deleted.url);
     for _ in 0..3 {
         let page = shopper.get(&pay_path).await;
-        assert!(page.html.contains("id=\"payment-form\""), "still signed in: {}", page.html);
+        assert!(
+            page.html.contains("id=\"payment-form\""),
+            "still signed in: {}",
+            page.html
+        );
         assert!(
             !page.html.contains("name=\"card\""),
             "a deleted card is offered by an instance: {}",
             page.html
         );
     }
-    let served: std::collections::HashSet<usize> = log.lock().expect("log").iter().copied().collect();
-    assert_eq!(served.len(), 3, "the journey was spread over the three instances");
+    let served: std::collections::HashSet<usize> =
+        log.lock().expect("log").iter().copied().collect();
+    assert_eq!(
+        served.len(),
+        3,
+        "the journey was spread over the three instances"
+    );
 
     // A limit holds across instances: 10 deletions per shopper per 15 minutes in all.
     // One deletion is counted already; then deletions of a card that is not there.
     let mut statuses = Vec::new();
     for _ in 2..=12 {
         shopper.get("/account/cards").await;
-        let answer = shopper
-            .post("/account/cards/0000000000/delete", &[])
-            .await;
+        let answer = shopper.post("/account/cards/0000000000/delete", &[]).await;
         statuses.push((answer.status, answer.url.clone()));
         if answer.status == 429 {
             break;
@@ -424,13 +450,19 @@ async fn three_instances_behind_a_round_robin_proxy_share_sessions_cards_limits_
     let three_d = subscriber.pay(&sub_pay.html, VISA, false).await;
     subscriber.answer_3d(&three_d, true).await;
     subscriber
-        .wait_for_order_status(&format!("/orders/{}", order_id(&sub_pay.url)), "status_paid")
+        .wait_for_order_status(
+            &format!("/orders/{}", order_id(&sub_pay.url)),
+            "status_paid",
+        )
         .await;
-async fn subscription(db: &TestDb) -> Option<Subscription> {
+    async fn subscription(db: &TestDb) -> Option<Subscription> {
         on_db(db, |conn| {
-            let user = paytr_checkout::db::models::User::find_by_email(conn, "sub-multi@example.com")?
-                .expect("user");
-            Ok(Subscription::list_for_user(conn, user.id)?.into_iter().next())
+            let user =
+                paytr_checkout::db::models::User::find_by_email(conn, "sub-multi@example.com")?
+                    .expect("user");
+            Ok(Subscription::list_for_user(conn, user.id)?
+                .into_iter()
+                .next())
         })
         .await
     }
@@ -494,7 +526,11 @@ async fn after_a_postgresql_restart_pages_and_notifications_recover_within_secon
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut load = Vec::new();
     for _ in 0..8 {
-        let (http, url, stop) = (app.http.clone(), format!("{}/readyz", app.address), stop.clone());
+        let (http, url, stop) = (
+            app.http.clone(),
+            format!("{}/readyz", app.address),
+            stop.clone(),
+        );
         load.push(tokio::spawn(async move {
             let mut served = 0u32;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
@@ -510,15 +546,25 @@ async fn after_a_postgresql_restart_pages_and_notifications_recover_within_secon
 
     // The restart, of this test's database only: new connections refused, every open one ended
     // (what a server restart does to the pool's connections).
-    let name = url::Url::parse(&app.db.url).expect("url").path().trim_start_matches('/').to_owned();
+    let name = url::Url::parse(&app.db.url)
+        .expect("url")
+        .path()
+        .trim_start_matches('/')
+        .to_owned();
     let admin = |sql: String| {
         let server = server.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = PgConnection::establish(&server).expect("admin connection");
-            diesel::sql_query(sql).execute(&mut conn).expect("admin statement");
+            diesel::sql_query(sql)
+                .execute(&mut conn)
+                .expect("admin statement");
         })
     };
-    admin(format!("ALTER DATABASE {name} WITH ALLOW_CONNECTIONS false")).await.expect("admin");
+    admin(format!(
+        "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS false"
+    ))
+    .await
+    .expect("admin");
     admin(format!(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
     ))
@@ -531,9 +577,13 @@ async fn after_a_postgresql_restart_pages_and_notifications_recover_within_secon
         "OK",
         "a notification that could not be stored is not acknowledged"
     );
-    let down = reqwest::get(format!("{}/readyz", app.address)).await.expect("answer");
+    let down = reqwest::get(format!("{}/readyz", app.address))
+        .await
+        .expect("answer");
     assert_eq!(down.status(), 503, "not ready without the database");
-    admin(format!("ALTER DATABASE {name} WITH ALLOW_CONNECTIONS true")).await.expect("admin");
+    admin(format!("ALTER DATABASE {name} WITH ALLOW_CONNECTIONS true"))
+        .await
+        .expect("admin");
     let back = std::time::Instant::now();
 
     // Within seconds every pooled connection works again: 40 readiness checks in a row pass.
@@ -565,8 +615,8 @@ async fn after_a_postgresql_restart_pages_and_notifications_recover_within_secon
     let oid = order_id(&pay.url);
     let paid = app
         .db_run(move |conn| {
-            let order = paytr_checkout::db::models::Order::find_by_public_id(conn, &oid)?
-                .expect("order");
+            let order =
+                paytr_checkout::db::models::Order::find_by_public_id(conn, &oid)?.expect("order");
             Ok(order.status.code() == "paid")
         })
         .await;
@@ -581,10 +631,13 @@ async fn a_shared_limit_counts_in_the_database() {
     let pool = backend.pool(2).expect("pool");
     let limiter = paytr_checkout::accounts::RateLimiter::new(2, Duration::from_secs(60))
         .shared("test", pool.clone());
-    let other = paytr_checkout::accounts::RateLimiter::new(2, Duration::from_secs(60))
-        .shared("test", pool);
+    let other =
+        paytr_checkout::accounts::RateLimiter::new(2, Duration::from_secs(60)).shared("test", pool);
     assert!(limiter.check(&["k"]).await);
-    assert!(other.check(&["k"]).await, "the second of two, on another instance");
+    assert!(
+        other.check(&["k"]).await,
+        "the second of two, on another instance"
+    );
     assert!(!limiter.check(&["k"]).await, "the third is refused");
     assert!(other.exhausted(&["k"]).await);
     assert!(other.retry_after(&["k"]).await > Duration::from_secs(50));

@@ -170,8 +170,7 @@ impl PaytrClient {
             Err(PaytrError::Status(_)) => "http_error",
             Err(_) => "error",
         };
-        metrics::counter!("paytr_calls_total", "endpoint" => path, "result" => result)
-            .increment(1);
+        metrics::counter!("paytr_calls_total", "endpoint" => path, "result" => result).increment(1);
         metrics::histogram!("paytr_call_duration_seconds", "endpoint" => path)
             .record(started.elapsed().as_secs_f64());
         answer
