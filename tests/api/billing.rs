@@ -588,13 +588,7 @@ async fn the_card_behind_a_subscription_cannot_be_deleted_and_a_cvv_card_cannot_
     let app = spawn_app().await;
     let (mut shopper, _) = subscriber(&app, "keep@example.com", VISA).await;
     let cards = shopper.get("/account/cards").await;
-    let reference = cards
-        .html
-        .split("id=\"delete-")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("link")
-        .to_owned();
+    let reference = crate::shopper::first_card_reference(&cards.html);
 
     let page = shopper
         .get(&format!("/account/cards/{reference}/delete"))

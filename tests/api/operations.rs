@@ -362,13 +362,7 @@ async fn three_instances_behind_a_round_robin_proxy_share_sessions_cards_limits_
     }
     // Deleted through one instance: gone on all three at once.
     let cards = shopper.get("/account/cards").await;
-    let reference = cards
-        .html
-        .split("id=\"delete-")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("a delete link")
-        .to_owned();
+    let reference = crate::shopper::first_card_reference(&cards.html);
     let confirm = shopper
         .get(&format!("/account/cards/{reference}/delete"))
         .await;

@@ -112,13 +112,7 @@ async fn the_account_page_lists_cards_and_deletes_one_after_confirmation() {
     let mut shopper = returning_shopper(&app, "delete@example.com", VISA).await;
 
     let list = shopper.get("/account/cards").await;
-    let reference = list
-        .html
-        .split("id=\"delete-")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("a delete link")
-        .to_owned();
+    let reference = crate::shopper::first_card_reference(&list.html);
     let confirm = shopper
         .get(&format!("/account/cards/{reference}/delete"))
         .await;
@@ -165,13 +159,7 @@ async fn paytr_deletion_errors_are_shown_in_plain_words() {
     let app = spawn_app().await;
     let mut shopper = returning_shopper(&app, "gone@example.com", VISA).await;
     let list = shopper.get("/account/cards").await;
-    let reference = list
-        .html
-        .split("id=\"delete-")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("link")
-        .to_owned();
+    let reference = crate::shopper::first_card_reference(&list.html);
     shopper
         .get(&format!("/account/cards/{reference}/delete"))
         .await;

@@ -244,6 +244,15 @@ impl Shopper {
 }
 
 /// The order's public id from a URL like `/orders/{id}/…`.
+/// The reference of the first card with a delete link on the saved-cards page `html`.
+pub fn first_card_reference(html: &str) -> String {
+    html.split("id=\"delete-")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a delete link")
+        .to_owned()
+}
+
 pub fn order_id(url: &str) -> String {
     let after = &url[url.find("/orders/").map(|i| i + 8).unwrap_or(0)..];
     after
