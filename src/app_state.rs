@@ -37,6 +37,8 @@ pub struct AppState {
     pub reset_limiter: RateLimiter,
     pub payment_limiter: RateLimiter,
     pub delete_limiter: RateLimiter,
+    /// API calls per key.
+    pub api_limiter: RateLimiter,
     /// Refused notifications recorded and logged per minute (the rest are only counted).
     pub refused_notifications: crate::notifications::RefusalBudget,
     /// Whether the private-shopper-address warning was logged (once per process).

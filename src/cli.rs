@@ -43,9 +43,30 @@ pub enum Command {
     /// The back office's staff.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Keys of the hosted checkout API (`/api/v1`).
+    #[command(subcommand)]
+    ApiKey(ApiKeyCommand),
     /// Check the configuration, the database, the clock and PayTR (credentials, permissions,
     /// notification URL); exit non-zero naming the first problem.
     Doctor,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a key and print it (once: only its hash is kept). `pk_test_…` when payments go
+    /// to the sandbox or PayTR's test mode, else `pk_live_…`.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// An origin (`https://shop.example`) the key's success_url and cancel_url may use;
+        /// repeat for several.
+        #[arg(long = "origin")]
+        origins: Vec<String>,
+    },
+    /// List the keys (id, prefix, mode, name, whether revoked).
+    List,
+    /// Revoke a key by its id (`key_…`): it is refused from now on.
+    Revoke { id: String },
 }
 
 #[derive(Debug, Clone, Subcommand)]

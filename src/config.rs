@@ -56,6 +56,11 @@ pub struct Settings {
     pub mail_interval: Duration,
     /// The first retry delay of an e-mail that could not be delivered, in seconds (doubling).
     pub mail_retry_base_secs: i64,
+    /// How often the webhook outbox is delivered.
+    pub webhook_interval: Duration,
+    /// The first retry delay of a webhook whose receiver failed, in seconds (doubling, at most
+    /// 6 hours; given up after 3 days).
+    pub webhook_retry_base_secs: i64,
     /// Installments (taksit) on the payment page.
     pub installments: InstallmentSettings,
     /// The merchant's seller details and legal texts (`seller.json`, `*.tr.txt`, `*.en.txt`);
@@ -264,6 +269,15 @@ impl Settings {
                     .ok()
                     .filter(|s| (0..=3600).contains(s))
                     .ok_or_else(|| err("MAIL_RETRY_BASE_SECS", "must be 0 to 3600 seconds"))?,
+            },
+            webhook_interval: millis(&get, "WEBHOOK_INTERVAL_MS", 1_000)?,
+            webhook_retry_base_secs: match get("WEBHOOK_RETRY_BASE_SECS") {
+                None => 30,
+                Some(v) => v
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|s| (0..=3600).contains(s))
+                    .ok_or_else(|| err("WEBHOOK_RETRY_BASE_SECS", "must be 0 to 3600 seconds"))?,
             },
             legal_dir: get("LEGAL_DIR").map(PathBuf::from),
             metrics_bind: match get("METRICS_BIND") {

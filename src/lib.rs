@@ -5,6 +5,7 @@
 //! real application on port 0.
 
 pub mod accounts;
+pub mod api;
 pub mod app_state;
 pub mod billing;
 pub mod cards;

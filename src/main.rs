@@ -1,5 +1,5 @@
 use clap::Parser;
-use paytr_checkout::cli::{AdminCommand, BillingCommand, Cli, Command, SandboxArgs};
+use paytr_checkout::cli::{AdminCommand, ApiKeyCommand, BillingCommand, Cli, Command, SandboxArgs};
 use paytr_checkout::config::Settings;
 use paytr_checkout::db::Backend;
 use paytr_checkout::sandbox::{SandboxConfig, SandboxServer, load_or_create_merchant};
@@ -40,6 +40,9 @@ fn main() -> ExitCode {
         }
         Command::Admin(AdminCommand::AddUser { email, role }) => {
             actix_web::rt::System::new().block_on(add_staff(settings, &email, &role))
+        }
+        Command::ApiKey(command) => {
+            actix_web::rt::System::new().block_on(api_key(settings, command))
         }
         Command::Doctor => {
             return actix_web::rt::System::new().block_on(paytr_checkout::doctor::run(
@@ -167,6 +170,54 @@ async fn add_staff(settings: Settings, email: &str, role: &str) -> anyhow::Resul
     eprintln!(
         "Add this to an authenticator app (it holds the second factor), then log in at /admin."
     );
+    Ok(())
+}
+
+async fn api_key(settings: Settings, command: ApiKeyCommand) -> anyhow::Result<()> {
+    use paytr_checkout::api::keys;
+    let mode = keys::mode_of(settings.paytr.credentials.is_none() || settings.paytr.test_mode);
+    let billing = paytr_checkout::startup::standalone_billing(&settings).await?;
+    match command {
+        ApiKeyCommand::Create { name, origins } => {
+            let origins = origins
+                .iter()
+                .map(|o| keys::origin(o))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(anyhow::Error::msg)?;
+            let (row, key) = billing
+                .db
+                .write(move |conn| keys::create(conn, &name, mode, &origins))
+                .await?;
+            println!("{key}");
+            eprintln!(
+                "API key {} ({mode}) created. It is shown only now: keep it in your backend's secrets.",
+                row.public_id
+            );
+        }
+        ApiKeyCommand::List => {
+            for k in billing.db.read(keys::list).await? {
+                let state = if k.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{}\t{}…\t{}\t{}\t{}",
+                    k.public_id, k.prefix, k.mode, state, k.name
+                );
+            }
+        }
+        ApiKeyCommand::Revoke { id } => {
+            let done = billing
+                .db
+                .write(move |conn| keys::revoke(conn, &id))
+                .await?;
+            if !done {
+                anyhow::bail!("no active key with that id");
+            }
+            eprintln!("revoked");
+        }
+    }
     Ok(())
 }
 

@@ -30,6 +30,8 @@ pub mod keys {
     pub const BILLING: &str = "billing";
     /// Guest orders this session placed (their owner's proof).
     pub const GUEST_ORDERS: &str = "guest_orders";
+    /// Orders of hosted checkout sessions this browser opened (the session's URL is the proof).
+    pub const HOSTED_ORDERS: &str = "hosted_orders";
     /// Where to go after logging in or confirming a sign-up (a path of ours).
     pub const RETURN_TO: &str = "return_to";
 }
@@ -53,7 +55,8 @@ impl DbSessionStore {
     }
 }
 
-fn id_hash(key: &str) -> String {
+/// SHA-256 in hex: session ids and API keys are stored only this way.
+pub fn id_hash(key: &str) -> String {
     Sha256::digest(key.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))

@@ -152,6 +152,12 @@ impl Application {
             ),
             None => {}
         }
+        crate::api::webhooks::spawn_delivery(
+            db.clone(),
+            Sealer::new(&secrets.data_key),
+            settings.webhook_interval,
+            settings.webhook_retry_base_secs,
+        );
         let payment_csp = payment_page_csp(&paytr.url(""), sandbox.is_some());
         let state = web::Data::new(AppState {
             payment_csp,
@@ -171,6 +177,7 @@ impl Application {
             bin_limiter: limiter("bin", 60, minutes(15)),
             payment_limiter: limiter("payment", 30, minutes(15)),
             delete_limiter: limiter("delete", 10, minutes(15)),
+            api_limiter: limiter("api", 600, minutes(1)),
             refused_notifications: crate::notifications::RefusalBudget::new(60),
             private_ip_warned: std::sync::atomic::AtomicBool::new(false),
             capi,

@@ -19,6 +19,10 @@ use rand::distributions::Alphanumeric;
 use sha2::{Digest, Sha256};
 
 /// `len` random letters and digits from the OS-seeded generator.
+/// The address domain of the shoppers API customers map to: nobody signs in to them and no
+/// e-mail is sent to them (the merchant is told by webhook).
+pub const API_CUSTOMER_DOMAIN: &str = "@customers.invalid";
+
 pub fn random_string(len: usize) -> String {
     rand::thread_rng()
         .sample_iter(&Alphanumeric)

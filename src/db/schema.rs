@@ -274,3 +274,113 @@ diesel::table! {
         created_at -> BigInt,
     }
 }
+
+diesel::table! {
+    api_keys (id) {
+        id -> BigInt,
+        public_id -> Text,
+        name -> Text,
+        prefix -> Text,
+        key_hash -> Text,
+        mode -> Text,
+        allowed_origins -> Text,
+        created_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    api_customers (id) {
+        id -> BigInt,
+        mode -> Text,
+        customer_ref -> Text,
+        user_id -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    checkout_sessions (id) {
+        id -> BigInt,
+        public_id -> Text,
+        api_key_id -> BigInt,
+        mode -> Text,
+        customer_id -> Nullable<BigInt>,
+        status -> Text,
+        currency -> Text,
+        amount_kurus -> BigInt,
+        line_items_json -> Text,
+        email -> Text,
+        full_name -> Text,
+        phone -> Text,
+        address -> Text,
+        success_url -> Text,
+        cancel_url -> Text,
+        metadata_json -> Text,
+        order_id -> Nullable<BigInt>,
+        expires_at -> BigInt,
+        created_at -> BigInt,
+        completed_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    api_idempotency (api_key_id, idempotency_key) {
+        api_key_id -> BigInt,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        status -> Integer,
+        body -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> BigInt,
+        public_id -> Text,
+        api_key_id -> BigInt,
+        url -> Text,
+        secret_sealed -> Text,
+        events -> Text,
+        created_at -> BigInt,
+        disabled_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        message_id -> Text,
+        endpoint_id -> BigInt,
+        event_type -> Text,
+        object_id -> Text,
+        payload -> Text,
+        created_at -> BigInt,
+        next_attempt_at -> BigInt,
+        attempts -> Integer,
+        delivered_at -> Nullable<BigInt>,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    api_audit (id) {
+        id -> BigInt,
+        api_key_id -> Nullable<BigInt>,
+        method -> Text,
+        path -> Text,
+        status -> Integer,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(api_customers -> users (user_id));
+diesel::joinable!(checkout_sessions -> api_customers (customer_id));
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::allow_tables_to_appear_in_same_query!(api_customers, users);
+diesel::allow_tables_to_appear_in_same_query!(checkout_sessions, api_customers);
+diesel::allow_tables_to_appear_in_same_query!(checkout_sessions, orders);
+diesel::allow_tables_to_appear_in_same_query!(webhook_deliveries, webhook_endpoints);
+diesel::allow_tables_to_appear_in_same_query!(webhook_endpoints, api_keys);

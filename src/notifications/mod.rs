@@ -273,6 +273,7 @@ fn paid_mails(
         .map(|id| crate::accounts::find_user(conn, id))
         .transpose()?
         .flatten()
+        .filter(|u| !u.email.ends_with(crate::accounts::API_CUSTOMER_DOMAIN))
     {
         let lang = crate::mail::lang_of(&user.lang);
         crate::mail::enqueue(conn, &crate::mail::card_saved(mail, lang, &user.email))?;
@@ -295,6 +296,19 @@ fn apply_inner(
                 crate::cards::bump_version(conn, user_id)?;
             }
             paid_mails(conn, mail, attempt.order_id, card_saved_for)?;
+            crate::api::checkout_sessions::on_order_paid(
+                conn,
+                &mail.base_url,
+                attempt.order_id,
+                card_saved_for.is_some(),
+            )?;
+        }
+        if let PaymentSettled::Failed = settled {
+            crate::api::checkout_sessions::on_payment_failed(
+                conn,
+                &mail.base_url,
+                attempt.order_id,
+            )?;
         }
         return Ok(Applied {
             outcome: match settled {

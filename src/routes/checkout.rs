@@ -323,6 +323,8 @@ pub fn guest_orders(session: &Session) -> Vec<String> {
 pub struct Viewer {
     user_id: Option<i64>,
     guest_orders: Vec<String>,
+    /// Orders of API checkout sessions whose URL this browser opened.
+    hosted_orders: Vec<String>,
 }
 
 impl Viewer {
@@ -330,15 +332,18 @@ impl Viewer {
         Self {
             user_id: ctx.user.as_ref().map(|u| u.id),
             guest_orders: guest_orders(session),
+            hosted_orders: super::hosted::hosted_orders(session),
         }
     }
 
     /// A shopper's order belongs to that shopper's account; a guest order to the session that
-    /// placed it. Anyone else is answered as for an unknown id.
+    /// placed it; a hosted checkout's order to the browser that opened the session's URL.
+    /// Anyone else is answered as for an unknown id.
     pub fn owns(&self, order: &Order) -> bool {
+        let hosted = self.hosted_orders.contains(&order.public_id);
         match order.user_id {
-            Some(owner) => self.user_id == Some(owner),
-            None => self.guest_orders.contains(&order.public_id),
+            Some(owner) => self.user_id == Some(owner) || hosted,
+            None => self.guest_orders.contains(&order.public_id) || hosted,
         }
     }
 }
@@ -860,7 +865,15 @@ pub async fn returned_ok(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    order_view(&ctx, &session, &state, id.into_inner(), Return::Ok).await
+    let public_id = id.into_inner();
+    // A hosted checkout's shopper goes back to the merchant, who learns the outcome by webhook.
+    if let Some((order, ..)) =
+        load_order(&state, public_id.clone(), Viewer::of(&ctx, &session)).await?
+        && let Some(url) = super::hosted::success_url(&state, order.id).await
+    {
+        return Ok(redirect(&url));
+    }
+    order_view(&ctx, &session, &state, public_id, Return::Ok).await
 }
 
 /// `merchant_fail_url`: the payment did not complete. PayTR's `fail_message` is not shown (it

@@ -25,6 +25,15 @@ const TR: &[(&str, &str)] = &[
     ("cart_empty", "Sepetiniz boş."),
     ("continue_shopping", "Alışverişe devam et"),
     ("billing", "Fatura bilgileri"),
+    ("hosted_cancel", "Vazgeç ve mağazaya dön"),
+    (
+        "session_expired_heading",
+        "Bu ödeme bağlantısının süresi doldu",
+    ),
+    (
+        "session_expired_text",
+        "Lütfen alışveriş yaptığınız mağazaya dönüp yeniden ödeme başlatın.",
+    ),
     ("full_name", "Ad soyad"),
     ("email", "E-posta"),
     ("phone", "Telefon"),
@@ -533,6 +542,12 @@ const EN: &[(&str, &str)] = &[
     ("cart_empty", "Your cart is empty."),
     ("continue_shopping", "Continue shopping"),
     ("billing", "Billing details"),
+    ("hosted_cancel", "Cancel and return to the shop"),
+    ("session_expired_heading", "This payment link has expired"),
+    (
+        "session_expired_text",
+        "Please go back to the shop you were buying from and start the payment again.",
+    ),
     ("full_name", "Full name"),
     ("email", "E-mail"),
     ("phone", "Phone"),

@@ -8,6 +8,7 @@ pub mod ctx;
 pub mod errors;
 pub mod filters;
 mod health;
+mod hosted;
 pub mod i18n;
 mod installments;
 mod legal;
@@ -35,6 +36,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/healthz", web::get().to(health::healthz));
     admin::configure(cfg);
+    crate::api::configure(cfg);
+    cfg.route("/c/{id}", web::get().to(hosted::hosted_form))
+        .route("/c/{id}", web::post().to(hosted::submit_hosted));
     cfg.route("/readyz", web::get().to(health::readyz))
         .route("/static/app.css", web::get().to(pages::stylesheet))
         .route("/", web::get().to(shop::home_page))
