@@ -15,6 +15,7 @@ mod browser;
 mod checkout_flow;
 mod doctor;
 mod health;
+mod hosted_checkout;
 mod notify;
 mod operations;
 mod process;

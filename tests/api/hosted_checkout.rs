@@ -1,0 +1,420 @@
+//! The hosted checkout API (#16), black-box: a merchant's backend creates a session with its
+//! key, a shopper pays it on our hosted page through the sandbox, and the merchant's receiver
+//! gets a signed `checkout.completed` (checked here with an HMAC of its own), retried after it
+//! failed twice.
+
+use crate::helpers::{TestApp, eventually_async, spawn_app_with};
+use crate::sandbox_harness::VISA;
+use crate::shopper::{Shopper, order_id, saved_card_refs};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+async fn app() -> TestApp {
+    spawn_app_with(&[
+        ("WEBHOOK_INTERVAL_MS", "100"),
+        ("WEBHOOK_RETRY_BASE_SECS", "0"),
+    ])
+    .await
+}
+
+/// A key of `mode` allowing `origin`, made as `paytr-checkout api-key create` makes it.
+async fn api_key(app: &TestApp, mode: &'static str, origin: String) -> String {
+    app.db_run(move |conn| {
+        paytr_checkout::api::keys::create(conn, "test shop", mode, &[origin]).map(|(_, k)| k)
+    })
+    .await
+}
+
+async fn call(
+    app: &TestApp,
+    key: &str,
+    verb: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+    idempotency: Option<&str>,
+) -> (u16, Value, reqwest::header::HeaderMap) {
+    let mut request = app
+        .http
+        .request(verb, format!("{}{path}", app.address))
+        .bearer_auth(key);
+    if let Some(k) = idempotency {
+        request = request.header("Idempotency-Key", k);
+    }
+    if let Some(body) = body {
+        request = request
+            .header("content-type", "application/json")
+            .body(body.to_string());
+    }
+    let answer = request.send().await.expect("API answers");
+    let (status, headers) = (answer.status().as_u16(), answer.headers().clone());
+    let text = answer.text().await.expect("body");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+        headers,
+    )
+}
+
+fn session_request(receiver: &str, customer_ref: &str) -> Value {
+    json!({
+        "line_items": [{"name": "Kahve aboneliği paketi", "quantity": 2, "unit_amount": 4550}],
+        "currency": "TRY",
+        "customer_ref": customer_ref,
+        "customer": {"email": "musteri@example.com", "name": "Deniz Kaya", "phone": "0555 123 45 67",
+                     "address": "Bağdat Cad. 5, Kadıköy, İstanbul"},
+        "success_url": format!("{receiver}/thanks"),
+        "cancel_url": format!("{receiver}/cart"),
+        "metadata": {"merchant_order": "M-1001"}
+    })
+}
+
+/// The shopper opens the session's URL, accepts the prefilled details and the contract;
+/// returns the payment page.
+async fn open_and_continue(shopper: &mut Shopper, url: &str) -> crate::shopper::Page {
+    let form = shopper.get(url).await;
+    assert_eq!(form.status, 200, "{}", form.html);
+    assert!(
+        form.html.contains("value=\"Deniz Kaya\""),
+        "details are prefilled"
+    );
+    shopper
+        .post(
+            &url[url.find("/c/").expect("hosted path")..],
+            &[
+                ("full_name", "Deniz Kaya"),
+                ("email", "musteri@example.com"),
+                ("phone", "0555 123 45 67"),
+                ("address", "Bağdat Cad. 5, Kadıköy, İstanbul"),
+                ("accept_terms", "1"),
+            ],
+        )
+        .await
+}
+
+/// Standard Webhooks, checked by hand: HMAC-SHA256 over `id.timestamp.body` with the base64
+/// key after `whsec_`, compared with each `v1,` signature of the header.
+fn signature_ok(secret: &str, request: &wiremock::Request) -> bool {
+    let header = |name: &str| {
+        request
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let key = B64
+        .decode(secret.trim_start_matches("whsec_"))
+        .expect("base64 secret");
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).expect("key");
+    mac.update(header("webhook-id").as_bytes());
+    mac.update(b".");
+    mac.update(header("webhook-timestamp").as_bytes());
+    mac.update(b".");
+    mac.update(&request.body);
+    let expected = format!("v1,{}", B64.encode(mac.finalize().into_bytes()));
+    header("webhook-signature")
+        .split(' ')
+        .any(|s| s == expected)
+}
+
+#[tokio::test]
+async fn a_merchant_creates_a_session_the_shopper_pays_it_and_a_signed_webhook_arrives_after_two_failures()
+ {
+    let app = app().await;
+    let receiver = MockServer::builder().start().await;
+    // The receiver fails twice, then accepts.
+    Mock::given(method("POST"))
+        .and(path("/hooks"))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&receiver)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/hooks"))
+        .respond_with(ResponseTemplate::new(204))
+        .with_priority(2)
+        .mount(&receiver)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/thanks"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("merchant thanks page"))
+        .mount(&receiver)
+        .await;
+    let key = api_key(&app, "test", receiver.uri()).await;
+    assert!(key.starts_with("pk_test_"));
+
+    let (status, endpoint, _) = call(
+        &app,
+        &key,
+        reqwest::Method::POST,
+        "/api/v1/webhook-endpoints",
+        Some(json!({"url": format!("{}/hooks", receiver.uri()),
+                    "events": ["checkout.completed", "card.saved"]})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{endpoint}");
+    let secret = endpoint["secret"]
+        .as_str()
+        .expect("secret shown once")
+        .to_owned();
+    assert!(secret.starts_with("whsec_"));
+    let (_, listed, _) = call(
+        &app,
+        &key,
+        reqwest::Method::GET,
+        "/api/v1/webhook-endpoints",
+        None,
+        None,
+    )
+    .await;
+    assert!(
+        listed["data"][0].get("secret").is_none(),
+        "the secret is never shown again"
+    );
+
+    // Idempotent creation: the same request with the same key gets the same session.
+    let request = session_request(&receiver.uri(), "cust-42");
+    let post = |body: Value, k: &'static str| {
+        let (app, key) = (&app, key.clone());
+        async move {
+            call(
+                app,
+                &key,
+                reqwest::Method::POST,
+                "/api/v1/checkout-sessions",
+                Some(body),
+                Some(k),
+            )
+            .await
+        }
+    };
+    let (status, session, _) = post(request.clone(), "order-M-1001").await;
+    assert_eq!(status, 201, "{session}");
+    assert_eq!(session["amount_total"], 9100);
+    assert_eq!(session["status"], "open");
+    let (status, again, headers) = post(request.clone(), "order-M-1001").await;
+    assert_eq!((status, &again["id"]), (201, &session["id"]));
+    assert_eq!(
+        headers.get("idempotent-replayed").map(|v| v.as_bytes()),
+        Some(&b"true"[..])
+    );
+    let mut changed = request.clone();
+    changed["line_items"][0]["quantity"] = json!(3);
+    let (status, problem, headers) = post(changed, "order-M-1001").await;
+    assert_eq!(status, 422);
+    assert_eq!(problem["code"], "idempotency_key_reused");
+    assert_eq!(
+        headers.get("content-type").map(|v| v.as_bytes()),
+        Some(&b"application/problem+json"[..])
+    );
+
+    // The shopper pays on the hosted page, saving the card.
+    let url = session["url"].as_str().expect("url").to_owned();
+    let mut shopper = Shopper::new(&app.address);
+    let pay = open_and_continue(&mut shopper, &url).await;
+    assert!(pay.url.contains("/pay"), "on the payment page: {}", pay.url);
+    assert!(pay.html.contains("91,00"), "the session's total");
+    // Another browser without the session's URL can't open that order.
+    let mut stranger = Shopper::new(&app.address);
+    assert_eq!(stranger.get(&pay.url).await.status, 404);
+
+    let three_d = shopper.pay(&pay.html, VISA, true).await;
+    let back = shopper.answer_3d(&three_d, true).await;
+    assert_eq!(
+        back.url,
+        format!("{}/thanks", receiver.uri()),
+        "back to the merchant"
+    );
+
+    // The receiver gets checkout.completed: three tries of one message, each signed.
+    let completed: Vec<wiremock::Request> = eventually_async("three deliveries", || {
+        let receiver = &receiver;
+        async move {
+            let hooks: Vec<wiremock::Request> = receiver
+                .received_requests()
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|r| r.url.path() == "/hooks")
+                .filter(|r| {
+                    r.body_json::<Value>()
+                        .is_ok_and(|b| b["type"] == "checkout.completed")
+                })
+                .collect();
+            (hooks.len() >= 3).then_some(hooks)
+        }
+    })
+    .await;
+    assert_eq!(
+        completed.len(),
+        3,
+        "two failures, then accepted, then no more"
+    );
+    let ids: Vec<_> = completed
+        .iter()
+        .map(|r| r.headers.get("webhook-id").cloned())
+        .collect();
+    assert!(
+        ids.iter().all(|id| id == &ids[0]),
+        "one message id for every attempt"
+    );
+    for r in &completed {
+        assert!(signature_ok(&secret, r), "signature checks out");
+        assert!(
+            !signature_ok("whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", r),
+            "and only with our secret"
+        );
+    }
+    let event: Value = completed[2].body_json().expect("json");
+    assert_eq!(event["data"]["id"], session["id"]);
+    assert_eq!(event["data"]["payment_status"], "paid");
+    assert_eq!(event["data"]["customer_ref"], "cust-42");
+    assert_eq!(event["data"]["metadata"]["merchant_order"], "M-1001");
+    let card_saved = eventually_async("card.saved", || {
+        let receiver = &receiver;
+        async move {
+            receiver
+                .received_requests()
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .find(|r| {
+                    r.body_json::<Value>()
+                        .is_ok_and(|b| b["type"] == "card.saved")
+                })
+        }
+    })
+    .await;
+    assert!(signature_ok(&secret, &card_saved));
+
+    // The API tells the same.
+    let id = session["id"].as_str().expect("id");
+    let (status, shown, _) = call(
+        &app,
+        &key,
+        reqwest::Method::GET,
+        &format!("/api/v1/checkout-sessions/{id}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (&shown["status"], &shown["payment_status"]),
+        (&json!("complete"), &json!("paid"))
+    );
+    // Opening the paid session again goes back to the merchant.
+    assert_eq!(
+        Shopper::new(&app.address).get(&url).await.url,
+        format!("{}/thanks", receiver.uri())
+    );
+
+    // The same customer's next session offers the saved card; another customer's never does.
+    let (_, next, _) = post(session_request(&receiver.uri(), "cust-42"), "order-M-1002").await;
+    let mut later = Shopper::new(&app.address);
+    let pay = open_and_continue(&mut later, next["url"].as_str().expect("url")).await;
+    assert_eq!(
+        saved_card_refs(&pay.html).len(),
+        1,
+        "the customer's saved card is offered"
+    );
+    let (_, other, _) = post(session_request(&receiver.uri(), "cust-99"), "order-M-1003").await;
+    let mut someone = Shopper::new(&app.address);
+    let pay = open_and_continue(&mut someone, other["url"].as_str().expect("url")).await;
+    assert!(
+        saved_card_refs(&pay.html).is_empty(),
+        "another customer sees no saved card"
+    );
+    assert!(!order_id(&pay.url).is_empty());
+}
+
+#[tokio::test]
+async fn keys_are_refused_in_the_other_mode_when_revoked_or_missing_and_urls_must_be_on_the_keys_origins()
+ {
+    let app = app().await;
+    let live = api_key(&app, "live", "https://shop.example".into()).await;
+    let test = api_key(&app, "test", "https://shop.example".into()).await;
+    let body = json!({"amount": 1000, "success_url": "https://shop.example/ok",
+                      "cancel_url": "https://shop.example/cancel"});
+    let create = |key: String, body: Value| {
+        let app = &app;
+        async move {
+            call(
+                app,
+                &key,
+                reqwest::Method::POST,
+                "/api/v1/checkout-sessions",
+                Some(body),
+                None,
+            )
+            .await
+        }
+    };
+    // A live key on a sandbox shop.
+    let (status, problem, _) = create(live, body.clone()).await;
+    assert_eq!((status, &problem["code"]), (401, &json!("wrong_mode")));
+    // No key, a made-up key.
+    let (status, _, _) = create(String::new(), body.clone()).await;
+    assert_eq!(status, 401);
+    let (status, _, _) = create("pk_test_notarealkeynotarealkey1234".into(), body.clone()).await;
+    assert_eq!(status, 401);
+    // A URL outside the key's origins, and a bad amount: each named.
+    let mut bad = body.clone();
+    bad["success_url"] = json!("https://evil.example/ok");
+    bad["amount"] = json!(0);
+    let (status, problem, _) = create(test.clone(), bad).await;
+    assert_eq!(status, 422);
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert!(
+        fields.contains(&"success_url") && fields.contains(&"line_items[0].unit_amount"),
+        "{problem}"
+    );
+    // Not JSON at all.
+    let answer = app
+        .http
+        .post(format!("{}/api/v1/checkout-sessions", app.address))
+        .bearer_auth(&test)
+        .body("amount=5")
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(answer.status().as_u16(), 400);
+    // Works, then revoked: refused.
+    let (status, _, _) = create(test.clone(), body.clone()).await;
+    assert_eq!(status, 201);
+    let revoked = app
+        .db_run(|conn| {
+            let keys = paytr_checkout::api::keys::list(conn)?;
+            let id = keys
+                .iter()
+                .find(|k| k.mode == "test")
+                .expect("test key")
+                .public_id
+                .clone();
+            paytr_checkout::api::keys::revoke(conn, &id)
+        })
+        .await;
+    assert!(revoked);
+    let (status, _, _) = create(test, body).await;
+    assert_eq!(status, 401);
+    // Every call was audited, refusals too.
+    let audited = app
+        .db_run(|conn| {
+            use diesel::prelude::*;
+            use paytr_checkout::db::schema::api_audit;
+            Ok(api_audit::table.count().get_result::<i64>(conn)?)
+        })
+        .await;
+    assert_eq!(audited, 7);
+}
