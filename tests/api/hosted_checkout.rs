@@ -418,3 +418,97 @@ async fn keys_are_refused_in_the_other_mode_when_revoked_or_missing_and_urls_mus
         .await;
     assert_eq!(audited, 7);
 }
+
+/// The README's receiver (`examples/webhook_receiver.py`), run as a merchant would: it verifies
+/// a real `checkout.completed` and refuses a forged one.
+#[tokio::test]
+async fn the_example_receiver_verifies_a_real_delivery_and_refuses_a_forged_one() {
+    use std::io::BufRead;
+    let app = app().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let receiver = format!("http://127.0.0.1:{port}");
+    let key = api_key(&app, "test", receiver.clone()).await;
+    let (_, endpoint, _) = call(
+        &app,
+        &key,
+        reqwest::Method::POST,
+        "/api/v1/webhook-endpoints",
+        Some(json!({"url": format!("{receiver}/hooks"), "events": ["checkout.completed"]})),
+        None,
+    )
+    .await;
+    let secret = endpoint["secret"].as_str().expect("secret").to_owned();
+    let mut child = std::process::Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/webhook_receiver.py"
+        ))
+        .arg(port.to_string())
+        .env("WEBHOOK_SECRET", &secret)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs the example receiver");
+    let stdout = child.stdout.take().expect("stdout");
+    let (lines_tx, mut lines) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let http = reqwest::Client::new();
+    let forged = eventually_async("the receiver listens", || {
+        let (http, url) = (http.clone(), format!("{receiver}/hooks"));
+        async move {
+            let answer = http
+                .post(url)
+                .header("webhook-id", "msg_forged")
+                .header(
+                    "webhook-timestamp",
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .ok()?
+                        .as_secs()
+                        .to_string(),
+                )
+                .header("webhook-signature", "v1,bm90IGEgc2lnbmF0dXJl")
+                .body(r#"{"type":"checkout.completed","data":{"id":"cs_forged"}}"#)
+                .send()
+                .await
+                .ok()?;
+            Some(answer.status().as_u16())
+        }
+    })
+    .await;
+    assert_eq!(forged, 401, "a forged delivery is refused");
+
+    let (_, session, _) = call(
+        &app,
+        &key,
+        reqwest::Method::POST,
+        "/api/v1/checkout-sessions",
+        Some(session_request(&receiver, "cust-7")),
+        None,
+    )
+    .await;
+    let mut shopper = Shopper::new(&app.address);
+    let pay = open_and_continue(&mut shopper, session["url"].as_str().expect("url")).await;
+    let three_d = shopper.pay(&pay.html, VISA, false).await;
+    shopper.answer_3d(&three_d, true).await;
+    let line = tokio::time::timeout(std::time::Duration::from_secs(15), lines.recv())
+        .await
+        .expect("a delivery within 15 s")
+        .expect("a line");
+    let _ = child.kill();
+    let _ = child.wait();
+    let id = session["id"].as_str().expect("id");
+    assert!(
+        line.starts_with(&format!("verified checkout.completed {id} msg_")),
+        "{line}"
+    );
+}
