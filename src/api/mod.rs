@@ -4,6 +4,7 @@
 //! `application/problem+json` with a stable `code`. Server to server: no cookies, no CORS.
 
 pub mod checkout_sessions;
+pub mod customers;
 pub mod keys;
 pub mod webhooks;
 
@@ -410,6 +411,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(
                 "/webhook-endpoints/{id}",
                 web::delete().to(webhooks::delete_endpoint),
+            )
+            .route(
+                "/customers/{customer_ref}/cards",
+                web::get().to(customers::list_cards),
+            )
+            .route(
+                "/customers/{customer_ref}/cards/{card}",
+                web::delete().to(customers::delete_card),
             )
             .default_service(web::to(unknown_route)),
     );

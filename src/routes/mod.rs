@@ -2,7 +2,7 @@
 
 mod account;
 mod admin;
-mod cards;
+pub mod cards;
 pub mod checkout;
 pub mod ctx;
 pub mod errors;

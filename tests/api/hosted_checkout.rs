@@ -512,3 +512,124 @@ async fn the_example_receiver_verifies_a_real_delivery_and_refuses_a_forged_one(
         "{line}"
     );
 }
+
+/// A customer's cards through the API: brand, last 4 and expiry only; another customer_ref
+/// never reaches them; deleting one removes it at PayTR and tells the merchant.
+#[tokio::test]
+async fn a_customers_cards_are_listed_and_deleted_through_the_api_and_no_other_customer_reaches_them()
+ {
+    let app = app().await;
+    let receiver = MockServer::builder().start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&receiver)
+        .await;
+    let key = api_key(&app, "test", receiver.uri()).await;
+    let api = |verb: reqwest::Method, path: String, body: Option<Value>| {
+        let (app, key) = (&app, key.clone());
+        async move { call(app, &key, verb, &path, body, None).await }
+    };
+    api(
+        reqwest::Method::POST,
+        "/api/v1/webhook-endpoints".into(),
+        Some(json!({"url": format!("{}/hooks", receiver.uri()), "events": ["card.deleted"]})),
+    )
+    .await;
+    for customer in ["cust-a", "cust-b"] {
+        let (_, session, _) = api(
+            reqwest::Method::POST,
+            "/api/v1/checkout-sessions".into(),
+            Some(session_request(&receiver.uri(), customer)),
+        )
+        .await;
+        let mut shopper = Shopper::new(&app.address);
+        let pay = open_and_continue(&mut shopper, session["url"].as_str().expect("url")).await;
+        let three_d = shopper.pay(&pay.html, VISA, customer == "cust-a").await;
+        shopper.answer_3d(&three_d, true).await;
+    }
+    let cards_of = |customer: &'static str| {
+        let api = &api;
+        async move {
+            eventually_async("the card list", || async move {
+                let (status, list, _) = api(
+                    reqwest::Method::GET,
+                    format!("/api/v1/customers/{customer}/cards"),
+                    None,
+                )
+                .await;
+                (status != 200 || !list["data"].as_array()?.is_empty() || customer == "cust-b")
+                    .then_some((status, list))
+            })
+            .await
+        }
+    };
+    let (status, list) = cards_of("cust-a").await;
+    assert_eq!(status, 200, "{list}");
+    let card = &list["data"][0];
+    assert_eq!(card["last4"], "4358");
+    let fields: Vec<&String> = card.as_object().expect("object").keys().collect();
+    assert_eq!(
+        fields,
+        ["brand", "expired", "expiry", "id", "last4", "object"],
+        "nothing more"
+    );
+    let card_id = card["id"].as_str().expect("id").to_owned();
+    // cust-b paid without saving: no cards; an unknown customer is a 404.
+    let (status, other) = cards_of("cust-b").await;
+    assert_eq!(
+        (status, other["data"].as_array().map(Vec::len)),
+        (200, Some(0))
+    );
+    let (status, _, _) = api(
+        reqwest::Method::GET,
+        "/api/v1/customers/nobody/cards".into(),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    // cust-a's card through cust-b's ref: not found, and still there.
+    let (status, _, _) = api(
+        reqwest::Method::DELETE,
+        format!("/api/v1/customers/cust-b/cards/{card_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(app.sandbox_utokens().len(), 1);
+    let utoken = paytr_checkout::paytr::Token::new(app.sandbox_utokens()[0].clone());
+    assert_eq!(app.sandbox_cards_of(&utoken), 1);
+    // Through its own ref: deleted at PayTR, gone from the list, and the merchant is told.
+    let (status, _, _) = api(
+        reqwest::Method::DELETE,
+        format!("/api/v1/customers/cust-a/cards/{card_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert_eq!(app.sandbox_cards_of(&utoken), 0);
+    let (_, after, _) = api(
+        reqwest::Method::GET,
+        "/api/v1/customers/cust-a/cards".into(),
+        None,
+    )
+    .await;
+    assert_eq!(after["data"].as_array().map(Vec::len), Some(0));
+    let deleted = eventually_async("card.deleted", || {
+        let receiver = &receiver;
+        async move {
+            receiver
+                .received_requests()
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .find_map(|r| {
+                    r.body_json::<Value>()
+                        .ok()
+                        .filter(|b| b["type"] == "card.deleted")
+                })
+        }
+    })
+    .await;
+    assert_eq!(deleted["data"]["customer_ref"], "cust-a");
+    assert_eq!(deleted["data"]["card"], card_id.as_str());
+}
