@@ -147,17 +147,25 @@ async fn settle(
     let reference_no = reference_no.to_owned();
     Ok(db
         .write(move |conn| {
-            Refund::transition(
-                conn,
-                &reference_no,
-                from,
-                to,
-                err_no.as_deref(),
-                message.as_deref(),
-                unix_now(),
-            )?;
-            Refund::find_by_reference(conn, &reference_no)?
-                .ok_or(DbError::Query(diesel::result::Error::NotFound))
+            use diesel::Connection;
+            conn.transaction(|conn| {
+                let moved = Refund::transition(
+                    conn,
+                    &reference_no,
+                    from,
+                    to,
+                    err_no.as_deref(),
+                    message.as_deref(),
+                    unix_now(),
+                )?;
+                let refund = Refund::find_by_reference(conn, &reference_no)?
+                    .ok_or(DbError::Query(diesel::result::Error::NotFound))?;
+                if moved && to == RefundStatus::Succeeded {
+                    // A hosted checkout's merchant is told in the same transaction.
+                    crate::api::checkout_sessions::on_refund_succeeded(conn, &refund)?;
+                }
+                Ok(refund)
+            })
         })
         .await?)
 }

@@ -577,3 +577,27 @@ pub fn on_payment_failed(
         &data,
     )
 }
+
+/// In the transaction that marks `refund` succeeded: `refund.succeeded` for a session's order
+/// (ordered after the session's `checkout.completed`).
+pub fn on_refund_succeeded(
+    conn: &mut DbConnection,
+    refund: &crate::db::refunds::Refund,
+) -> Result<(), DbError> {
+    let Some(order_id) = refund.order_id else {
+        return Ok(());
+    };
+    let Some(session) = CheckoutSession::for_order(conn, order_id)? else {
+        return Ok(());
+    };
+    let data = serde_json::to_value(super::orders::refund_view(refund)).unwrap_or_default();
+    let mut data = data;
+    data["checkout_session"] = serde_json::Value::String(session.public_id.clone());
+    super::webhooks::enqueue(
+        conn,
+        &session.mode,
+        "refund.succeeded",
+        &session.public_id,
+        &data,
+    )
+}

@@ -6,6 +6,7 @@
 pub mod checkout_sessions;
 pub mod customers;
 pub mod keys;
+pub mod orders;
 pub mod webhooks;
 
 use crate::app_state::AppState;
@@ -307,9 +308,50 @@ pub fn remember_answer(
     Ok(())
 }
 
+/// For a request whose work happens outside one transaction (a refund asks PayTR): replays
+/// as [`replayed`], else marks the key as taken (status 0) before the work starts, so a second
+/// request with that key is refused while the first runs instead of doing the work again.
+pub fn claim(
+    conn: &mut DbConnection,
+    api_key_id: i64,
+    key: &str,
+    request: &[u8],
+) -> Result<Option<Replay>, DbError> {
+    if let Some(replay) = replayed(conn, api_key_id, key, request)? {
+        return Ok(Some(replay));
+    }
+    remember_answer(conn, api_key_id, key, request, 0, "")?;
+    Ok(None)
+}
+
+/// The answer to a [`claim`]ed key, for its replays.
+pub fn settle_claim(
+    conn: &mut DbConnection,
+    api_key_id: i64,
+    key: &str,
+    status: u16,
+    body: &str,
+) -> Result<(), DbError> {
+    use crate::db::schema::api_idempotency as idem;
+    use diesel::prelude::*;
+    diesel::update(
+        idem::table
+            .filter(idem::api_key_id.eq(api_key_id))
+            .filter(idem::idempotency_key.eq(key)),
+    )
+    .set((idem::status.eq(i32::from(status)), idem::body.eq(body)))
+    .execute(conn)?;
+    Ok(())
+}
+
 /// The answer for a replay.
 pub fn replay_answer(replay: Replay) -> Result<HttpResponse, Problem> {
     match replay {
+        Replay::Answer(0, _) => Err(Problem::new(
+            StatusCode::CONFLICT,
+            "request_in_progress",
+            "a request with this Idempotency-Key is still being processed; try again shortly",
+        )),
         Replay::Answer(status, body) => Ok(HttpResponse::build(
             StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
         )
@@ -411,6 +453,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(
                 "/webhook-endpoints/{id}",
                 web::delete().to(webhooks::delete_endpoint),
+            )
+            .route("/orders/{id}", web::get().to(orders::show))
+            .route(
+                "/orders/{id}/refunds",
+                web::post().to(orders::create_refund),
             )
             .route(
                 "/customers/{customer_ref}/cards",

@@ -633,3 +633,127 @@ async fn a_customers_cards_are_listed_and_deleted_through_the_api_and_no_other_c
     assert_eq!(deleted["data"]["customer_ref"], "cust-a");
     assert_eq!(deleted["data"]["card"], card_id.as_str());
 }
+
+/// A paid session's order through the API, refunded in part once whatever the retries, and
+/// `refund.succeeded` sent.
+#[tokio::test]
+async fn an_order_is_refunded_through_the_api_once_per_idempotency_key_and_the_merchant_is_told() {
+    let app = app().await;
+    let receiver = MockServer::builder().start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&receiver)
+        .await;
+    let key = api_key(&app, "test", receiver.uri()).await;
+    let api =
+        |verb: reqwest::Method, path: String, body: Option<Value>, idem: Option<&'static str>| {
+            let (app, key) = (&app, key.clone());
+            async move { call(app, &key, verb, &path, body, idem).await }
+        };
+    api(
+        reqwest::Method::POST,
+        "/api/v1/webhook-endpoints".into(),
+        Some(json!({"url": format!("{}/hooks", receiver.uri()),
+                    "events": ["checkout.completed", "refund.succeeded"]})),
+        None,
+    )
+    .await;
+    let (_, session, _) = api(
+        reqwest::Method::POST,
+        "/api/v1/checkout-sessions".into(),
+        Some(session_request(&receiver.uri(), "cust-r")),
+        None,
+    )
+    .await;
+    let session_id = session["id"].as_str().expect("id").to_owned();
+    let mut shopper = Shopper::new(&app.address);
+    let pay = open_and_continue(&mut shopper, session["url"].as_str().expect("url")).await;
+    let three_d = shopper.pay(&pay.html, VISA, false).await;
+    shopper.answer_3d(&three_d, true).await;
+    let order = eventually_async("the order paid", || {
+        let (api, path) = (&api, format!("/api/v1/checkout-sessions/{session_id}"));
+        async move {
+            let (_, s, _) = api(reqwest::Method::GET, path, None, None).await;
+            (s["payment_status"] == "paid").then(|| s["order_id"].as_str().map(str::to_owned))?
+        }
+    })
+    .await;
+    let (status, shown, _) = api(
+        reqwest::Method::GET,
+        format!("/api/v1/orders/{order}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, &shown["status"], &shown["amount_total"]),
+        (200, &json!("paid"), &json!(9100))
+    );
+
+    let refund = || {
+        api(
+            reqwest::Method::POST,
+            format!("/api/v1/orders/{order}/refunds"),
+            Some(json!({"amount": 1000, "reason": "one cup broken"})),
+            Some("refund-1"),
+        )
+    };
+    let (status, first, _) = refund().await;
+    assert_eq!(status, 201, "{first}");
+    assert_eq!(
+        (&first["status"], &first["amount"]),
+        (&json!("succeeded"), &json!(1000))
+    );
+    let (status, again, headers) = refund().await;
+    assert_eq!(
+        (status, &again["id"]),
+        (201, &first["id"]),
+        "the same refund, not a second"
+    );
+    assert!(headers.contains_key("idempotent-replayed"));
+    let (_, shown, _) = api(
+        reqwest::Method::GET,
+        format!("/api/v1/orders/{order}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(shown["amount_refunded"], 1000);
+    assert_eq!(shown["refunds"].as_array().map(Vec::len), Some(1));
+    // More than is left, and an order id nobody's session placed.
+    let (status, problem, _) = api(
+        reqwest::Method::POST,
+        format!("/api/v1/orders/{order}/refunds"),
+        Some(json!({"amount": 9000})),
+        None,
+    )
+    .await;
+    assert_eq!((status, &problem["code"]), (409, &json!("refund_too_much")));
+    let (status, _, _) = api(
+        reqwest::Method::GET,
+        "/api/v1/orders/NoSuchOrder123".into(),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    let told = eventually_async("refund.succeeded", || {
+        let receiver = &receiver;
+        async move {
+            receiver
+                .received_requests()
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .find_map(|r| {
+                    r.body_json::<Value>()
+                        .ok()
+                        .filter(|b| b["type"] == "refund.succeeded")
+                })
+        }
+    })
+    .await;
+    assert_eq!(told["data"]["id"], first["id"]);
+    assert_eq!(told["data"]["checkout_session"], session_id.as_str());
+}
