@@ -43,6 +43,8 @@ pub enum Command {
     /// The back office's staff.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Print the hosted checkout API's OpenAPI 3.1 document (also served at /api/openapi.json).
+    Openapi,
     /// Keys of the hosted checkout API (`/api/v1`).
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),

@@ -12,6 +12,10 @@ fn main() -> ExitCode {
     let _ = dotenvy::dotenv();
     paytr_checkout::logging::init();
     let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Openapi = command {
+        println!("{}", paytr_checkout::api::openapi_json());
+        return ExitCode::SUCCESS;
+    }
     if let Command::Sandbox(args) = command {
         return finish(actix_web::rt::System::new().block_on(sandbox(*args)));
     }

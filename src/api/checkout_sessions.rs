@@ -16,7 +16,7 @@ pub const OPEN: &str = "open";
 pub const COMPLETE: &str = "complete";
 const DEFAULT_EXPIRY_SECS: i64 = 24 * 60 * 60;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRequest {
     #[serde(default)]
@@ -30,12 +30,14 @@ pub struct CreateRequest {
     pub mode: Option<String>,
     pub success_url: String,
     pub cancel_url: String,
+    /// String values only: at most 20 keys.
+    #[schema(value_type = Option<Object>)]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// Seconds until the session expires: 1800 to 86400 (24 h, the default).
     pub expires_in: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LineItem {
     pub name: String,
@@ -44,7 +46,7 @@ pub struct LineItem {
     pub unit_amount: i64,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerDetails {
     #[serde(default)]
@@ -125,18 +127,23 @@ impl CheckoutSession {
 }
 
 /// The API's view of a session.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SessionView {
     pub id: String,
+    #[schema(value_type = String)]
     pub object: &'static str,
     pub url: String,
     pub status: String,
+    #[schema(value_type = String)]
     pub payment_status: &'static str,
+    #[schema(value_type = String)]
     pub mode: &'static str,
     pub amount_total: i64,
+    #[schema(value_type = String)]
     pub currency: &'static str,
     pub customer_ref: Option<String>,
     pub line_items: Vec<LineItem>,
+    #[schema(value_type = Object)]
     pub metadata: serde_json::Value,
     pub success_url: String,
     pub cancel_url: String,
@@ -429,6 +436,11 @@ pub fn customer_for(
 }
 
 /// `POST /api/v1/checkout-sessions`.
+#[utoipa::path(post, path = "/api/v1/checkout-sessions", operation_id = "createCheckoutSession", tag = "checkout sessions",
+    request_body = CreateRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "replays the first answer for 24 h")),
+    responses((status = 201, description = "Created (or replayed)", body = SessionView), (status = 400, description = "Bad JSON or header", content_type = "application/problem+json", body = super::ProblemBody), (status = 401, description = "Missing, unknown, revoked or other-mode key", content_type = "application/problem+json", body = super::ProblemBody), (status = 413, description = "Body over 64 KB", content_type = "application/problem+json", body = super::ProblemBody), (status = 422, description = "Invalid fields", content_type = "application/problem+json", body = super::ProblemBody), (status = 429, description = "Rate limited", content_type = "application/problem+json", body = super::ProblemBody), (status = 503, description = "Try again", content_type = "application/problem+json", body = super::ProblemBody)),
+    security(("api_key" = [])))]
 pub async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -500,6 +512,10 @@ pub async fn create(
 }
 
 /// `GET /api/v1/checkout-sessions/{id}`: a session of this key's mode.
+#[utoipa::path(get, path = "/api/v1/checkout-sessions/{id}", operation_id = "getCheckoutSession", tag = "checkout sessions",
+    params(("id" = String, Path, description = "cs_…")),
+    responses((status = 200, description = "The session", body = SessionView), (status = 401, description = "Missing, unknown, revoked or other-mode key", content_type = "application/problem+json", body = super::ProblemBody), (status = 404, description = "Unknown", content_type = "application/problem+json", body = super::ProblemBody), (status = 429, description = "Rate limited", content_type = "application/problem+json", body = super::ProblemBody), (status = 503, description = "Try again", content_type = "application/problem+json", body = super::ProblemBody)),
+    security(("api_key" = [])))]
 pub async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -14,10 +14,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
 use serde::Serialize;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CardItem {
     /// Stable for the card while it is saved; what DELETE takes.
     pub id: String,
+    #[schema(value_type = String)]
     pub object: &'static str,
     pub brand: String,
     pub last4: String,
@@ -57,6 +58,10 @@ fn unavailable(e: &PaytrError) -> Problem {
 }
 
 /// `GET /api/v1/customers/{ref}/cards`.
+#[utoipa::path(get, path = "/api/v1/customers/{customer_ref}/cards", operation_id = "listCustomerCards", tag = "customers",
+    params(("customer_ref" = String, Path)),
+    responses((status = 200, description = "`{\"object\": \"list\", \"data\": [card]}`", body = Object), (status = 401, description = "Missing, unknown, revoked or other-mode key", content_type = "application/problem+json", body = super::ProblemBody), (status = 404, description = "Unknown", content_type = "application/problem+json", body = super::ProblemBody), (status = 429, description = "Rate limited", content_type = "application/problem+json", body = super::ProblemBody), (status = 502, description = "PayTR refused or did not answer", content_type = "application/problem+json", body = super::ProblemBody), (status = 503, description = "Try again", content_type = "application/problem+json", body = super::ProblemBody)),
+    security(("api_key" = [])))]
 pub async fn list_cards(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -87,6 +92,10 @@ pub async fn list_cards(
 }
 
 /// `DELETE /api/v1/customers/{ref}/cards/{id}`: deleted at PayTR; `card.deleted` is sent.
+#[utoipa::path(delete, path = "/api/v1/customers/{customer_ref}/cards/{card}", operation_id = "deleteCustomerCard", tag = "customers",
+    params(("customer_ref" = String, Path), ("card" = String, Path, description = "a card's id from the list")),
+    responses((status = 204, description = "Deleted at PayTR"), (status = 401, description = "Missing, unknown, revoked or other-mode key", content_type = "application/problem+json", body = super::ProblemBody), (status = 404, description = "Unknown", content_type = "application/problem+json", body = super::ProblemBody), (status = 409, description = "Conflict", content_type = "application/problem+json", body = super::ProblemBody), (status = 429, description = "Rate limited", content_type = "application/problem+json", body = super::ProblemBody), (status = 502, description = "PayTR refused or did not answer", content_type = "application/problem+json", body = super::ProblemBody), (status = 503, description = "Try again", content_type = "application/problem+json", body = super::ProblemBody)),
+    security(("api_key" = [])))]
 pub async fn delete_card(
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -24,7 +24,7 @@ pub const MAX_BODY: usize = 64 * 1024;
 pub const IDEMPOTENCY_SECS: i64 = 24 * 60 * 60;
 
 /// One invalid field of a request.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub detail: String,
@@ -47,12 +47,15 @@ impl std::ops::DerefMut for Problem {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProblemBody {
     #[serde(rename = "type")]
     pub kind: String,
+    #[schema(value_type = String)]
     pub title: &'static str,
     pub status: u16,
+    /// Stable: what a client branches on.
+    #[schema(value_type = String)]
     pub code: &'static str,
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -366,6 +369,59 @@ pub fn replay_answer(replay: Replay) -> Result<HttpResponse, Problem> {
     }
 }
 
+/// The API's OpenAPI 3.1 document, generated from the handlers' and types' annotations.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "paytr-checkout hosted checkout API",
+        version = "1",
+        description = "Create checkout sessions your shoppers pay on our pages (with their saved cards), \
+            read orders, refund, manage a customer's cards, and receive signed webhooks \
+            (Standard Webhooks). Amounts are integer kuruş; errors are RFC 9457 problem+json."
+    ),
+    paths(
+        checkout_sessions::create,
+        checkout_sessions::show,
+        orders::show,
+        orders::create_refund,
+        customers::list_cards,
+        customers::delete_card,
+        webhooks::create_endpoint,
+        webhooks::list_endpoints,
+        webhooks::delete_endpoint,
+    ),
+    modifiers(&BearerKey)
+)]
+pub struct ApiDoc;
+
+struct BearerKey;
+
+impl utoipa::Modify for BearerKey {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format("pk_test_… / pk_live_…")
+            .build();
+        doc.components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("api_key", SecurityScheme::Http(scheme));
+    }
+}
+
+/// The OpenAPI document as JSON.
+pub fn openapi_json() -> String {
+    use utoipa::OpenApi;
+    ApiDoc::openapi().to_pretty_json().unwrap_or_default()
+}
+
+/// `GET /api/openapi.json`.
+async fn openapi_document() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(openapi_json())
+}
+
 async fn unknown_route() -> HttpResponse {
     Problem::not_found("API route").error_response()
 }
@@ -421,8 +477,9 @@ async fn audit_finish<B>(start: AuditStart, response: &ServiceResponse<B>) {
     }
 }
 
-/// `/api/v1/…`.
+/// `/api/openapi.json` and `/api/v1/…` (every route there is in [`ApiDoc`]; a test checks).
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/openapi.json", web::get().to(openapi_document));
     cfg.service(
         web::scope("/api/v1")
             .wrap_fn(|req, srv| {

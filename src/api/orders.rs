@@ -13,13 +13,16 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RefundView {
     pub id: String,
+    #[schema(value_type = String)]
     pub object: &'static str,
     pub amount: i64,
+    #[schema(value_type = String)]
     pub currency: &'static str,
     /// `requested`, `submitted`, `succeeded`, `failed` or `unknown` (settled later).
+    #[schema(value_type = String)]
     pub status: &'static str,
     pub reason: String,
     pub created: i64,
@@ -39,13 +42,15 @@ pub fn refund_view(r: &Refund) -> RefundView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OrderView {
     pub id: String,
+    #[schema(value_type = String)]
     pub object: &'static str,
     /// `pending`, `paid` or `failed`.
     pub status: String,
     pub amount_total: i64,
+    #[schema(value_type = String)]
     pub currency: &'static str,
     pub checkout_session: String,
     pub amount_refunded: i64,
@@ -102,6 +107,10 @@ async fn find(state: &AppState, key: &ApiKey, id: String) -> Result<OrderView, P
 }
 
 /// `GET /api/v1/orders/{id}`.
+#[utoipa::path(get, path = "/api/v1/orders/{id}", operation_id = "getOrder", tag = "orders",
+    params(("id" = String, Path, description = "the session's order_id")),
+    responses((status = 200, description = "The order", body = OrderView), (status = 401, description = "Missing, unknown, revoked or other-mode key", content_type = "application/problem+json", body = super::ProblemBody), (status = 404, description = "Unknown", content_type = "application/problem+json", body = super::ProblemBody), (status = 429, description = "Rate limited", content_type = "application/problem+json", body = super::ProblemBody), (status = 503, description = "Try again", content_type = "application/problem+json", body = super::ProblemBody)),
+    security(("api_key" = [])))]
 pub async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -114,7 +123,7 @@ pub async fn show(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRefund {
     /// In kuruş; the whole amount left when absent.
@@ -125,6 +134,11 @@ pub struct CreateRefund {
 
 /// `POST /api/v1/orders/{id}/refunds`: refunds (part of) the order's payment through PayTR.
 /// With an `Idempotency-Key`, a repeated request never refunds twice.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/refunds", operation_id = "createRefund", tag = "orders",
+    request_body = CreateRefund,
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "a retry gets the first answer, never a second refund")),
+    responses((status = 201, description = "Refunded (or unknown, settled later)", body = RefundView), (status = 400, description = "Bad JSON or header", content_type = "application/problem+json", body = super::ProblemBody), (status = 401, description = "Missing, unknown, revoked or other-mode key", content_type = "application/problem+json", body = super::ProblemBody), (status = 404, description = "Unknown", content_type = "application/problem+json", body = super::ProblemBody), (status = 409, description = "Conflict", content_type = "application/problem+json", body = super::ProblemBody), (status = 413, description = "Body over 64 KB", content_type = "application/problem+json", body = super::ProblemBody), (status = 422, description = "Invalid fields", content_type = "application/problem+json", body = super::ProblemBody), (status = 429, description = "Rate limited", content_type = "application/problem+json", body = super::ProblemBody), (status = 502, description = "PayTR refused or did not answer", content_type = "application/problem+json", body = super::ProblemBody), (status = 503, description = "Try again", content_type = "application/problem+json", body = super::ProblemBody)),
+    security(("api_key" = [])))]
 pub async fn create_refund(
     req: HttpRequest,
     state: web::Data<AppState>,

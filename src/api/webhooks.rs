@@ -256,16 +256,17 @@ pub fn spawn_delivery(db: Db, sealer: Sealer, every: Duration, retry_base: i64) 
     });
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateEndpoint {
     pub url: String,
     pub events: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EndpointView {
     pub id: String,
+    #[schema(value_type = String)]
     pub object: &'static str,
     pub url: String,
     pub events: Vec<String>,
@@ -282,6 +283,10 @@ fn endpoint_url_ok(url: &str) -> bool {
 }
 
 /// `POST /api/v1/webhook-endpoints`: the secret is in this answer only.
+#[utoipa::path(post, path = "/api/v1/webhook-endpoints", operation_id = "createWebhookEndpoint", tag = "webhooks",
+    request_body = CreateEndpoint,
+    responses((status = 201, description = "Created, with its signing secret", body = EndpointView), (status = 400, description = "Bad JSON or header", content_type = "application/problem+json", body = super::ProblemBody), (status = 401, description = "Missing, unknown, revoked or other-mode key", content_type = "application/problem+json", body = super::ProblemBody), (status = 413, description = "Body over 64 KB", content_type = "application/problem+json", body = super::ProblemBody), (status = 422, description = "Invalid fields", content_type = "application/problem+json", body = super::ProblemBody), (status = 429, description = "Rate limited", content_type = "application/problem+json", body = super::ProblemBody), (status = 503, description = "Try again", content_type = "application/problem+json", body = super::ProblemBody)),
+    security(("api_key" = [])))]
 pub async fn create_endpoint(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -363,6 +368,9 @@ fn endpoints_of(conn: &mut DbConnection, key: &ApiKey) -> Result<Vec<EndpointVie
 }
 
 /// `GET /api/v1/webhook-endpoints`.
+#[utoipa::path(get, path = "/api/v1/webhook-endpoints", operation_id = "listWebhookEndpoints", tag = "webhooks",
+    responses((status = 200, description = "`{\"object\": \"list\", \"data\": [endpoint]}`", body = Object), (status = 401, description = "Missing, unknown, revoked or other-mode key", content_type = "application/problem+json", body = super::ProblemBody), (status = 429, description = "Rate limited", content_type = "application/problem+json", body = super::ProblemBody), (status = 503, description = "Try again", content_type = "application/problem+json", body = super::ProblemBody)),
+    security(("api_key" = [])))]
 pub async fn list_endpoints(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -376,6 +384,10 @@ pub async fn list_endpoints(
 }
 
 /// `DELETE /api/v1/webhook-endpoints/{id}`: no more deliveries to it.
+#[utoipa::path(delete, path = "/api/v1/webhook-endpoints/{id}", operation_id = "deleteWebhookEndpoint", tag = "webhooks",
+    params(("id" = String, Path, description = "we_…")),
+    responses((status = 204, description = "Disabled"), (status = 401, description = "Missing, unknown, revoked or other-mode key", content_type = "application/problem+json", body = super::ProblemBody), (status = 404, description = "Unknown", content_type = "application/problem+json", body = super::ProblemBody), (status = 429, description = "Rate limited", content_type = "application/problem+json", body = super::ProblemBody), (status = 503, description = "Try again", content_type = "application/problem+json", body = super::ProblemBody)),
+    security(("api_key" = [])))]
 pub async fn delete_endpoint(
     req: HttpRequest,
     state: web::Data<AppState>,

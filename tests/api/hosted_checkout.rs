@@ -757,3 +757,74 @@ async fn an_order_is_refunded_through_the_api_once_per_idempotency_key_and_the_m
     assert_eq!(told["data"]["id"], first["id"]);
     assert_eq!(told["data"]["checkout_session"], session_id.as_str());
 }
+
+/// The OpenAPI document is served, and names exactly the API's routes: every route registered
+/// in `src/api/mod.rs` is documented, and every documented operation exists (it answers 401
+/// without a key, not the API's 404).
+#[tokio::test]
+async fn the_openapi_document_is_served_and_matches_the_routes() {
+    let app = app().await;
+    let text = app
+        .get("/api/openapi.json")
+        .await
+        .text()
+        .await
+        .expect("body");
+    let doc: Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mut documented: Vec<(String, String)> = doc["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .flat_map(|(path, ops)| {
+            ops.as_object()
+                .expect("operations")
+                .keys()
+                .map(move |verb| (verb.to_uppercase(), path.clone()))
+        })
+        .collect();
+    documented.sort();
+    // The routes as `configure` registers them: `.route("/x", web::get()…`.
+    let source = include_str!("../../src/api/mod.rs");
+    let scope = "/api/v1";
+    let mut registered: Vec<(String, String)> = source
+        .split(".route(")
+        .skip(1)
+        .filter_map(|call| {
+            let path = call.split('"').nth(1)?;
+            let verb = call.split("web::").nth(1)?.split('(').next()?;
+            Some((verb.to_uppercase(), path.to_owned()))
+        })
+        .filter(|(_, path)| path != "/api/openapi.json")
+        .map(|(verb, path)| (verb, format!("{scope}{path}")))
+        .collect();
+    registered.sort();
+    assert_eq!(documented, registered);
+    for (verb, path) in &documented {
+        let url = format!(
+            "{}{}",
+            app.address,
+            path.replace("{id}", "x")
+                .replace("{customer_ref}", "c")
+                .replace("{card}", "k")
+        );
+        let answer = app
+            .http
+            .request(verb.parse().expect("method"), url)
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(
+            answer.status().as_u16(),
+            401,
+            "{verb} {path} exists and needs a key"
+        );
+    }
+    // And an undocumented one is the API's own 404, in problem+json.
+    let answer = app.get("/api/v1/nothing-here").await;
+    assert_eq!(answer.status().as_u16(), 404);
+    assert_eq!(
+        answer.headers().get("content-type").map(|v| v.as_bytes()),
+        Some(&b"application/problem+json"[..])
+    );
+}
