@@ -828,3 +828,169 @@ async fn the_openapi_document_is_served_and_matches_the_routes() {
         Some(&b"application/problem+json"[..])
     );
 }
+
+/// The back office (owners only): a key created with a TOTP code and shown once, deliveries
+/// with their attempts and HTTP statuses, a delivery sent again with the same webhook-id, and
+/// a key revoked by another owner.
+#[tokio::test]
+async fn owners_create_and_revoke_keys_and_replay_deliveries_in_the_back_office() {
+    use crate::admin::{add_staff, code, log_in};
+    let app = app().await;
+    let receiver = MockServer::builder().start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&receiver)
+        .await;
+    let support = add_staff(&app, "support@example.com", "support").await;
+    let mut helper = log_in(&app, "support@example.com", &support).await;
+    assert_eq!(helper.get("/admin/api").await.status, 403, "owners only");
+
+    let totp = add_staff(&app, "owner@example.com", "owner").await;
+    let mut owner = log_in(&app, "owner@example.com", &totp).await;
+    owner.get("/admin/api").await;
+    let created = owner
+        .post(
+            "/admin/api/keys",
+            &[
+                ("action", "create"),
+                ("name", "Main shop"),
+                ("origins", &receiver.uri()),
+                ("code", &code(&totp, 1)),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 200, "{}", created.html);
+    let key = created
+        .html
+        .split("id=\"new-api-key\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .expect("the new key, shown once")
+        .to_owned();
+    assert!(key.starts_with("pk_test_"));
+    assert!(
+        !owner.get("/admin/api").await.html.contains(&key),
+        "never shown again"
+    );
+
+    call(
+        &app,
+        &key,
+        reqwest::Method::POST,
+        "/api/v1/webhook-endpoints",
+        Some(json!({"url": format!("{}/hooks", receiver.uri()), "events": ["checkout.completed"]})),
+        None,
+    )
+    .await;
+    let (_, session, _) = call(
+        &app,
+        &key,
+        reqwest::Method::POST,
+        "/api/v1/checkout-sessions",
+        Some(session_request(&receiver.uri(), "cust-bo")),
+        None,
+    )
+    .await;
+    let mut shopper = Shopper::new(&app.address);
+    let pay = open_and_continue(&mut shopper, session["url"].as_str().expect("url")).await;
+    let three_d = shopper.pay(&pay.html, VISA, false).await;
+    shopper.answer_3d(&three_d, true).await;
+    // The receiver refuses: the back office shows the waiting delivery and its 503.
+    let page = eventually_async("a refused delivery", || {
+        let mut owner = owner.clone_client();
+        async move {
+            let html = owner.get("/admin/api").await.html;
+            html.contains("HTTP 503").then_some(html)
+        }
+    })
+    .await;
+    let delivery = page
+        .split("id=\"replay-")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a replay button")
+        .to_owned();
+    // The receiver recovers; the delivery goes through on its next try, then is sent again.
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .with_priority(1)
+        .mount(&receiver)
+        .await;
+    let accepted = || async {
+        receiver
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .filter(|r| r.url.path() == "/hooks")
+            .count()
+    };
+    eventually_async("delivered", || {
+        let mut owner = owner.clone_client();
+        async move {
+            owner
+                .get("/admin/api")
+                .await
+                .html
+                .contains("HTTP 200")
+                .then_some(())
+        }
+    })
+    .await;
+    let before = accepted().await;
+    owner.get("/admin/api").await;
+    let replayed = owner
+        .post(&format!("/admin/api/deliveries/{delivery}/replay"), &[])
+        .await;
+    assert_eq!(replayed.status, 200);
+    let ids = eventually_async("the replay", || async {
+        let hooks: Vec<String> = receiver
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .filter(|r| r.url.path() == "/hooks")
+            .filter_map(|r| {
+                r.headers
+                    .get("webhook-id")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            })
+            .collect();
+        (hooks.len() > before).then_some(hooks)
+    })
+    .await;
+    assert_eq!(ids.last(), ids.first(), "the same message id again");
+
+    // Another owner revokes the key: the API refuses it from then on.
+    let other = add_staff(&app, "owner2@example.com", "owner").await;
+    let mut second = log_in(&app, "owner2@example.com", &other).await;
+    let page = second.get("/admin/api").await;
+    let key_id = page
+        .html
+        .split("data-key=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the key's row")
+        .to_owned();
+    second
+        .post(
+            "/admin/api/keys",
+            &[
+                ("action", "revoke"),
+                ("key", &key_id),
+                ("code", &code(&other, 1)),
+            ],
+        )
+        .await;
+    let (status, _, _) = call(
+        &app,
+        &key,
+        reqwest::Method::GET,
+        "/api/v1/webhook-endpoints",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 401);
+}

@@ -73,6 +73,15 @@ impl Shopper {
         }
     }
 
+    /// Another handle on this browser (same cookies), for polling from a closure.
+    pub fn clone_client(&self) -> Self {
+        Self {
+            base: self.base.clone(),
+            http: self.http.clone(),
+            last_html: String::new(),
+        }
+    }
+
     fn url(&self, path: &str) -> String {
         if path.starts_with("http") {
             path.to_owned()

@@ -2,6 +2,7 @@
 //! (search, keyset pages, CSV export, timeline, refunds) and the audit log. Staff sessions are
 //! their own (cookie `admin_sid`, `Path=/admin`); a shopper's session gives nothing here.
 
+mod api;
 mod auth;
 mod customers;
 mod dashboard;
@@ -49,6 +50,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/notifications/inquiry",
                 web::post().to(notifications::inquiry),
             )
+            .route("/api", web::get().to(api::page))
+            .route("/api/keys", web::post().to(api::change_key))
+            .route("/api/deliveries/{id}/replay", web::post().to(api::replay))
             .route("/staff", web::get().to(staff::list))
             .route("/staff/{id}", web::post().to(staff::change))
             .default_service(web::to(not_found)),
