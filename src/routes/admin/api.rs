@@ -17,7 +17,8 @@ use askama::Template;
 use diesel::prelude::*;
 use serde::Deserialize;
 
-/// One delivery as the back office shows it.
+/// One delivery as the back office shows it (fields in the query's order).
+#[derive(Queryable)]
 pub struct DeliveryRow {
     pub id: i64,
     pub message_id: String,
@@ -54,18 +55,7 @@ async fn api_page(
         .db
         .run(|conn| {
             let keys = keys::list(conn)?;
-            let rows: Vec<(
-                i64,
-                String,
-                String,
-                String,
-                String,
-                i32,
-                i64,
-                Option<i64>,
-                Option<i32>,
-                Option<String>,
-            )> = wd::table
+            let deliveries: Vec<DeliveryRow> = wd::table
                 .inner_join(we::table)
                 .order(wd::id.desc())
                 .limit(100)
@@ -82,21 +72,6 @@ async fn api_page(
                     wd::last_error,
                 ))
                 .load(conn)?;
-            let deliveries = rows
-                .into_iter()
-                .map(|r| DeliveryRow {
-                    id: r.0,
-                    message_id: r.1,
-                    event_type: r.2,
-                    url: r.3,
-                    object_id: r.4,
-                    attempts: r.5,
-                    created_at: r.6,
-                    delivered_at: r.7,
-                    last_status: r.8,
-                    last_error: r.9,
-                })
-                .collect();
             Ok((keys, deliveries))
         })
         .await?;
