@@ -871,7 +871,7 @@ pub async fn returned_ok(
         load_order(&state, public_id.clone(), Viewer::of(&ctx, &session)).await?
         && let Some(url) = super::hosted::success_url(&state, order.id).await
     {
-        return Ok(redirect(&url));
+        return Ok(super::hosted::back_to_merchant(&ctx, url));
     }
     order_view(&ctx, &session, &state, public_id, Return::Ok).await
 }

@@ -326,6 +326,26 @@ pub async fn submit_hosted(
     Ok(redirect(&format!("/orders/{}/pay", order.public_id)))
 }
 
+#[derive(Template)]
+#[template(path = "hosted_return.html")]
+struct ReturnPage {
+    layout: Layout,
+    url: String,
+}
+
+/// Back to the merchant's `success_url`: a page that goes there at once (a refresh, not a
+/// redirect, so the form PayTR's page posted to us is not redirected to a third origin, which
+/// that page's `form-action` may forbid), with a link.
+pub fn back_to_merchant(ctx: &Ctx, url: String) -> HttpResponse {
+    render(
+        StatusCode::OK,
+        &ReturnPage {
+            layout: Layout::new(ctx, "payment"),
+            url,
+        },
+    )
+}
+
 /// The `success_url` of the session that `order` belongs to.
 pub async fn success_url(state: &AppState, order: i64) -> Option<String> {
     state

@@ -27,6 +27,11 @@ const TR: &[(&str, &str)] = &[
     ("billing", "Fatura bilgileri"),
     ("hosted_cancel", "Vazgeç ve mağazaya dön"),
     (
+        "hosted_return_heading",
+        "Ödemeniz alındı, mağazaya dönülüyor…",
+    ),
+    ("hosted_return_link", "Mağazaya dön"),
+    (
         "session_expired_heading",
         "Bu ödeme bağlantısının süresi doldu",
     ),
@@ -571,6 +576,11 @@ const EN: &[(&str, &str)] = &[
     ("continue_shopping", "Continue shopping"),
     ("billing", "Billing details"),
     ("hosted_cancel", "Cancel and return to the shop"),
+    (
+        "hosted_return_heading",
+        "Payment received, taking you back to the shop…",
+    ),
+    ("hosted_return_link", "Back to the shop"),
     ("session_expired_heading", "This payment link has expired"),
     (
         "session_expired_text",

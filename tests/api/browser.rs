@@ -1002,3 +1002,104 @@ async fn six_installments_on_a_world_card_are_offered_after_six_digits_and_paid_
     })
     .await;
 }
+
+/// A merchant's checkout session paid in Chromium on the hosted page: prefilled details, the
+/// contract, the card form to the sandbox, 3-D, back on the merchant's success page, and the
+/// merchant's receiver told.
+#[tokio::test]
+async fn a_hosted_checkout_session_is_paid_in_chromium_and_the_shopper_lands_on_the_merchants_page()
+{
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    run("hosted_checkout", |c, app| async move {
+        let merchant = MockServer::builder().start().await;
+        Mock::given(method("GET"))
+            .and(path("/thanks"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_raw("<h1 id=\"merchant-thanks\">Thank you</h1>", "text/html"),
+            )
+            .mount(&merchant)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/hooks"))
+            .respond_with(ResponseTemplate::new(204))
+            .mount(&merchant)
+            .await;
+        let origin = merchant.uri();
+        let key = app
+            .db_run(move |conn| paytr_checkout::api::keys::create(conn, "shop", "test", &[origin]))
+            .await
+            .1;
+        let http = reqwest::Client::new();
+        let api = |path: &str, body: serde_json::Value| {
+            http.post(format!("{}{path}", app.address))
+                .bearer_auth(&key)
+                .header("content-type", "application/json")
+                .body(body.to_string())
+                .send()
+        };
+        api(
+            "/api/v1/webhook-endpoints",
+            serde_json::json!({"url": format!("{}/hooks", merchant.uri()), "events": ["checkout.completed"]}),
+        )
+        .await?;
+        let session: serde_json::Value = serde_json::from_str(&api(
+            "/api/v1/checkout-sessions",
+            serde_json::json!({
+                "line_items": [{"name": "Türk kahvesi 250 g", "quantity": 2, "unit_amount": 12500}],
+                "customer_ref": "browser-customer",
+                "customer": {"email": "deniz@example.com", "name": "Deniz Kaya",
+                             "phone": "0555 123 45 67", "address": "Bağdat Cad. 5, Kadıköy, İstanbul"},
+                "success_url": format!("{}/thanks", merchant.uri()),
+                "cancel_url": format!("{}/cart", merchant.uri()),
+            }),
+        )
+        .await?
+        .text()
+        .await?)?;
+        let url = session["url"].as_str().unwrap_or_default();
+        c.goto(url).await?;
+        snapshot(&c, "hosted-1-billing").await;
+        let name = c.find(Locator::Id("full_name")).await?.prop("value").await?;
+        anyhow::ensure!(name.as_deref() == Some("Deniz Kaya"), "details prefilled: {name:?}");
+        click(&c, "accept_terms").await?;
+        click(&c, "continue-to-payment").await?;
+        c.wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Id("payment-form"))
+            .await?;
+        fill(&c, "cc_owner", "DENIZ KAYA").await?;
+        fill(&c, "card_number", "4355084355084358").await?;
+        fill(&c, "expiry_month", "12").await?;
+        fill(&c, "expiry_year", "30").await?;
+        fill(&c, "cvv", "000").await?;
+        click(&c, "store_card").await?;
+        snapshot(&c, "hosted-2-pay").await;
+        click(&c, "pay-submit").await?;
+        click(&c, "approve").await?;
+        c.wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Id("merchant-thanks"))
+            .await?;
+        let landed = c.current_url().await?;
+        anyhow::ensure!(
+            landed.as_str() == format!("{}/thanks", merchant.uri()),
+            "on the merchant's page: {landed}"
+        );
+        for _ in 0..100 {
+            let told = merchant
+                .received_requests()
+                .await
+                .unwrap_or_default()
+                .iter()
+                .any(|r| r.url.path() == "/hooks");
+            if told {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        anyhow::bail!("the merchant's receiver was not told")
+    })
+    .await;
+}

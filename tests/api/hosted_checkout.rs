@@ -226,10 +226,16 @@ async fn a_merchant_creates_a_session_the_shopper_pays_it_and_a_signed_webhook_a
 
     let three_d = shopper.pay(&pay.html, VISA, true).await;
     let back = shopper.answer_3d(&three_d, true).await;
-    assert_eq!(
-        back.url,
-        format!("{}/thanks", receiver.uri()),
-        "back to the merchant"
+    // Back to the merchant: a page that goes to success_url at once (and links it).
+    let thanks = format!("{}/thanks", receiver.uri());
+    assert!(back.url.ends_with("/ok"), "{}", back.url);
+    assert!(
+        back.html.contains(&format!("content=\"0;url={thanks}\""))
+            && back
+                .html
+                .contains(&format!("href=\"{thanks}\" id=\"back-to-merchant\"")),
+        "{}",
+        back.html
     );
 
     // The receiver gets checkout.completed: three tries of one message, each signed.
