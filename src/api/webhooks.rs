@@ -181,61 +181,83 @@ async fn post(
     Ok(answer.status().as_u16())
 }
 
-/// Delivers what is due, once; returns how many receivers accepted (2xx).
+/// How many deliveries are in flight at once (per instance).
+const IN_FLIGHT: usize = 16;
+
+/// Posts one claimed delivery and records the outcome; whether the receiver accepted it.
+async fn deliver_one(
+    db: Db,
+    http: reqwest::Client,
+    sealer: Sealer,
+    retry_base: i64,
+    (d, url, sealed): (Delivery, String, String),
+) -> Result<bool, DbError> {
+    let result = match sealer.open(&sealed) {
+        Some(secret) => post(&http, &url, &secret, &d).await,
+        None => Err("the endpoint's secret is unreadable".to_owned()),
+    };
+    let ok = matches!(result, Ok(200..=299));
+    if !ok {
+        tracing::warn!(message = %d.message_id, event = %d.event_type, attempt = d.attempts + 1, "webhook not accepted; it will be tried again");
+    }
+    metrics::counter!("webhook_deliveries_total", "result" => if ok { "accepted" } else { "failed" }).increment(1);
+    db.write(move |conn| {
+        let now = unix_now();
+        let row = wd::table.find(d.id);
+        let (status, error) = match &result {
+            Ok(s) => (Some(i32::from(*s)), None),
+            Err(e) => (None, Some(e.clone())),
+        };
+        if ok {
+            diesel::update(row)
+                .set((
+                    wd::delivered_at.eq(Some(now)),
+                    wd::attempts.eq(d.attempts + 1),
+                    wd::last_status.eq(status),
+                    wd::last_error.eq(None::<String>),
+                ))
+                .execute(conn)?;
+        } else {
+            diesel::update(row)
+                .set((
+                    wd::attempts.eq(d.attempts + 1),
+                    wd::next_attempt_at.eq(now + crate::mail::retry_delay(retry_base, d.attempts)),
+                    wd::last_status.eq(status),
+                    wd::last_error.eq(error),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(ok)
+}
+
+/// Claims what is due while fewer than [`IN_FLIGHT`] deliveries run, and posts each in a task
+/// of its own: a receiver that answers slowly holds its own delivery (at most the timeout),
+/// never the others, the next pass or the shop. Returns how many were claimed.
 pub async fn deliver_due(
     db: &Db,
     http: &reqwest::Client,
     sealer: &Sealer,
     retry_base: i64,
+    in_flight: &std::sync::Arc<tokio::sync::Semaphore>,
 ) -> Result<usize, DbError> {
-    let mut delivered = 0;
-    for _ in 0..50 {
-        let Some((d, url, sealed)) = db.write(|conn| claim(conn, unix_now())).await? else {
+    let mut claimed = 0;
+    while let Ok(permit) = in_flight.clone().try_acquire_owned() {
+        let Some(delivery) = db.write(|conn| claim(conn, unix_now())).await? else {
             break;
         };
-        let result = match sealer.open(&sealed) {
-            Some(secret) => post(http, &url, &secret, &d).await,
-            None => Err("the endpoint's secret is unreadable".to_owned()),
-        };
-        let ok = matches!(result, Ok(200..=299));
-        if ok {
-            delivered += 1;
-        } else {
-            tracing::warn!(message = %d.message_id, event = %d.event_type, attempt = d.attempts + 1, "webhook not accepted; it will be tried again");
-        }
-        metrics::counter!("webhook_deliveries_total", "result" => if ok { "accepted" } else { "failed" }).increment(1);
-        db.write(move |conn| {
-            let now = unix_now();
-            let row = wd::table.find(d.id);
-            let (status, error) = match &result {
-                Ok(s) => (Some(i32::from(*s)), None),
-                Err(e) => (None, Some(e.clone())),
-            };
-            if ok {
-                diesel::update(row)
-                    .set((
-                        wd::delivered_at.eq(Some(now)),
-                        wd::attempts.eq(d.attempts + 1),
-                        wd::last_status.eq(status),
-                        wd::last_error.eq(None::<String>),
-                    ))
-                    .execute(conn)?;
-            } else {
-                diesel::update(row)
-                    .set((
-                        wd::attempts.eq(d.attempts + 1),
-                        wd::next_attempt_at
-                            .eq(now + crate::mail::retry_delay(retry_base, d.attempts)),
-                        wd::last_status.eq(status),
-                        wd::last_error.eq(error),
-                    ))
-                    .execute(conn)?;
+        claimed += 1;
+        let (db, http, sealer) = (db.clone(), http.clone(), sealer.clone());
+        tokio::spawn(async move {
+            if let Err(e) = deliver_one(db, http, sealer, retry_base, delivery).await {
+                tracing::warn!(error = %e, "a webhook delivery's outcome was not recorded; it is tried again after its lease");
             }
-            Ok(())
-        })
-        .await?;
+            drop(permit);
+        });
     }
-    Ok(delivered)
+    Ok(claimed)
 }
 
 /// Delivers the webhook outbox every `every` in the background.
@@ -245,11 +267,12 @@ pub fn spawn_delivery(db: Db, sealer: Sealer, every: Duration, retry_base: i64) 
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap_or_default();
+    let in_flight = std::sync::Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
-            if let Err(e) = deliver_due(&db, &http, &sealer, retry_base).await {
+            if let Err(e) = deliver_due(&db, &http, &sealer, retry_base, &in_flight).await {
                 tracing::warn!(error = %e, "webhook delivery pass failed");
             }
         }

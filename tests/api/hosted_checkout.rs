@@ -126,9 +126,12 @@ async fn a_merchant_creates_a_session_the_shopper_pays_it_and_a_signed_webhook_a
  {
     let app = app().await;
     let receiver = MockServer::builder().start().await;
-    // The receiver fails twice, then accepts.
+    // The receiver fails checkout.completed twice, then accepts.
     Mock::given(method("POST"))
         .and(path("/hooks"))
+        .and(wiremock::matchers::body_string_contains(
+            "checkout.completed",
+        ))
         .respond_with(ResponseTemplate::new(500))
         .up_to_n_times(2)
         .with_priority(1)
@@ -999,4 +1002,67 @@ async fn owners_create_and_revoke_keys_and_replay_deliveries_in_the_back_office(
     )
     .await;
     assert_eq!(status, 401);
+}
+
+/// A receiver that takes 8 s to answer holds only its own delivery: the other endpoint is told
+/// at once, and the shop's pages and notifications answer meanwhile.
+#[tokio::test]
+async fn a_slow_receiver_delays_neither_the_other_endpoints_nor_the_shop() {
+    let app = app().await;
+    let slow = MockServer::builder().start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(std::time::Duration::from_secs(8)))
+        .mount(&slow)
+        .await;
+    let fast = MockServer::builder().start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&fast)
+        .await;
+    let key = api_key(&app, "test", fast.uri()).await;
+    for receiver in [&slow, &fast] {
+        call(
+            &app,
+            &key,
+            reqwest::Method::POST,
+            "/api/v1/webhook-endpoints",
+            Some(json!({"url": format!("{}/hooks", receiver.uri()), "events": ["checkout.completed"]})),
+            None,
+        )
+        .await;
+    }
+    // Two sessions paid one after the other: the slow receiver is busy with the first when
+    // the second is due.
+    let started = std::time::Instant::now();
+    for customer in ["slow-1", "slow-2"] {
+        let (_, session, _) = call(
+            &app,
+            &key,
+            reqwest::Method::POST,
+            "/api/v1/checkout-sessions",
+            Some(session_request(&fast.uri(), customer)),
+            None,
+        )
+        .await;
+        let mut shopper = Shopper::new(&app.address);
+        let pay = open_and_continue(&mut shopper, session["url"].as_str().expect("url")).await;
+        let three_d = shopper.pay(&pay.html, VISA, false).await;
+        shopper.answer_3d(&three_d, true).await;
+    }
+    eventually_async("both events at the fast receiver", || {
+        let fast = &fast;
+        async move {
+            let n = fast.received_requests().await.unwrap_or_default().len();
+            (n >= 2).then_some(())
+        }
+    })
+    .await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(6),
+        "the fast receiver was not held up by the slow one ({:?})",
+        started.elapsed()
+    );
+    let page = std::time::Instant::now();
+    assert_eq!(app.get("/healthz").await.status().as_u16(), 200);
+    assert!(page.elapsed() < std::time::Duration::from_secs(1));
 }
