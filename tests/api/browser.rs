@@ -570,6 +570,7 @@ async fn every_back_office_page_is_clean_for_axe_core_in_chromium() {
             "/admin/customers",
             "/admin/notifications",
             "/admin/staff",
+            "/admin/api",
             "/admin/audit",
             "/admin/nothing-here",
         ] {
@@ -1063,6 +1064,10 @@ async fn a_hosted_checkout_session_is_paid_in_chromium_and_the_shopper_lands_on_
         snapshot(&c, "hosted-1-billing").await;
         let name = c.find(Locator::Id("full_name")).await?.prop("value").await?;
         anyhow::ensure!(name.as_deref() == Some("Deniz Kaya"), "details prefilled: {name:?}");
+        if let Some(axe) = axe_source() {
+            let found = axe_violations(&c, &axe).await?;
+            anyhow::ensure!(found.is_empty(), "axe-core on the hosted page: {found:?}");
+        }
         click(&c, "accept_terms").await?;
         click(&c, "continue-to-payment").await?;
         c.wait()
