@@ -299,10 +299,27 @@ pub struct EndpointView {
     pub secret: Option<String>,
 }
 
-fn endpoint_url_ok(url: &str) -> bool {
-    url.len() <= 2000
-        && url::Url::parse(url)
-            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+/// An absolute http(s) URL; in live mode https only, and not a loopback, private or
+/// link-local address (nor `localhost`): a leaked key must not turn the shop into a way to
+/// post into its own network.
+fn endpoint_url_ok(url: &str, live: bool) -> bool {
+    let Ok(u) = url::Url::parse(url) else {
+        return false;
+    };
+    let shape = url.len() <= 2000 && matches!(u.scheme(), "http" | "https") && u.host().is_some();
+    if !shape || !live {
+        return shape;
+    }
+    let internal = match u.host() {
+        Some(url::Host::Ipv4(ip)) => crate::routes::ctx::is_private(ip.into()),
+        Some(url::Host::Ipv6(ip)) => crate::routes::ctx::is_private(ip.into()),
+        Some(url::Host::Domain(name)) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost") || !name.contains('.')
+        }
+        None => true,
+    };
+    u.scheme() == "https" && !internal
 }
 
 /// `POST /api/v1/webhook-endpoints`: the secret is in this answer only.
@@ -318,10 +335,14 @@ pub async fn create_endpoint(
     let key = super::authenticate(&req, &state).await?;
     let (body, _): (CreateEndpoint, _) = super::read_json(payload).await?;
     let mut errors = Vec::new();
-    if !endpoint_url_ok(&body.url) {
+    if !endpoint_url_ok(&body.url, !state.test_mode) {
         errors.push(FieldError {
             field: "url".into(),
-            detail: "must be an absolute http(s) URL".into(),
+            detail: if state.test_mode {
+                "must be an absolute http(s) URL".into()
+            } else {
+                "must be an https URL on a public host".into()
+            },
         });
     }
     if body.events.is_empty() || body.events.iter().any(|e| !EVENTS.contains(&e.as_str())) {
@@ -444,6 +465,29 @@ pub async fn delete_endpoint(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_live_shop_posts_only_to_public_https_hosts() {
+        for ok in ["https://shop.example/hooks", "https://203.0.113.7/h"] {
+            assert!(endpoint_url_ok(ok, true), "{ok}");
+        }
+        for refused in [
+            "http://shop.example/hooks",
+            "https://127.0.0.1/h",
+            "https://10.1.2.3/h",
+            "https://192.168.0.10/h",
+            "https://169.254.169.254/latest/meta-data",
+            "https://[::1]/h",
+            "https://[fd00::1]/h",
+            "https://localhost/h",
+            "https://db/h",
+            "ftp://shop.example/h",
+        ] {
+            assert!(!endpoint_url_ok(refused, true), "{refused}");
+        }
+        // Sandbox and test mode: receivers on the developer's machine are the point.
+        assert!(endpoint_url_ok("http://127.0.0.1:9000/hooks", false));
+    }
 
     #[test]
     fn signature_follows_the_standard_webhooks_example() {

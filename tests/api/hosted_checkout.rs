@@ -1066,3 +1066,53 @@ async fn a_slow_receiver_delays_neither_the_other_endpoints_nor_the_shop() {
     assert_eq!(app.get("/healthz").await.status().as_u16(), 200);
     assert!(page.elapsed() < std::time::Duration::from_secs(1));
 }
+
+/// A live shop: test keys are refused, and webhooks may only go to public https hosts.
+#[tokio::test]
+async fn a_live_shop_refuses_test_keys_and_webhooks_into_its_own_network() {
+    let paytr = MockServer::builder().start().await;
+    let app = crate::helpers::spawn_live_app(&paytr.uri(), &[]).await;
+    let live = api_key(&app, "live", "https://shop.example".into()).await;
+    let test = api_key(&app, "test", "https://shop.example".into()).await;
+    let (status, problem, _) = call(
+        &app,
+        &test,
+        reqwest::Method::GET,
+        "/api/v1/webhook-endpoints",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!((status, &problem["code"]), (401, &json!("wrong_mode")));
+    for url in [
+        "http://shop.example/hooks",
+        "https://10.0.0.5/hooks",
+        "https://localhost/hooks",
+        "https://169.254.169.254/",
+    ] {
+        let (status, problem, _) = call(
+            &app,
+            &live,
+            reqwest::Method::POST,
+            "/api/v1/webhook-endpoints",
+            Some(json!({"url": url, "events": ["checkout.completed"]})),
+            None,
+        )
+        .await;
+        assert_eq!(
+            (status, &problem["errors"][0]["field"]),
+            (422, &json!("url")),
+            "{url}"
+        );
+    }
+    let (status, _, _) = call(
+        &app,
+        &live,
+        reqwest::Method::POST,
+        "/api/v1/webhook-endpoints",
+        Some(json!({"url": "https://shop.example/hooks", "events": ["checkout.completed"]})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201);
+}
