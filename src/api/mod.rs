@@ -381,6 +381,7 @@ pub fn replay_answer(replay: Replay) -> Result<HttpResponse, Problem> {
     ),
     paths(
         checkout_sessions::create,
+        checkout_sessions::list,
         checkout_sessions::show,
         orders::show,
         orders::create_refund,
@@ -495,6 +496,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/checkout-sessions",
                 web::post().to(checkout_sessions::create),
             )
+            .route("/checkout-sessions", web::get().to(checkout_sessions::list))
             .route(
                 "/checkout-sessions/{id}",
                 web::get().to(checkout_sessions::show),

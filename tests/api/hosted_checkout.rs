@@ -1116,3 +1116,67 @@ async fn a_live_shop_refuses_test_keys_and_webhooks_into_its_own_network() {
     .await;
     assert_eq!(status, 201);
 }
+
+/// Sessions are listed newest first by cursor: every session once across pages.
+#[tokio::test]
+async fn sessions_are_listed_by_cursor_each_once_newest_first() {
+    let app = app().await;
+    let key = api_key(&app, "test", "https://shop.example".into()).await;
+    let mut created = Vec::new();
+    for i in 0..5 {
+        let (status, s, _) = call(
+            &app,
+            &key,
+            reqwest::Method::POST,
+            "/api/v1/checkout-sessions",
+            Some(
+                json!({"amount": 1000 + i, "success_url": "https://shop.example/ok",
+                        "cancel_url": "https://shop.example/cancel"}),
+            ),
+            None,
+        )
+        .await;
+        assert_eq!(status, 201);
+        created.push(s["id"].as_str().expect("id").to_owned());
+    }
+    created.reverse();
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..5 {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/checkout-sessions?limit=2&starting_after={c}"),
+            None => "/api/v1/checkout-sessions?limit=2".to_owned(),
+        };
+        let (status, page, _) = call(&app, &key, reqwest::Method::GET, &path, None, None).await;
+        assert_eq!(status, 200, "{page}");
+        seen.extend(
+            page["data"]
+                .as_array()
+                .expect("data")
+                .iter()
+                .map(|s| s["id"].as_str().expect("id").to_owned()),
+        );
+        cursor = page["next_cursor"].as_str().map(str::to_owned);
+        assert_eq!(page["has_more"].as_bool(), Some(cursor.is_some()));
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(seen, created, "each once, newest first");
+    for bad in [
+        "limit=0",
+        "limit=101",
+        "starting_after=cs_nosuchsession000000000000",
+    ] {
+        let (status, _, _) = call(
+            &app,
+            &key,
+            reqwest::Method::GET,
+            &format!("/api/v1/checkout-sessions?{bad}"),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(status, 422, "{bad}");
+    }
+}
