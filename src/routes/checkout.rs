@@ -338,7 +338,13 @@ impl Viewer {
 
     /// A shopper's order belongs to that shopper's account; a guest order to the session that
     /// placed it; a hosted checkout's order to the browser that opened the session's URL.
+    /// (See also [`Viewer::hosted`].)
     /// Anyone else is answered as for an unknown id.
+    /// Whether this browser holds `public_id` as a hosted checkout's order.
+    pub fn hosted(&self, public_id: &str) -> bool {
+        self.hosted_orders.iter().any(|o| o == public_id)
+    }
+
     pub fn owns(&self, order: &Order) -> bool {
         let hosted = self.hosted_orders.contains(&order.public_id);
         match order.user_id {
@@ -432,6 +438,8 @@ struct PayPage {
     recurring_terms: Option<String>,
     saved: Vec<crate::cards::CardView>,
     cards_unavailable: bool,
+    /// A hosted checkout's way back to the merchant.
+    cancel_url: Option<String>,
     number: String,
     lines: Vec<LineView>,
     /// "305,50 TL öde · •••• 4358": the primary action, for the card selected first.
@@ -455,6 +463,7 @@ pub async fn pay_page(
     // One read: the order's rows and, when the shopper's card list is cached, every saved
     // card's installment options (the page's reads share one transaction).
     let viewer = Viewer::of(&ctx, &session);
+    let hosted = viewer.hosted(&public_id);
     let shared = state.clone();
     let found = state
         .db
@@ -536,7 +545,15 @@ pub async fn pay_page(
             }
         }
     }
+    // A hosted checkout's shopper may go back to the merchant (one more read, for those only).
+    let cancel_url = match hosted {
+        true => super::hosted::return_urls(&state, order.id)
+            .await
+            .map(|(_, cancel)| cancel),
+        false => None,
+    };
     let page = PayPage {
+        cancel_url,
         layout: Layout::new(&ctx, "payment"),
         saved_installments,
         number: order.number(),
@@ -869,7 +886,7 @@ pub async fn returned_ok(
     // A hosted checkout's shopper goes back to the merchant, who learns the outcome by webhook.
     if let Some((order, ..)) =
         load_order(&state, public_id.clone(), Viewer::of(&ctx, &session)).await?
-        && let Some(url) = super::hosted::success_url(&state, order.id).await
+        && let Some((url, _)) = super::hosted::return_urls(&state, order.id).await
     {
         return Ok(super::hosted::back_to_merchant(&ctx, url));
     }

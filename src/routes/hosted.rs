@@ -346,15 +346,18 @@ pub fn back_to_merchant(ctx: &Ctx, url: String) -> HttpResponse {
     )
 }
 
-/// The `success_url` of the session that `order` belongs to.
-pub async fn success_url(state: &AppState, order: i64) -> Option<String> {
+/// The `success_url` and `cancel_url` of the session that `order` belongs to.
+pub async fn return_urls(state: &AppState, order: i64) -> Option<(String, String)> {
     state
         .db
         .read(move |conn| {
             Ok(checkout_sessions::table
                 .filter(checkout_sessions::order_id.eq(order))
-                .select(checkout_sessions::success_url)
-                .get_result::<String>(conn)
+                .select((
+                    checkout_sessions::success_url,
+                    checkout_sessions::cancel_url,
+                ))
+                .get_result::<(String, String)>(conn)
                 .optional()?)
         })
         .await

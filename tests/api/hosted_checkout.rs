@@ -223,6 +223,13 @@ async fn a_merchant_creates_a_session_the_shopper_pays_it_and_a_signed_webhook_a
     let pay = open_and_continue(&mut shopper, &url).await;
     assert!(pay.url.contains("/pay"), "on the payment page: {}", pay.url);
     assert!(pay.html.contains("91,00"), "the session's total");
+    assert!(
+        pay.html.contains(&format!(
+            "href=\"{}/cart\" id=\"hosted-cancel\"",
+            receiver.uri()
+        )),
+        "a way back to the merchant"
+    );
     // Another browser without the session's URL can't open that order.
     let mut stranger = Shopper::new(&app.address);
     assert_eq!(stranger.get(&pay.url).await.status, 404);
@@ -1179,4 +1186,79 @@ async fn sessions_are_listed_by_cursor_each_once_newest_first() {
         .await;
         assert_eq!(status, 422, "{bad}");
     }
+}
+
+/// A payment that fails on the hosted page tells the merchant (`payment.failed`); the session
+/// stays open for another try.
+#[tokio::test]
+async fn a_failed_payment_tells_the_merchant_and_leaves_the_session_open() {
+    let app = app().await;
+    let receiver = MockServer::builder().start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&receiver)
+        .await;
+    let key = api_key(&app, "test", receiver.uri()).await;
+    call(
+        &app,
+        &key,
+        reqwest::Method::POST,
+        "/api/v1/webhook-endpoints",
+        Some(json!({"url": format!("{}/hooks", receiver.uri()), "events": ["payment.failed", "checkout.completed"]})),
+        None,
+    )
+    .await;
+    let (_, session, _) = call(
+        &app,
+        &key,
+        reqwest::Method::POST,
+        "/api/v1/checkout-sessions",
+        Some(session_request(&receiver.uri(), "cust-f")),
+        None,
+    )
+    .await;
+    let mut shopper = Shopper::new(&app.address);
+    let pay = open_and_continue(&mut shopper, session["url"].as_str().expect("url")).await;
+    let three_d = shopper.pay(&pay.html, VISA, false).await;
+    shopper.answer_3d(&three_d, false).await;
+    let failed = eventually_async("payment.failed", || {
+        let receiver = &receiver;
+        async move {
+            receiver
+                .received_requests()
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .find_map(|r| {
+                    r.body_json::<Value>()
+                        .ok()
+                        .filter(|b| b["type"] == "payment.failed")
+                })
+        }
+    })
+    .await;
+    assert_eq!(failed["data"]["id"], session["id"]);
+    assert_eq!(failed["data"]["payment_status"], "unpaid");
+    let id = session["id"].as_str().expect("id");
+    let (_, shown, _) = call(
+        &app,
+        &key,
+        reqwest::Method::GET,
+        &format!("/api/v1/checkout-sessions/{id}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(shown["status"], "open");
+    let sent: Vec<Value> = receiver
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|r| r.body_json::<Value>().ok())
+        .collect();
+    assert!(
+        sent.iter().all(|b| b["type"] != "checkout.completed"),
+        "never completed"
+    );
 }
