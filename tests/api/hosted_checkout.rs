@@ -95,6 +95,63 @@ async fn open_and_continue(shopper: &mut Shopper, url: &str) -> crate::shopper::
         .await
 }
 
+/// Registers `receiver`'s `/hooks` for `events`; answers the endpoint (with its secret).
+async fn register_hooks(app: &TestApp, key: &str, receiver: &str, events: &[&str]) -> Value {
+    let (status, endpoint, _) = call(
+        app,
+        key,
+        reqwest::Method::POST,
+        "/api/v1/webhook-endpoints",
+        Some(json!({"url": format!("{receiver}/hooks"), "events": events})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{endpoint}");
+    endpoint
+}
+
+/// A session for `customer` returning to `receiver`.
+async fn new_session(app: &TestApp, key: &str, receiver: &str, customer: &str) -> Value {
+    let (status, session, _) = call(
+        app,
+        key,
+        reqwest::Method::POST,
+        "/api/v1/checkout-sessions",
+        Some(session_request(receiver, customer)),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{session}");
+    session
+}
+
+/// A new browser pays `session` with VISA (saving the card or not) and approves or rejects
+/// 3-D Secure; answers the page it comes back to.
+async fn pay_session(
+    app: &TestApp,
+    session: &Value,
+    save: bool,
+    approve: bool,
+) -> crate::shopper::Page {
+    let mut shopper = Shopper::new(&app.address);
+    let pay = open_and_continue(&mut shopper, session["url"].as_str().expect("url")).await;
+    let three_d = shopper.pay(&pay.html, VISA, save).await;
+    shopper.answer_3d(&three_d, approve).await
+}
+
+/// The first event of `kind` the receiver got, waiting for it.
+async fn event_of(receiver: &MockServer, kind: &str) -> Value {
+    eventually_async(kind, || async move {
+        receiver
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .find_map(|r| r.body_json::<Value>().ok().filter(|b| b["type"] == kind))
+    })
+    .await
+}
+
 /// Standard Webhooks, checked by hand: HMAC-SHA256 over `id.timestamp.body` with the base64
 /// key after `whsec_`, compared with each `v1,` signature of the header.
 fn signature_ok(secret: &str, request: &wiremock::Request) -> bool {
@@ -512,10 +569,7 @@ async fn the_example_receiver_verifies_a_real_delivery_and_refuses_a_forged_one(
         None,
     )
     .await;
-    let mut shopper = Shopper::new(&app.address);
-    let pay = open_and_continue(&mut shopper, session["url"].as_str().expect("url")).await;
-    let three_d = shopper.pay(&pay.html, VISA, false).await;
-    shopper.answer_3d(&three_d, true).await;
+    pay_session(&app, &session, false, true).await;
     let line = tokio::time::timeout(std::time::Duration::from_secs(15), lines.recv())
         .await
         .expect("a delivery within 15 s")
@@ -630,22 +684,7 @@ async fn a_customers_cards_are_listed_and_deleted_through_the_api_and_no_other_c
     )
     .await;
     assert_eq!(after["data"].as_array().map(Vec::len), Some(0));
-    let deleted = eventually_async("card.deleted", || {
-        let receiver = &receiver;
-        async move {
-            receiver
-                .received_requests()
-                .await
-                .unwrap_or_default()
-                .into_iter()
-                .find_map(|r| {
-                    r.body_json::<Value>()
-                        .ok()
-                        .filter(|b| b["type"] == "card.deleted")
-                })
-        }
-    })
-    .await;
+    let deleted = event_of(&receiver, "card.deleted").await;
     assert_eq!(deleted["data"]["customer_ref"], "cust-a");
     assert_eq!(deleted["data"]["card"], card_id.as_str());
 }
@@ -682,10 +721,7 @@ async fn an_order_is_refunded_through_the_api_once_per_idempotency_key_and_the_m
     )
     .await;
     let session_id = session["id"].as_str().expect("id").to_owned();
-    let mut shopper = Shopper::new(&app.address);
-    let pay = open_and_continue(&mut shopper, session["url"].as_str().expect("url")).await;
-    let three_d = shopper.pay(&pay.html, VISA, false).await;
-    shopper.answer_3d(&three_d, true).await;
+    pay_session(&app, &session, false, true).await;
     let order = eventually_async("the order paid", || {
         let (api, path) = (&api, format!("/api/v1/checkout-sessions/{session_id}"));
         async move {
@@ -754,22 +790,7 @@ async fn an_order_is_refunded_through_the_api_once_per_idempotency_key_and_the_m
     .await;
     assert_eq!(status, 404);
 
-    let told = eventually_async("refund.succeeded", || {
-        let receiver = &receiver;
-        async move {
-            receiver
-                .received_requests()
-                .await
-                .unwrap_or_default()
-                .into_iter()
-                .find_map(|r| {
-                    r.body_json::<Value>()
-                        .ok()
-                        .filter(|b| b["type"] == "refund.succeeded")
-                })
-        }
-    })
-    .await;
+    let told = event_of(&receiver, "refund.succeeded").await;
     assert_eq!(told["data"]["id"], first["id"]);
     assert_eq!(told["data"]["checkout_session"], session_id.as_str());
 }
@@ -889,28 +910,9 @@ async fn owners_create_and_revoke_keys_and_replay_deliveries_in_the_back_office(
         "never shown again"
     );
 
-    call(
-        &app,
-        &key,
-        reqwest::Method::POST,
-        "/api/v1/webhook-endpoints",
-        Some(json!({"url": format!("{}/hooks", receiver.uri()), "events": ["checkout.completed"]})),
-        None,
-    )
-    .await;
-    let (_, session, _) = call(
-        &app,
-        &key,
-        reqwest::Method::POST,
-        "/api/v1/checkout-sessions",
-        Some(session_request(&receiver.uri(), "cust-bo")),
-        None,
-    )
-    .await;
-    let mut shopper = Shopper::new(&app.address);
-    let pay = open_and_continue(&mut shopper, session["url"].as_str().expect("url")).await;
-    let three_d = shopper.pay(&pay.html, VISA, false).await;
-    shopper.answer_3d(&three_d, true).await;
+    register_hooks(&app, &key, &receiver.uri(), &["checkout.completed"]).await;
+    let session = new_session(&app, &key, &receiver.uri(), "cust-bo").await;
+    pay_session(&app, &session, false, true).await;
     // The receiver refuses: the back office shows the waiting delivery and its 503.
     let page = eventually_async("a refused delivery", || {
         let mut owner = owner.clone_client();
@@ -1028,15 +1030,7 @@ async fn a_slow_receiver_delays_neither_the_other_endpoints_nor_the_shop() {
         .await;
     let key = api_key(&app, "test", fast.uri()).await;
     for receiver in [&slow, &fast] {
-        call(
-            &app,
-            &key,
-            reqwest::Method::POST,
-            "/api/v1/webhook-endpoints",
-            Some(json!({"url": format!("{}/hooks", receiver.uri()), "events": ["checkout.completed"]})),
-            None,
-        )
-        .await;
+        register_hooks(&app, &key, &receiver.uri(), &["checkout.completed"]).await;
     }
     // Two sessions paid one after the other: the slow receiver is busy with the first when
     // the second is due.
@@ -1051,10 +1045,7 @@ async fn a_slow_receiver_delays_neither_the_other_endpoints_nor_the_shop() {
             None,
         )
         .await;
-        let mut shopper = Shopper::new(&app.address);
-        let pay = open_and_continue(&mut shopper, session["url"].as_str().expect("url")).await;
-        let three_d = shopper.pay(&pay.html, VISA, false).await;
-        shopper.answer_3d(&three_d, true).await;
+        pay_session(&app, &session, false, true).await;
     }
     eventually_async("both events at the fast receiver", || {
         let fast = &fast;
@@ -1199,44 +1190,16 @@ async fn a_failed_payment_tells_the_merchant_and_leaves_the_session_open() {
         .mount(&receiver)
         .await;
     let key = api_key(&app, "test", receiver.uri()).await;
-    call(
+    register_hooks(
         &app,
         &key,
-        reqwest::Method::POST,
-        "/api/v1/webhook-endpoints",
-        Some(json!({"url": format!("{}/hooks", receiver.uri()), "events": ["payment.failed", "checkout.completed"]})),
-        None,
+        &receiver.uri(),
+        &["payment.failed", "checkout.completed"],
     )
     .await;
-    let (_, session, _) = call(
-        &app,
-        &key,
-        reqwest::Method::POST,
-        "/api/v1/checkout-sessions",
-        Some(session_request(&receiver.uri(), "cust-f")),
-        None,
-    )
-    .await;
-    let mut shopper = Shopper::new(&app.address);
-    let pay = open_and_continue(&mut shopper, session["url"].as_str().expect("url")).await;
-    let three_d = shopper.pay(&pay.html, VISA, false).await;
-    shopper.answer_3d(&three_d, false).await;
-    let failed = eventually_async("payment.failed", || {
-        let receiver = &receiver;
-        async move {
-            receiver
-                .received_requests()
-                .await
-                .unwrap_or_default()
-                .into_iter()
-                .find_map(|r| {
-                    r.body_json::<Value>()
-                        .ok()
-                        .filter(|b| b["type"] == "payment.failed")
-                })
-        }
-    })
-    .await;
+    let session = new_session(&app, &key, &receiver.uri(), "cust-f").await;
+    pay_session(&app, &session, false, false).await;
+    let failed = event_of(&receiver, "payment.failed").await;
     assert_eq!(failed["data"]["id"], session["id"]);
     assert_eq!(failed["data"]["payment_status"], "unpaid");
     let id = session["id"].as_str().expect("id");
