@@ -336,15 +336,14 @@ impl Viewer {
         }
     }
 
-    /// A shopper's order belongs to that shopper's account; a guest order to the session that
-    /// placed it; a hosted checkout's order to the browser that opened the session's URL.
-    /// (See also [`Viewer::hosted`].)
-    /// Anyone else is answered as for an unknown id.
     /// Whether this browser holds `public_id` as a hosted checkout's order.
     pub fn hosted(&self, public_id: &str) -> bool {
         self.hosted_orders.iter().any(|o| o == public_id)
     }
 
+    /// A shopper's order belongs to that shopper's account; a guest order to the session that
+    /// placed it; a hosted checkout's order to the browser that opened the session's URL.
+    /// Anyone else is answered as for an unknown id.
     pub fn owns(&self, order: &Order) -> bool {
         let hosted = self.hosted_orders.contains(&order.public_id);
         match order.user_id {
@@ -546,11 +545,12 @@ pub async fn pay_page(
         }
     }
     // A hosted checkout's shopper may go back to the merchant (one more read, for those only).
-    let cancel_url = match hosted {
-        true => super::hosted::return_urls(&state, order.id)
+    let cancel_url = if hosted {
+        super::hosted::return_urls(&state, order.id)
             .await
-            .map(|(_, cancel)| cancel),
-        false => None,
+            .map(|(_, cancel)| cancel)
+    } else {
+        None
     };
     let page = PayPage {
         cancel_url,
