@@ -157,6 +157,7 @@ impl Application {
             Sealer::new(&secrets.data_key),
             settings.webhook_interval,
             settings.webhook_retry_base_secs,
+            !(settings.paytr.test_mode || sandbox.is_some()),
         );
         let payment_csp = payment_page_csp(&paytr.url(""), sandbox.is_some());
         let state = web::Data::new(AppState {

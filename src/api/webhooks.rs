@@ -172,8 +172,14 @@ async fn post(
         .send()
         .await
         .map_err(|e| {
+            let mut cause: &dyn std::error::Error = &e;
+            while let Some(next) = cause.source() {
+                cause = next;
+            }
             if e.is_timeout() {
                 "no answer in time".to_owned()
+            } else if cause.to_string().contains(PRIVATE_ONLY) {
+                format!("refused: {PRIVATE_ONLY}")
             } else {
                 "could not connect".to_owned()
             }
@@ -260,13 +266,38 @@ pub async fn deliver_due(
     Ok(claimed)
 }
 
-/// Delivers the webhook outbox every `every` in the background.
-pub fn spawn_delivery(db: Db, sealer: Sealer, every: Duration, retry_base: i64) {
-    let http = reqwest::Client::builder()
+const PRIVATE_ONLY: &str = "the host resolves only to private addresses";
+
+/// A live shop's resolver for webhook hosts: only public addresses, looked up when connecting
+/// (so a name registered as public that later resolves into the shop's network is refused).
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        Box::pin(async move {
+            let found = tokio::net::lookup_host((name.as_str(), 0)).await?;
+            let public: Vec<std::net::SocketAddr> = found
+                .filter(|a| !crate::routes::ctx::is_private(a.ip()))
+                .collect();
+            if public.is_empty() {
+                return Err(PRIVATE_ONLY.into());
+            }
+            let addrs: reqwest::dns::Addrs = Box::new(public.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+/// Delivers the webhook outbox every `every` in the background; `live`: only to public
+/// addresses.
+pub fn spawn_delivery(db: Db, sealer: Sealer, every: Duration, retry_base: i64, live: bool) {
+    let mut builder = reqwest::Client::builder()
         .timeout(TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap_or_default();
+        .redirect(reqwest::redirect::Policy::none());
+    if live {
+        builder = builder.dns_resolver(std::sync::Arc::new(PublicOnly));
+    }
+    let http = builder.build().unwrap_or_default();
     let in_flight = std::sync::Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);

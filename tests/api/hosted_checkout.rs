@@ -1225,3 +1225,66 @@ async fn a_failed_payment_tells_the_merchant_and_leaves_the_session_open() {
         "never completed"
     );
 }
+
+/// A live shop resolves webhook hosts itself and connects only to public addresses: an
+/// endpoint whose name now leads into the shop's own network (here `localhost`, as a DNS change
+/// would) gets nothing posted.
+#[tokio::test]
+async fn a_live_shop_never_posts_a_webhook_to_a_name_that_resolves_into_its_network() {
+    let paytr = MockServer::builder().start().await;
+    let app = crate::helpers::spawn_live_app(&paytr.uri(), &[("WEBHOOK_INTERVAL_MS", "100")]).await;
+    let inside = MockServer::builder().start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&inside)
+        .await;
+    let key = api_key(&app, "live", "https://shop.example".into()).await;
+    register_hooks(
+        &app,
+        &key,
+        "https://hooks.shop.example",
+        &["checkout.completed"],
+    )
+    .await;
+    let port = inside.address().port();
+    app.db_run(move |conn| {
+        use diesel::prelude::*;
+        use paytr_checkout::db::schema::webhook_endpoints as we;
+        diesel::update(we::table)
+            .set(we::url.eq(format!("http://localhost:{port}/hooks")))
+            .execute(conn)?;
+        paytr_checkout::api::webhooks::enqueue(
+            conn,
+            "live",
+            "checkout.completed",
+            "cs_x",
+            &json!({}),
+        )
+    })
+    .await;
+    let error = eventually_async("the delivery refused", || {
+        let app = &app;
+        async move {
+            app.db_run(|conn| {
+                use diesel::prelude::*;
+                use paytr_checkout::db::schema::webhook_deliveries as wd;
+                Ok(wd::table
+                    .select(wd::last_error)
+                    .first::<Option<String>>(conn)
+                    .optional()?
+                    .flatten())
+            })
+            .await
+        }
+    })
+    .await;
+    assert!(error.contains("private addresses"), "{error}");
+    assert!(
+        inside
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty(),
+        "nothing posted inside"
+    );
+}
