@@ -111,11 +111,22 @@ impl Backend {
                 // instead of "database is locked" when another connection writes. The wait is
                 // set first: switching a fresh file to WAL takes a lock that the pool's other
                 // new connections would otherwise meet with "database is locked".
-                conn.batch_execute(
-                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
-                )
-                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                // SQLite answers `journal_mode` with "database is locked" without waiting when
+                // another process is mid-migration on a file it is still switching to WAL (three
+                // instances starting at once): such a setup is tried again, for up to 5 s.
+                let setup = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                             PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
+                let mut tries = 0;
+                loop {
+                    match conn.batch_execute(setup) {
+                        Ok(()) => break,
+                        Err(e) if tries < 50 && e.to_string().contains("locked") => {
+                            tries += 1;
+                            std::thread::sleep(std::time::Duration::from_millis(100));
+                        }
+                        Err(e) => return Err(ConnectionError::CouldntSetupConfiguration(e)),
+                    }
+                }
                 Ok(DbConnection::Sqlite(conn))
             }
             Self::Postgres(url) => PgConnection::establish(url).map(DbConnection::Postgres),
