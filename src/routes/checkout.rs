@@ -142,6 +142,34 @@ pub fn terms_accepted(form: &PostForm) -> bool {
     form.get("accept_terms") == "1"
 }
 
+/// A posted billing form: its values, whether the terms box was ticked, and the parsed details
+/// or the errors to show beside their fields.
+pub fn posted_billing(
+    lang: crate::domain::Lang,
+    form: &PostForm,
+) -> (
+    BillingValues,
+    bool,
+    Result<Billing, HashMap<&'static str, &'static str>>,
+) {
+    let values = BillingValues::from_form(form);
+    let accepted = terms_accepted(form);
+    let parsed = match values.parse() {
+        Ok(billing) if accepted => Ok(billing),
+        parsed => {
+            let mut errors = match parsed {
+                Err(errors) => field_errors(lang, &errors),
+                Ok(_) => HashMap::new(),
+            };
+            if !accepted {
+                errors.insert("accept_terms", super::i18n::t(lang, "terms_required"));
+            }
+            Err(errors)
+        }
+    };
+    (values, accepted, parsed)
+}
+
 /// A billing form as typed: its values, their errors, and whether the terms box was ticked.
 struct Typed {
     values: BillingValues,
@@ -211,18 +239,10 @@ pub async fn submit_checkout(
     state: web::Data<AppState>,
     form: PostForm,
 ) -> Result<HttpResponse, PageError> {
-    let values = BillingValues::from_form(&form);
-    let accepted = terms_accepted(&form);
-    let billing = match values.parse() {
-        Ok(billing) if accepted => billing,
-        parsed => {
-            let mut errors = match parsed {
-                Err(errors) => field_errors(ctx.lang, &errors),
-                Ok(_) => HashMap::new(),
-            };
-            if !accepted {
-                errors.insert("accept_terms", super::i18n::t(ctx.lang, "terms_required"));
-            }
+    let (values, accepted, parsed) = posted_billing(ctx.lang, &form);
+    let billing = match parsed {
+        Ok(billing) => billing,
+        Err(errors) => {
             let form = Typed {
                 values,
                 errors,

@@ -3,11 +3,10 @@
 //! to the merchant's `success_url` once paid. The session's URL is the shopper's proof: this
 //! browser is remembered as the owner of the order it places.
 
-use super::checkout::{BillingValues, terms_accepted, terms_for};
+use super::checkout::{BillingValues, terms_for};
 use super::ctx::{Ctx, PostForm, ip_bucket, keys};
 use super::errors::PageError;
 use super::filters::{self, Price};
-use super::i18n::field_errors;
 use super::pages::{Layout, redirect, render};
 use super::shop::CartRow;
 use crate::api::checkout_sessions::{CheckoutSession, LineItem};
@@ -232,18 +231,10 @@ pub async fn submit_hosted(
     if let Some(answer) = settled(&session, &s, &order)? {
         return Ok(answer);
     }
-    let values = BillingValues::from_form(&form);
-    let accepted = terms_accepted(&form);
-    let billing = match values.parse() {
-        Ok(billing) if accepted => billing,
-        parsed => {
-            let mut errors = match parsed {
-                Err(errors) => field_errors(ctx.lang, &errors),
-                Ok(_) => HashMap::new(),
-            };
-            if !accepted {
-                errors.insert("accept_terms", super::i18n::t(ctx.lang, "terms_required"));
-            }
+    let (values, accepted, parsed) = super::checkout::posted_billing(ctx.lang, &form);
+    let billing = match parsed {
+        Ok(billing) => billing,
+        Err(errors) => {
             return Ok(page(
                 &ctx,
                 &state,

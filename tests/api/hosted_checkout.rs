@@ -1288,3 +1288,43 @@ async fn a_live_shop_never_posts_a_webhook_to_a_name_that_resolves_into_its_netw
         "nothing posted inside"
     );
 }
+
+/// Bad billing details on the hosted page: the form comes back with the errors beside their
+/// fields and no order is placed.
+#[tokio::test]
+async fn bad_details_on_the_hosted_page_are_shown_beside_their_fields_and_place_nothing() {
+    let app = app().await;
+    let key = api_key(&app, "test", "https://shop.example".into()).await;
+    let session = new_session(&app, &key, "https://shop.example", "cust-e").await;
+    let url = session["url"].as_str().expect("url").to_owned();
+    let mut shopper = Shopper::new(&app.address);
+    shopper.get(&url).await;
+    let page = shopper
+        .post(
+            &url[url.find("/c/").expect("path")..],
+            &[
+                ("full_name", "Deniz Kaya"),
+                ("email", "not-an-address"),
+                ("phone", "1"),
+                ("address", ""),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 422);
+    assert!(
+        page.html.contains("id=\"email-error\"") && page.html.contains("accept_terms"),
+        "{}",
+        page.html
+    );
+    let id = session["id"].as_str().expect("id");
+    let (_, shown, _) = call(
+        &app,
+        &key,
+        reqwest::Method::GET,
+        &format!("/api/v1/checkout-sessions/{id}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(shown["order_id"], Value::Null, "no order placed");
+}
