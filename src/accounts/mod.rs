@@ -18,11 +18,16 @@ use rand::Rng;
 use rand::distributions::Alphanumeric;
 use sha2::{Digest, Sha256};
 
-/// `len` random letters and digits from the OS-seeded generator.
 /// The address domain of the shoppers API customers map to: nobody signs in to them and no
 /// e-mail is sent to them (the merchant is told by webhook).
 pub const API_CUSTOMER_DOMAIN: &str = "@customers.invalid";
 
+/// Whether `email` is the address of a shopper an API customer maps to (never mailed).
+pub fn is_api_customer(email: &str) -> bool {
+    email.ends_with(API_CUSTOMER_DOMAIN)
+}
+
+/// `len` random letters and digits from the OS-seeded generator.
 pub fn random_string(len: usize) -> String {
     rand::thread_rng()
         .sample_iter(&Alphanumeric)

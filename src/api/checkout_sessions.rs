@@ -4,6 +4,7 @@
 use super::{ApiKey, FieldError, Problem, Replay, json};
 use crate::accounts::random_string;
 use crate::app_state::AppState;
+use crate::catalog::{Interval, Plan, Text};
 use crate::db::schema::{api_customers, checkout_sessions, orders, users};
 use crate::db::{DbConnection, DbError, unix_now};
 use crate::domain::{Currency, Email, Money, UserAddress, UserName, UserPhone};
@@ -14,6 +15,8 @@ use serde::{Deserialize, Serialize};
 
 pub const OPEN: &str = "open";
 pub const COMPLETE: &str = "complete";
+pub const PAYMENT: &str = "payment";
+pub const SUBSCRIPTION: &str = "subscription";
 const DEFAULT_EXPIRY_SECS: i64 = 24 * 60 * 60;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -27,7 +30,11 @@ pub struct CreateRequest {
     pub currency: Option<String>,
     pub customer_ref: Option<String>,
     pub customer: Option<CustomerDetails>,
+    /// `payment` (the default) or `subscription`: the amount is then charged every `interval`
+    /// on the card the first payment saves (`customer_ref` required).
     pub mode: Option<String>,
+    /// A subscription's period: `weekly`, `monthly` or `yearly`.
+    pub interval: Option<String>,
     pub success_url: String,
     pub cancel_url: String,
     /// String values only: at most 20 keys.
@@ -82,9 +89,59 @@ pub struct CheckoutSession {
     pub expires_at: i64,
     pub created_at: i64,
     pub completed_at: Option<i64>,
+    /// [`PAYMENT`] or [`SUBSCRIPTION`].
+    pub kind: String,
+    pub interval_unit: Option<String>,
+    pub subscription_id: Option<i64>,
+    pub subscription_public_id: Option<String>,
 }
 
 impl CheckoutSession {
+    /// A subscription session's plan: its one line, charged every interval.
+    pub fn plan(&self) -> Option<Plan> {
+        if self.kind != SUBSCRIPTION {
+            return None;
+        }
+        let interval = Interval::parse(self.interval_unit.as_deref()?)?;
+        let line = self.line_items().into_iter().next()?;
+        let name = Text {
+            tr: line.name.clone(),
+            en: line.name.clone(),
+        };
+        Some(Plan {
+            slug: line.name,
+            name,
+            description: Text {
+                tr: String::new(),
+                en: String::new(),
+            },
+            amount: Money::from_kurus(self.amount_kurus).ok()?,
+            interval,
+        })
+    }
+
+    pub fn for_subscription(
+        conn: &mut DbConnection,
+        subscription_id: i64,
+    ) -> Result<Option<Self>, DbError> {
+        Ok(checkout_sessions::table
+            .filter(checkout_sessions::subscription_id.eq(subscription_id))
+            .select(Self::as_select())
+            .get_result(conn)
+            .optional()?)
+    }
+
+    pub fn by_subscription_public_id(
+        conn: &mut DbConnection,
+        public_id: &str,
+    ) -> Result<Option<Self>, DbError> {
+        Ok(checkout_sessions::table
+            .filter(checkout_sessions::subscription_public_id.eq(public_id))
+            .select(Self::as_select())
+            .get_result(conn)
+            .optional()?)
+    }
+
     pub fn line_items(&self) -> Vec<LineItem> {
         serde_json::from_str(&self.line_items_json).unwrap_or_default()
     }
@@ -136,8 +193,13 @@ pub struct SessionView {
     pub status: String,
     #[schema(value_type = String)]
     pub payment_status: &'static str,
-    #[schema(value_type = String)]
-    pub mode: &'static str,
+    /// `payment` or `subscription`.
+    pub mode: String,
+    /// A subscription's period (`weekly`, `monthly`, `yearly`).
+    pub interval: Option<String>,
+    /// The subscription the payment started (`sub_…`), once the shopper has continued.
+    pub subscription_id: Option<String>,
+    /// Per period for a subscription.
     pub amount_total: i64,
     #[schema(value_type = String)]
     pub currency: &'static str,
@@ -193,7 +255,9 @@ pub fn view(
         url: format!("{public_url}/c/{}", s.public_id),
         status,
         payment_status: if paid { "paid" } else { "unpaid" },
-        mode: "payment",
+        mode: s.kind.clone(),
+        interval: s.interval_unit.clone(),
+        subscription_id: s.subscription_public_id.clone(),
         amount_total: s.amount_kurus,
         currency: iso_currency(s.currency()),
         customer_ref,
@@ -209,6 +273,8 @@ pub fn view(
 
 /// A request that passed validation.
 struct Valid {
+    kind: &'static str,
+    interval: Option<Interval>,
     items: Vec<LineItem>,
     total: Money,
     currency: Currency,
@@ -235,16 +301,42 @@ fn plausible_ref(r: &str) -> bool {
 
 fn validate(req: CreateRequest, key: &ApiKey) -> Result<Valid, Problem> {
     let mut errors = Vec::new();
-    match req.mode.as_deref() {
-        None | Some("payment") => {}
-        Some("subscription") => {
-            return Err(Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unsupported_mode",
-                "subscription sessions are not available yet; use mode=payment",
-            ));
+    let kind = match req.mode.as_deref() {
+        None | Some(PAYMENT) => PAYMENT,
+        Some(SUBSCRIPTION) => SUBSCRIPTION,
+        Some(_) => {
+            field(&mut errors, "mode", "must be payment or subscription");
+            PAYMENT
         }
-        Some(_) => field(&mut errors, "mode", "must be payment"),
+    };
+    let interval = match (kind, req.interval.as_deref()) {
+        (SUBSCRIPTION, Some(i)) => {
+            let parsed = Interval::parse(i);
+            if parsed.is_none() {
+                field(&mut errors, "interval", "must be weekly, monthly or yearly");
+            }
+            parsed
+        }
+        (SUBSCRIPTION, None) => {
+            field(
+                &mut errors,
+                "interval",
+                "a subscription needs weekly, monthly or yearly",
+            );
+            None
+        }
+        (_, Some(_)) => {
+            field(&mut errors, "interval", "only for mode=subscription");
+            None
+        }
+        (_, None) => None,
+    };
+    if kind == SUBSCRIPTION && req.customer_ref.is_none() {
+        field(
+            &mut errors,
+            "customer_ref",
+            "a subscription needs the customer it charges",
+        );
     }
     let mut items = req.line_items;
     match (items.is_empty(), req.amount) {
@@ -263,6 +355,13 @@ fn validate(req: CreateRequest, key: &ApiKey) -> Result<Valid, Problem> {
     }
     if items.len() > 100 {
         field(&mut errors, "line_items", "at most 100 lines");
+    }
+    if kind == SUBSCRIPTION && (items.len() > 1 || items.iter().any(|i| i.quantity != 1)) {
+        field(
+            &mut errors,
+            "line_items",
+            "a subscription is one line of quantity 1 (or amount and description)",
+        );
     }
     let mut total = Some(Money::default());
     for (i, item) in items.iter_mut().enumerate() {
@@ -372,6 +471,8 @@ fn validate(req: CreateRequest, key: &ApiKey) -> Result<Valid, Problem> {
     }
     match (total, currency) {
         (Some(total), Some(currency)) if errors.is_empty() => Ok(Valid {
+            kind,
+            interval,
             items,
             total,
             currency,
@@ -487,6 +588,8 @@ pub async fn create(
                         checkout_sessions::metadata_json.eq(&valid.metadata),
                         checkout_sessions::expires_at.eq(now + valid.expires_in),
                         checkout_sessions::created_at.eq(now),
+                        checkout_sessions::kind.eq(valid.kind),
+                        checkout_sessions::interval_unit.eq(valid.interval.map(Interval::code)),
                     ))
                     .execute(conn)?;
                 let session = CheckoutSession::find(conn, &public_id)?

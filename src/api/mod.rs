@@ -7,6 +7,7 @@ pub mod checkout_sessions;
 pub mod customers;
 pub mod keys;
 pub mod orders;
+pub mod subscriptions;
 pub mod webhooks;
 
 use crate::app_state::AppState;
@@ -194,8 +195,34 @@ pub async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<ApiKey,
 
 /// The request's body (at most [`MAX_BODY`]) parsed as JSON `T`, and the raw bytes.
 pub async fn read_json<T: serde::de::DeserializeOwned>(
-    mut payload: web::Payload,
+    payload: web::Payload,
 ) -> Result<(T, Vec<u8>), Problem> {
+    let body = read_body(payload).await?;
+    Ok((parse_json(&body)?, body))
+}
+
+/// As [`read_json`], with `T::default()` for an empty body.
+pub async fn read_json_or_default<T: serde::de::DeserializeOwned + Default>(
+    payload: web::Payload,
+) -> Result<(T, Vec<u8>), Problem> {
+    let body = read_body(payload).await?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok((T::default(), body));
+    }
+    Ok((parse_json(&body)?, body))
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
+    serde_json::from_slice(body).map_err(|e| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "bad_json",
+            format!("the body is not the JSON expected: {e}"),
+        )
+    })
+}
+
+async fn read_body(mut payload: web::Payload) -> Result<Vec<u8>, Problem> {
     let mut body = Vec::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| {
@@ -214,14 +241,7 @@ pub async fn read_json<T: serde::de::DeserializeOwned>(
         }
         body.extend_from_slice(&chunk);
     }
-    let parsed = serde_json::from_slice(&body).map_err(|e| {
-        Problem::new(
-            StatusCode::BAD_REQUEST,
-            "bad_json",
-            format!("the body is not the JSON expected: {e}"),
-        )
-    })?;
-    Ok((parsed, body))
+    Ok(body)
 }
 
 /// The `Idempotency-Key` header, if plausible (1–255 visible ASCII characters).
@@ -387,6 +407,8 @@ pub fn replay_answer(replay: Replay) -> Result<HttpResponse, Problem> {
         orders::create_refund,
         customers::list_cards,
         customers::delete_card,
+        subscriptions::show,
+        subscriptions::cancel,
         webhooks::create_endpoint,
         webhooks::list_endpoints,
         webhooks::delete_endpoint,
@@ -525,6 +547,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(
                 "/customers/{customer_ref}/cards/{card}",
                 web::delete().to(customers::delete_card),
+            )
+            .route("/subscriptions/{id}", web::get().to(subscriptions::show))
+            .route(
+                "/subscriptions/{id}/cancel",
+                web::post().to(subscriptions::cancel),
             )
             .default_service(web::to(unknown_route)),
     );

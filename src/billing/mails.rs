@@ -21,7 +21,10 @@ fn plan_words(
     amount_kurus: Option<i64>,
     next_charge_at: i64,
 ) -> Result<Option<(String, Lang, PlanMail)>, DbError> {
-    let Some(user) = crate::accounts::find_user(conn, sub.user_id)? else {
+    // An API customer's merchant is told by webhook instead.
+    let Some(user) = crate::accounts::find_user(conn, sub.user_id)?
+        .filter(|u| !crate::accounts::is_api_customer(&u.email))
+    else {
         return Ok(None);
     };
     let lang = crate::mail::lang_of(&user.lang);

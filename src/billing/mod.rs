@@ -250,27 +250,36 @@ impl Billing {
                 let (oid, card) = (oid.clone(), card.clone());
                 let amount = sub.amount.kurus();
                 move |conn| {
-                    NewChargeAttempt {
-                        subscription_id: sub.id,
-                        period,
-                        attempt_no,
-                        merchant_oid: &oid,
-                        amount_kurus: amount,
-                        card_ref: &card,
-                        status: ChargeStatus::Planned,
-                        created_at: now,
-                        updated_at: now,
-                    }
-                    .insert(conn)?;
-                    ChargeAttempt::transition(
-                        conn,
-                        &oid,
-                        &[ChargeStatus::Planned],
-                        ChargeStatus::Submitted,
-                        None,
-                        None,
-                        now,
-                    )
+                    use diesel::Connection;
+                    conn.transaction(|conn| {
+                        // Cancelled since it was claimed (the API, the back office, the shopper):
+                        // nothing is planned. The guard also holds the row until the attempt is
+                        // committed, so a cancellation either comes first or finds it under way.
+                        if !Subscription::still_renewing(conn, sub.id, now)? {
+                            return Ok(false);
+                        }
+                        NewChargeAttempt {
+                            subscription_id: sub.id,
+                            period,
+                            attempt_no,
+                            merchant_oid: &oid,
+                            amount_kurus: amount,
+                            card_ref: &card,
+                            status: ChargeStatus::Planned,
+                            created_at: now,
+                            updated_at: now,
+                        }
+                        .insert(conn)?;
+                        ChargeAttempt::transition(
+                            conn,
+                            &oid,
+                            &[ChargeStatus::Planned],
+                            ChargeStatus::Submitted,
+                            None,
+                            None,
+                            now,
+                        )
+                    })
                 }
             })
             .await;
@@ -436,6 +445,7 @@ impl Billing {
                 Subscription::set_status(conn, id, SubscriptionStatus::PastDue, Some(reason), now)?;
                 match before {
                     Some(sub) if sub.status != SubscriptionStatus::PastDue => {
+                        crate::api::subscriptions::tell(conn, id, "subscription.past_due")?;
                         mails::renewal_failed(conn, &mail, &sub, reason)
                     }
                     _ => Ok(()),

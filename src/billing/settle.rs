@@ -37,6 +37,7 @@ pub(super) fn succeed(
         if sub.status == SubscriptionStatus::PastDue {
             Subscription::set_status(conn, sub_id, SubscriptionStatus::Active, None, now)?;
         }
+        crate::api::subscriptions::tell(conn, sub_id, "subscription.renewed")?;
         let amount = ChargeAttempt::find_by_merchant_oid(conn, oid)?.map(|a| a.amount_kurus);
         super::mails::renewal_paid(conn, mail, &sub, amount, interval.after(start))?;
         Ok(true)

@@ -321,6 +321,10 @@ diesel::table! {
         expires_at -> BigInt,
         created_at -> BigInt,
         completed_at -> Nullable<BigInt>,
+        kind -> Text,
+        interval_unit -> Nullable<Text>,
+        subscription_id -> Nullable<BigInt>,
+        subscription_public_id -> Nullable<Text>,
     }
 }
 

@@ -311,6 +311,20 @@ impl Subscription {
         Ok(changed == 1)
     }
 
+    /// Whether subscription `id` still renews (active, not cancelling at the period's end),
+    /// touching its row so that a cancellation waits for the caller's transaction.
+    pub fn still_renewing(conn: &mut DbConnection, id: i64, now: i64) -> Result<bool, DbError> {
+        Ok(diesel::update(
+            subscriptions::table
+                .find(id)
+                .filter(subscriptions::status.eq(SubscriptionStatus::Active))
+                .filter(subscriptions::cancel_at_period_end.eq(false)),
+        )
+        .set(subscriptions::updated_at.eq(now))
+        .execute(conn)?
+            == 1)
+    }
+
     /// Cancels at the period's end (`true`), or takes that back (`false`) while the
     /// subscription still runs; only for its own shopper.
     pub fn set_cancel_at_period_end(

@@ -273,7 +273,7 @@ fn paid_mails(
         .map(|id| crate::accounts::find_user(conn, id))
         .transpose()?
         .flatten()
-        .filter(|u| !u.email.ends_with(crate::accounts::API_CUSTOMER_DOMAIN))
+        .filter(|u| !crate::accounts::is_api_customer(&u.email))
     {
         let lang = crate::mail::lang_of(&user.lang);
         crate::mail::enqueue(conn, &crate::mail::card_saved(mail, lang, &user.email))?;

@@ -37,6 +37,8 @@ struct HostedPage {
     terms: String,
     accepted: bool,
     cancel_url: String,
+    /// A subscription's period (the key of its words): the total is charged every period.
+    interval: Option<String>,
 }
 
 /// How many hosted orders a browser session remembers.
@@ -141,18 +143,7 @@ fn page(
     accepted: bool,
 ) -> HttpResponse {
     let rows = rows_of(s);
-    let total = Price::new(
-        Money::from_kurus(s.amount_kurus).unwrap_or_default(),
-        s.currency(),
-    );
-    let lines = rows
-        .iter()
-        .map(|r| {
-            let amount = super::filters::format_money(r.total.amount, r.total.currency, ctx.lang);
-            format!("{} × {}: {amount}", r.name, r.quantity)
-        })
-        .collect();
-    let terms = terms_for(state, ctx.lang, &values, lines, total).text;
+    let terms = terms_of(state, ctx.lang, s, &values).text;
     let status = if errors.is_empty() && notice.is_none() {
         StatusCode::OK
     } else {
@@ -164,15 +155,48 @@ fn page(
             layout: Layout::new(ctx, "billing"),
             session_id: s.public_id.clone(),
             rows,
-            total,
+            total: total_of(s),
             values,
             errors,
             notice,
             terms,
             accepted,
             cancel_url: s.cancel_url.clone(),
+            interval: interval_key(s),
         },
     )
+}
+
+fn total_of(s: &CheckoutSession) -> Price {
+    Price::new(
+        Money::from_kurus(s.amount_kurus).unwrap_or_default(),
+        s.currency(),
+    )
+}
+
+fn interval_key(s: &CheckoutSession) -> Option<String> {
+    s.plan().map(|p| format!("interval_{}", p.interval.code()))
+}
+
+/// The contract for the session's lines ("Kahve × 2: 91,00 TL", with "/ ay" for a
+/// subscription), as the shopper accepts it.
+fn terms_of(
+    state: &AppState,
+    lang: crate::domain::Lang,
+    s: &CheckoutSession,
+    values: &BillingValues,
+) -> crate::checkout::AcceptedTerms {
+    let every = interval_key(s)
+        .map(|key| format!(" / {}", super::i18n::t(lang, &key)))
+        .unwrap_or_default();
+    let lines = rows_of(s)
+        .iter()
+        .map(|r| {
+            let amount = super::filters::format_money(r.total.amount, r.total.currency, lang);
+            format!("{} × {}: {amount}{every}", r.name, r.quantity)
+        })
+        .collect();
+    terms_for(state, lang, values, lines, total_of(s))
 }
 
 /// Where a session that can't take a new order sends the shopper: paid → `success_url`; an
@@ -232,9 +256,18 @@ pub async fn submit_hosted(
         return Ok(answer);
     }
     let (values, accepted, parsed) = super::checkout::posted_billing(ctx.lang, &form);
+    let subscription = s.plan();
+    let consented = subscription.is_none() || form.get("consent") == "1";
+    let parsed = match parsed {
+        Ok(_) if !consented => Err(HashMap::new()),
+        parsed => parsed,
+    };
     let billing = match parsed {
         Ok(billing) => billing,
-        Err(errors) => {
+        Err(mut errors) => {
+            if !consented {
+                errors.insert("consent", super::i18n::t(ctx.lang, "consent_required"));
+            }
             return Ok(page(
                 &ctx,
                 &state,
@@ -258,42 +291,69 @@ pub async fn submit_hosted(
             accepted,
         ));
     }
-    let lines = priced(&s.line_items());
-    let lines_text = rows_of(&s)
-        .iter()
-        .map(|r| {
-            let amount = super::filters::format_money(r.total.amount, r.total.currency, ctx.lang);
-            format!("{} × {}: {amount}", r.name, r.quantity)
-        })
-        .collect();
-    let total = Price::new(
-        Money::from_kurus(s.amount_kurus).unwrap_or_default(),
-        s.currency(),
-    );
-    let terms = terms_for(&state, ctx.lang, &values, lines_text, total);
-    let currency = s.currency();
-    let session_row = s.id;
+    let terms = terms_of(&state, ctx.lang, &s, &values);
+    // A subscription's first payment must tell the card it saves from those on file already.
+    let known_cards = match (&subscription, s.customer_id) {
+        (Some(_), Some(_)) => {
+            let s = s.clone();
+            let user = state
+                .db
+                .read(move |conn| match s.customer_user(conn)? {
+                    Some(id) => crate::accounts::find_user(conn, id),
+                    None => Ok(None),
+                })
+                .await?;
+            match user {
+                Some(user) => Some(super::subscriptions::known_cards(&state, &user).await),
+                None => None,
+            }
+        }
+        _ => None,
+    };
     let placed: Option<Order> = state
         .db
         .write(move |conn| {
             conn.transaction(|conn| {
                 let user = s.customer_user(conn)?;
-                let (order, _) =
-                    match place_order(conn, user, &billing, &lines, currency, ip, Some(&terms)) {
-                        Ok(placed) => placed,
-                        Err(crate::checkout::CheckoutError::Db(e)) => return Err(e),
-                        Err(crate::checkout::CheckoutError::Invalid(e)) => {
-                            tracing::warn!(error = %e, "hosted order refused");
-                            return Ok(None);
-                        }
-                    };
+                let started = match (&subscription, user, &known_cards) {
+                    (Some(plan), Some(user_id), Some(known)) => {
+                        subscribe(conn, &s, plan, user_id, &billing, ip, known, &terms)
+                    }
+                    (Some(_), _, _) => {
+                        tracing::warn!("hosted subscription without its customer");
+                        return Ok(None);
+                    }
+                    (None, ..) => place_order(
+                        conn,
+                        user,
+                        &billing,
+                        &priced(&s.line_items()),
+                        s.currency(),
+                        ip,
+                        Some(&terms),
+                    )
+                    .map(|(order, _)| (order, None)),
+                };
+                let (order, sub) = match started {
+                    Ok(started) => started,
+                    Err(crate::checkout::CheckoutError::Db(e)) => return Err(e),
+                    Err(crate::checkout::CheckoutError::Invalid(e)) => {
+                        tracing::warn!(error = %e, "hosted order refused");
+                        return Ok(None);
+                    }
+                };
                 // One order per session: a second browser that got here first wins.
                 let linked = diesel::update(
                     checkout_sessions::table
-                        .find(session_row)
+                        .find(s.id)
                         .filter(checkout_sessions::order_id.is_null()),
                 )
-                .set(checkout_sessions::order_id.eq(order.id))
+                .set((
+                    checkout_sessions::order_id.eq(order.id),
+                    checkout_sessions::subscription_id.eq(sub),
+                    checkout_sessions::subscription_public_id
+                        .eq(sub.map(|_| format!("sub_{}", crate::accounts::random_string(24)))),
+                ))
                 .execute(conn)?;
                 if linked == 0 {
                     return Err(crate::db::DbError::Query(
@@ -315,6 +375,37 @@ pub async fn submit_hosted(
     tracing::info!(order = %order.public_id, "hosted order placed");
     remember_hosted_order(&session, &order.public_id);
     Ok(redirect(&format!("/orders/{}/pay", order.public_id)))
+}
+
+/// A subscription session's first payment: the subscription waiting for it and its order.
+#[expect(clippy::too_many_arguments, reason = "what a subscription starts from")]
+fn subscribe(
+    conn: &mut crate::db::DbConnection,
+    s: &CheckoutSession,
+    plan: &crate::catalog::Plan,
+    user_id: i64,
+    billing: &crate::checkout::Billing,
+    ip: crate::domain::UserIp,
+    known_cards: &str,
+    terms: &crate::checkout::AcceptedTerms,
+) -> Result<(Order, Option<i64>), crate::checkout::CheckoutError> {
+    let public_id = crate::billing::subscribe(
+        conn,
+        &crate::billing::OnSession {
+            user_id,
+            plan,
+            currency: s.currency(),
+            billing,
+            ip,
+            known_cards,
+            terms: Some(terms),
+        },
+    )?;
+    let order = Order::find_by_public_id(conn, &public_id)?
+        .ok_or(crate::db::DbError::Query(diesel::result::Error::NotFound))?;
+    let sub =
+        crate::db::subscriptions::Subscription::for_first_order(conn, order.id)?.map(|sub| sub.id);
+    Ok((order, sub))
 }
 
 #[derive(Template)]

@@ -252,7 +252,7 @@ pub async fn subscribe(
 /// apart.
 /// PayTR's list being unavailable never blocks paying with a new card: the shopper then picks
 /// the card for the renewals after the payment.
-async fn known_cards(state: &AppState, user: &User) -> String {
+pub(super) async fn known_cards(state: &AppState, user: &User) -> String {
     match cards_of(state, user).await {
         Ok(cards) => cards.iter().map(card_ref).collect::<Vec<_>>().join(","),
         Err(_) => billing::CARDS_UNKNOWN.to_owned(),

@@ -10,7 +10,7 @@ use paytr_checkout::startup::standalone_billing;
 use std::time::Duration;
 
 const SLOW: &str = "4355080000000062";
-const CLOSED: &str = "4355080000000054";
+pub(crate) const CLOSED: &str = "4355080000000054";
 
 pub(crate) async fn db<T: Send + 'static>(
     app: &TestApp,

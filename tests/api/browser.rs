@@ -1092,19 +1092,42 @@ async fn a_hosted_checkout_session_is_paid_in_chromium_and_the_shopper_lands_on_
             landed.as_str() == format!("{}/thanks", merchant.uri()),
             "on the merchant's page: {landed}"
         );
+        let mut told = false;
         for _ in 0..100 {
-            let told = merchant
+            told = merchant
                 .received_requests()
                 .await
                 .unwrap_or_default()
                 .iter()
                 .any(|r| r.url.path() == "/hooks");
             if told {
-                return Ok(());
+                break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        anyhow::bail!("the merchant's receiver was not told")
+        anyhow::ensure!(told, "the merchant's receiver was not told");
+
+        // A subscription session's page: the period beside the total, and the consent.
+        let subscription: serde_json::Value = serde_json::from_str(&api(
+            "/api/v1/checkout-sessions",
+            serde_json::json!({
+                "mode": "subscription", "interval": "monthly", "amount": 14900,
+                "description": "Kahve kulübü", "customer_ref": "browser-customer",
+                "success_url": format!("{}/thanks", merchant.uri()),
+                "cancel_url": format!("{}/cart", merchant.uri()),
+            }),
+        )
+        .await?
+        .text()
+        .await?)?;
+        c.goto(subscription["url"].as_str().unwrap_or_default()).await?;
+        snapshot(&c, "hosted-3-subscription").await;
+        c.find(Locator::Id("consent")).await?;
+        if let Some(axe) = axe_source() {
+            let found = axe_violations(&c, &axe).await?;
+            anyhow::ensure!(found.is_empty(), "axe-core on a subscription's hosted page: {found:?}");
+        }
+        Ok(())
     })
     .await;
 }

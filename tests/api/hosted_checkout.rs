@@ -1328,3 +1328,409 @@ async fn bad_details_on_the_hosted_page_are_shown_beside_their_fields_and_place_
     .await;
     assert_eq!(shown["order_id"], Value::Null, "no order placed");
 }
+
+/// A monthly subscription of 149,00 TL for `customer`, returning to `receiver`.
+async fn new_subscription_session(
+    app: &TestApp,
+    key: &str,
+    receiver: &str,
+    customer: &str,
+) -> Value {
+    let (status, session, _) = call(
+        app,
+        key,
+        reqwest::Method::POST,
+        "/api/v1/checkout-sessions",
+        Some(json!({
+            "mode": "subscription", "interval": "monthly",
+            "amount": 14900, "description": "Pro üyelik",
+            "customer_ref": customer,
+            "customer": {"email": "musteri@example.com", "name": "Deniz Kaya",
+                         "phone": "0555 123 45 67", "address": "Bağdat Cad. 5, Kadıköy, İstanbul"},
+            "success_url": format!("{receiver}/thanks"), "cancel_url": format!("{receiver}/cart"),
+        })),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{session}");
+    session
+}
+
+/// A new browser subscribes on `session`'s hosted page (consenting to the renewals) and pays
+/// the first period with `card`; answers the subscription's API id once it is active.
+async fn subscribe_on_hosted_page(app: &TestApp, key: &str, session: &Value, card: &str) -> String {
+    let url = session["url"].as_str().expect("url");
+    let mut shopper = Shopper::new(&app.address);
+    let form = shopper.get(url).await;
+    assert!(
+        form.html.contains("/ ay") && form.html.contains("id=\"consent\""),
+        "the period and the consent to renewals: {}",
+        form.html
+    );
+    let details = [
+        ("full_name", "Deniz Kaya"),
+        ("email", "musteri@example.com"),
+        ("phone", "0555 123 45 67"),
+        ("address", "Bağdat Cad. 5, Kadıköy, İstanbul"),
+        ("accept_terms", "1"),
+    ];
+    let hosted = &url[url.find("/c/").expect("hosted path")..];
+    let refused = shopper.post(hosted, &details).await;
+    assert_eq!(refused.status, 422, "no consent, no subscription");
+    assert!(
+        refused.html.contains("id=\"consent-error\""),
+        "{}",
+        refused.html
+    );
+    let id = session["id"].as_str().expect("id").to_owned();
+    let (_, unchanged, _) = call(
+        app,
+        key,
+        reqwest::Method::GET,
+        &format!("/api/v1/checkout-sessions/{id}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(unchanged["order_id"], Value::Null, "nothing placed");
+
+    let mut consented = details.to_vec();
+    consented.push(("consent", "1"));
+    let pay = shopper.post(hosted, &consented).await;
+    assert!(
+        pay.html.contains("id=\"subscription-card-note\"") && pay.html.contains("149,00"),
+        "{}",
+        pay.html
+    );
+    let three_d = shopper.pay(&pay.html, card, false).await;
+    shopper.answer_3d(&three_d, true).await;
+    let (_, paid, _) = call(
+        app,
+        key,
+        reqwest::Method::GET,
+        &format!("/api/v1/checkout-sessions/{id}"),
+        None,
+        None,
+    )
+    .await;
+    let sub = paid["subscription_id"]
+        .as_str()
+        .expect("the session names its subscription")
+        .to_owned();
+    assert!(sub.starts_with("sub_"), "{sub}");
+    eventually_async("the subscription to become active", || {
+        let sub = sub.clone();
+        async move {
+            let (_, view, _) = call(
+                app,
+                key,
+                reqwest::Method::GET,
+                &format!("/api/v1/subscriptions/{sub}"),
+                None,
+                None,
+            )
+            .await;
+            (view["status"] == "active").then_some(())
+        }
+    })
+    .await;
+    sub
+}
+
+#[tokio::test]
+async fn a_subscription_session_renews_tells_the_merchant_and_is_cancelled_through_the_api() {
+    let app = app().await;
+    let receiver = MockServer::builder().start().await;
+    Mock::given(method("POST"))
+        .and(path("/hooks"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&receiver)
+        .await;
+    let key = api_key(&app, "test", receiver.uri()).await;
+    let endpoint = register_hooks(
+        &app,
+        &key,
+        &receiver.uri(),
+        &["checkout.completed", "subscription.renewed"],
+    )
+    .await;
+    let session = new_subscription_session(&app, &key, &receiver.uri(), "cust-sub-1").await;
+    assert_eq!(
+        (
+            &session["mode"],
+            &session["interval"],
+            &session["amount_total"]
+        ),
+        (&json!("subscription"), &json!("monthly"), &json!(14900))
+    );
+
+    let sub = subscribe_on_hosted_page(&app, &key, &session, VISA).await;
+    let completed = event_of(&receiver, "checkout.completed").await;
+    assert_eq!(completed["data"]["subscription_id"], json!(sub));
+    let get = |path: String| {
+        let (app, key) = (&app, key.clone());
+        async move { call(app, &key, reqwest::Method::GET, &path, None, None).await }
+    };
+    let (status, view, _) = get(format!("/api/v1/subscriptions/{sub}")).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(
+        (
+            &view["periods_paid"],
+            &view["card"]["last4"],
+            &view["customer_ref"],
+            &view["amount"],
+            &view["currency"]
+        ),
+        (
+            &json!(1),
+            &json!("4358"),
+            &json!("cust-sub-1"),
+            &json!(14900),
+            &json!("TRY")
+        )
+    );
+
+    // The renewal is charged on the saved card, and the merchant is told, signed.
+    let billing = crate::billing::engine(&app).await;
+    let due = view["current_period_end"].as_i64().expect("period end");
+    assert_eq!(billing.run_due(due + 60).await.expect("pass").charged, 1);
+    let renewed = event_of(&receiver, "subscription.renewed").await;
+    assert_eq!(
+        (&renewed["data"]["id"], &renewed["data"]["periods_paid"]),
+        (&json!(sub), &json!(2))
+    );
+    let secret = endpoint["secret"].as_str().expect("secret");
+    let requests = receiver.received_requests().await.unwrap_or_default();
+    let delivery = requests
+        .iter()
+        .find(|r| {
+            r.body_json::<Value>()
+                .is_ok_and(|b| b["type"] == "subscription.renewed")
+        })
+        .expect("delivered");
+    assert!(signature_ok(secret, delivery));
+    let no_mail_to_customers = app
+        .db_run(|conn| {
+            use diesel::prelude::*;
+            use paytr_checkout::db::schema::outbox;
+            outbox::table
+                .filter(outbox::to_address.like("%@customers.invalid"))
+                .count()
+                .get_result::<i64>(conn)
+                .map_err(Into::into)
+        })
+        .await;
+    assert_eq!(
+        no_mail_to_customers, 0,
+        "the merchant is told, not a made-up address"
+    );
+
+    // Nobody reaches it by another id; the other mode's key is refused.
+    for wrong in [
+        "sub_doesnotexist000000000000",
+        "1",
+        session["id"].as_str().unwrap_or_default(),
+    ] {
+        let (status, problem, _) = call(
+            &app,
+            &key,
+            reqwest::Method::POST,
+            &format!("/api/v1/subscriptions/{wrong}/cancel"),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(
+            (status, &problem["code"]),
+            (404, &json!("not_found")),
+            "{wrong}"
+        );
+    }
+    let live = api_key(&app, "live", receiver.uri()).await;
+    let (status, _, _) = call(
+        &app,
+        &live,
+        reqwest::Method::POST,
+        &format!("/api/v1/subscriptions/{sub}/cancel"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 401);
+
+    // Cancelled at the period's end: that period stays, no renewal is charged after it.
+    let cancel = json!({"at_period_end": true});
+    let (status, cancelled, _) = call(
+        &app,
+        &key,
+        reqwest::Method::POST,
+        &format!("/api/v1/subscriptions/{sub}/cancel"),
+        Some(cancel.clone()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{cancelled}");
+    assert_eq!(
+        (&cancelled["status"], &cancelled["cancel_at_period_end"]),
+        (&json!("active"), &json!(true))
+    );
+    let (_, twice, _) = call(
+        &app,
+        &key,
+        reqwest::Method::POST,
+        &format!("/api/v1/subscriptions/{sub}/cancel"),
+        Some(cancel),
+        None,
+    )
+    .await;
+    assert_eq!(twice, cancelled, "cancelling twice answers the same");
+    let charges_before = crate::billing::recurring_payments(&app);
+    let next = cancelled["current_period_end"]
+        .as_i64()
+        .expect("period end");
+    let summary = billing.run_due(next + 60).await.expect("pass");
+    assert_eq!((summary.charged, summary.cancelled), (0, 1));
+    assert_eq!(crate::billing::recurring_payments(&app), charges_before);
+    let (_, ended, _) = get(format!("/api/v1/subscriptions/{sub}")).await;
+    assert_eq!(
+        (&ended["status"], &ended["periods_paid"]),
+        (&json!("cancelled"), &json!(2))
+    );
+}
+
+#[tokio::test]
+async fn a_declined_renewal_tells_the_merchant_past_due_and_cancelling_now_stops_every_charge() {
+    let app = app().await;
+    let receiver = MockServer::builder().start().await;
+    Mock::given(method("POST"))
+        .and(path("/hooks"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&receiver)
+        .await;
+    let key = api_key(&app, "test", receiver.uri()).await;
+    register_hooks(&app, &key, &receiver.uri(), &["subscription.past_due"]).await;
+    let closed = new_subscription_session(&app, &key, &receiver.uri(), "cust-closed").await;
+    let closed = subscribe_on_hosted_page(&app, &key, &closed, crate::billing::CLOSED).await;
+    let open = new_subscription_session(&app, &key, &receiver.uri(), "cust-open").await;
+    let open = subscribe_on_hosted_page(&app, &key, &open, VISA).await;
+    // Cancelled now, before its renewal is due: it is never charged again.
+    let (status, cancelled, _) = call(
+        &app,
+        &key,
+        reqwest::Method::POST,
+        &format!("/api/v1/subscriptions/{open}/cancel"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!((status, &cancelled["status"]), (200, &json!("cancelled")));
+
+    let due = cancelled["current_period_end"]
+        .as_i64()
+        .expect("period end");
+    let summary = crate::billing::engine(&app)
+        .await
+        .run_due(due + 60)
+        .await
+        .expect("pass");
+    assert_eq!(
+        (summary.charged, summary.hard_failed),
+        (0, 1),
+        "only the closed card was tried"
+    );
+    let past_due = event_of(&receiver, "subscription.past_due").await;
+    assert_eq!(
+        (
+            &past_due["data"]["id"],
+            &past_due["data"]["status"],
+            &past_due["data"]["status_reason"],
+            &past_due["data"]["customer_ref"]
+        ),
+        (
+            &json!(closed),
+            &json!("past_due"),
+            &json!("card_declined"),
+            &json!("cust-closed")
+        )
+    );
+}
+
+#[tokio::test]
+async fn subscription_sessions_need_an_interval_a_customer_and_one_line() {
+    let app = app().await;
+    let key = api_key(&app, "test", "https://shop.example".to_owned()).await;
+    let base = json!({"mode": "subscription", "interval": "monthly", "amount": 14900,
+        "description": "Pro", "customer_ref": "c-1",
+        "success_url": "https://shop.example/ok", "cancel_url": "https://shop.example/no"});
+    let cases: [(&str, Value); 4] = [
+        ("interval", json!({"interval": null})),
+        ("interval", json!({"interval": "daily"})),
+        ("customer_ref", json!({"customer_ref": null})),
+        (
+            "line_items",
+            json!({"amount": null, "line_items": [{"name": "A", "quantity": 2, "unit_amount": 100}]}),
+        ),
+    ];
+    for (field, change) in cases {
+        let mut body = base.clone();
+        for (k, v) in change.as_object().expect("object") {
+            if v.is_null() {
+                body.as_object_mut().expect("object").remove(k);
+            } else {
+                body[k] = v.clone();
+            }
+        }
+        let (status, problem, _) = call(
+            &app,
+            &key,
+            reqwest::Method::POST,
+            "/api/v1/checkout-sessions",
+            Some(body.clone()),
+            None,
+        )
+        .await;
+        assert_eq!(status, 422, "{body} → {problem}");
+        assert!(
+            problem["errors"]
+                .as_array()
+                .is_some_and(|e| e.iter().any(|e| e["field"] == field)),
+            "{field}: {problem}"
+        );
+    }
+    let mut payment = base.clone();
+    payment["mode"] = json!("payment");
+    let (status, problem, _) = call(
+        &app,
+        &key,
+        reqwest::Method::POST,
+        "/api/v1/checkout-sessions",
+        Some(payment),
+        None,
+    )
+    .await;
+    assert_eq!(
+        status, 422,
+        "an interval is only for subscriptions: {problem}"
+    );
+    let (status, session, _) = call(
+        &app,
+        &key,
+        reqwest::Method::POST,
+        "/api/v1/checkout-sessions",
+        Some(base),
+        None,
+    )
+    .await;
+    assert_eq!((status, &session["mode"]), (201, &json!("subscription")));
+    let count = app
+        .db_run(|conn| {
+            use diesel::prelude::*;
+            use paytr_checkout::db::schema::checkout_sessions;
+            checkout_sessions::table
+                .count()
+                .get_result::<i64>(conn)
+                .map_err(Into::into)
+        })
+        .await;
+    assert_eq!(count, 1, "refused requests created nothing");
+}
