@@ -505,6 +505,21 @@ pub fn customer_for(
     if let Some(id) = find(conn)? {
         return Ok(id);
     }
+    // In a savepoint: when another request creates the same customer at the same moment, the
+    // unique (mode, customer_ref) refuses this one, which then uses theirs (READ COMMITTED
+    // sees it once their transaction committed, which the unique index waited for).
+    match conn.transaction(|conn| create_customer(conn, mode, customer_ref)) {
+        Ok(()) => {}
+        Err(DbError::Query(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ))) => {}
+        Err(e) => return Err(e),
+    }
+    find(conn)?.ok_or(DbError::Query(diesel::result::Error::NotFound))
+}
+
+fn create_customer(conn: &mut DbConnection, mode: &str, customer_ref: &str) -> Result<(), DbError> {
     let now = unix_now();
     let email = format!(
         "{}{}",
@@ -533,7 +548,7 @@ pub fn customer_for(
             api_customers::created_at.eq(now),
         ))
         .execute(conn)?;
-    Ok(find(conn)?.unwrap_or_default())
+    Ok(())
 }
 
 /// `POST /api/v1/checkout-sessions`.

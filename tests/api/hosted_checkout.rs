@@ -1734,3 +1734,45 @@ async fn subscription_sessions_need_an_interval_a_customer_and_one_line() {
         .await;
     assert_eq!(count, 1, "refused requests created nothing");
 }
+
+#[tokio::test]
+async fn a_new_customers_first_sessions_created_at_once_all_succeed_for_one_shopper() {
+    let app = app().await;
+    let key = api_key(&app, "test", "https://shop.example".to_owned()).await;
+    let request = |n: usize| {
+        json!({"amount": 1000 + n, "description": "Kupa", "customer_ref": "brand-new-customer",
+               "success_url": "https://shop.example/ok", "cancel_url": "https://shop.example/no"})
+    };
+    let answers = futures_util::future::join_all((0..8).map(|n| {
+        let (app, key) = (&app, key.clone());
+        async move {
+            call(
+                app,
+                &key,
+                reqwest::Method::POST,
+                "/api/v1/checkout-sessions",
+                Some(request(n)),
+                None,
+            )
+            .await
+        }
+    }))
+    .await;
+    for (status, body, _) in &answers {
+        assert_eq!(*status, 201, "{body}");
+        assert_eq!(body["customer_ref"], "brand-new-customer");
+    }
+    let (customers, shoppers) = app
+        .db_run(|conn| {
+            use diesel::prelude::*;
+            use paytr_checkout::db::schema::{api_customers, users};
+            let customers = api_customers::table.count().get_result::<i64>(conn)?;
+            let shoppers = users::table
+                .filter(users::email.like("%@customers.invalid"))
+                .count()
+                .get_result::<i64>(conn)?;
+            Ok((customers, shoppers))
+        })
+        .await;
+    assert_eq!((customers, shoppers), (1, 1), "one customer, one shopper");
+}
