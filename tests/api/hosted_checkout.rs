@@ -605,7 +605,7 @@ async fn a_customers_cards_are_listed_and_deleted_through_the_api_and_no_other_c
         Some(json!({"url": format!("{}/hooks", receiver.uri()), "events": ["card.deleted"]})),
     )
     .await;
-    for customer in ["cust-a", "cust-b"] {
+    for customer in ["ayse.yilmaz@example.com", "cust-b"] {
         let (_, session, _) = api(
             reqwest::Method::POST,
             "/api/v1/checkout-sessions".into(),
@@ -614,7 +614,9 @@ async fn a_customers_cards_are_listed_and_deleted_through_the_api_and_no_other_c
         .await;
         let mut shopper = Shopper::new(&app.address);
         let pay = open_and_continue(&mut shopper, session["url"].as_str().expect("url")).await;
-        let three_d = shopper.pay(&pay.html, VISA, customer == "cust-a").await;
+        let three_d = shopper
+            .pay(&pay.html, VISA, customer == "ayse.yilmaz@example.com")
+            .await;
         shopper.answer_3d(&three_d, true).await;
     }
     let cards_of = |customer: &'static str| {
@@ -633,7 +635,7 @@ async fn a_customers_cards_are_listed_and_deleted_through_the_api_and_no_other_c
             .await
         }
     };
-    let (status, list) = cards_of("cust-a").await;
+    let (status, list) = cards_of("ayse.yilmaz@example.com").await;
     assert_eq!(status, 200, "{list}");
     let card = &list["data"][0];
     assert_eq!(card["last4"], "4358");
@@ -657,7 +659,7 @@ async fn a_customers_cards_are_listed_and_deleted_through_the_api_and_no_other_c
     )
     .await;
     assert_eq!(status, 404);
-    // cust-a's card through cust-b's ref: not found, and still there.
+    // ayse's card through cust-b's ref: not found, and still there.
     let (status, _, _) = api(
         reqwest::Method::DELETE,
         format!("/api/v1/customers/cust-b/cards/{card_id}"),
@@ -671,7 +673,7 @@ async fn a_customers_cards_are_listed_and_deleted_through_the_api_and_no_other_c
     // Through its own ref: deleted at PayTR, gone from the list, and the merchant is told.
     let (status, _, _) = api(
         reqwest::Method::DELETE,
-        format!("/api/v1/customers/cust-a/cards/{card_id}"),
+        format!("/api/v1/customers/ayse.yilmaz@example.com/cards/{card_id}"),
         None,
     )
     .await;
@@ -679,14 +681,30 @@ async fn a_customers_cards_are_listed_and_deleted_through_the_api_and_no_other_c
     assert_eq!(app.sandbox_cards_of(&utoken), 0);
     let (_, after, _) = api(
         reqwest::Method::GET,
-        "/api/v1/customers/cust-a/cards".into(),
+        "/api/v1/customers/ayse.yilmaz@example.com/cards".into(),
         None,
     )
     .await;
     assert_eq!(after["data"].as_array().map(Vec::len), Some(0));
     let deleted = event_of(&receiver, "card.deleted").await;
-    assert_eq!(deleted["data"]["customer_ref"], "cust-a");
+    assert_eq!(deleted["data"]["customer_ref"], "ayse.yilmaz@example.com");
     assert_eq!(deleted["data"]["card"], card_id.as_str());
+    // The audit keeps which customer was reached, not the merchant's ref (here an e-mail).
+    let paths: Vec<String> = app
+        .db_run(|conn| {
+            use diesel::prelude::*;
+            use paytr_checkout::db::schema::api_audit;
+            Ok(api_audit::table.select(api_audit::path).load(conn)?)
+        })
+        .await;
+    let customer_paths: Vec<&String> = paths.iter().filter(|p| p.contains("/customers/")).collect();
+    assert!(customer_paths.len() >= 4, "{paths:?}");
+    assert!(
+        customer_paths
+            .iter()
+            .all(|p| !p.contains("example.com") && !p.contains("cust-b") && !p.contains("nobody")),
+        "{customer_paths:?}"
+    );
 }
 
 /// A paid session's order through the API, refunded in part once whatever the retries, and
