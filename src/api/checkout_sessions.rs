@@ -1,7 +1,7 @@
 //! Checkout sessions: what a merchant's backend asks the shopper to pay, with its return URLs;
 //! the shopper pays it on `/c/{id}` and the session is completed by PayTR's notification.
 
-use super::{ApiKey, FieldError, Problem, Replay, json};
+use super::{ApiKey, FieldError, List, ListQuery, Problem, Replay, json};
 use crate::accounts::random_string;
 use crate::app_state::AppState;
 use crate::catalog::{Interval, Plan, Text};
@@ -736,30 +736,10 @@ pub fn on_refund_succeeded(
     )
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    /// 1 to 100 (default 20).
-    pub limit: Option<i64>,
-    /// The last id of the previous page (`next_cursor`): the page after it.
-    pub starting_after: Option<String>,
-}
-
-/// A page of sessions, newest first.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct SessionList {
-    #[schema(value_type = String)]
-    pub object: &'static str,
-    pub data: Vec<SessionView>,
-    pub has_more: bool,
-    /// Give it as `starting_after` for the next page; absent on the last page.
-    pub next_cursor: Option<String>,
-}
-
 /// `GET /api/v1/checkout-sessions`: the key's mode's sessions, newest first, by cursor.
 #[utoipa::path(get, path = "/api/v1/checkout-sessions", operation_id = "listCheckoutSessions", tag = "checkout sessions",
     params(ListQuery),
-    responses((status = 200, description = "A page of sessions", body = SessionList),
+    responses((status = 200, description = "A page of sessions", body = List<SessionView>),
         (status = 401, description = "Missing, unknown, revoked or other-mode key", content_type = "application/problem+json", body = super::ProblemBody),
         (status = 422, description = "Invalid fields", content_type = "application/problem+json", body = super::ProblemBody),
         (status = 429, description = "Rate limited", content_type = "application/problem+json", body = super::ProblemBody)),
@@ -770,13 +750,7 @@ pub async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, Problem> {
     let key = super::authenticate(&req, &state).await?;
-    let limit = query.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(Problem::invalid(vec![FieldError {
-            field: "limit".into(),
-            detail: "1 to 100".into(),
-        }]));
-    }
+    let limit = query.limit()?;
     let (after, public_url) = (query.starting_after.clone(), state.public_url.clone());
     let page = state
         .db
@@ -784,7 +758,7 @@ pub async fn list(
             let mut rows = checkout_sessions::table
                 .filter(checkout_sessions::mode.eq(&key.mode))
                 .order(checkout_sessions::id.desc())
-                .limit(limit + 1)
+                .limit(i64::try_from(limit).unwrap_or(100) + 1)
                 .select(CheckoutSession::as_select())
                 .into_boxed();
             if let Some(after) = &after {
@@ -796,28 +770,15 @@ pub async fn list(
                 rows = rows.filter(checkout_sessions::id.lt(cursor.id));
             }
             let mut found: Vec<CheckoutSession> = rows.load(conn)?;
-            let has_more = found.len() > usize::try_from(limit).unwrap_or(20);
-            found.truncate(usize::try_from(limit).unwrap_or(20));
+            let has_more = found.len() > limit;
+            found.truncate(limit);
             let data = found
                 .iter()
                 .map(|s| view(conn, &public_url, s))
                 .collect::<Result<Vec<_>, _>>()?;
-            let next_cursor = has_more
-                .then(|| data.last().map(|s| s.id.clone()))
-                .flatten();
-            Ok(Some(SessionList {
-                object: "list",
-                data,
-                has_more,
-                next_cursor,
-            }))
+            Ok(Some(List::new(data, has_more, |s| &s.id)))
         })
         .await?
-        .ok_or_else(|| {
-            Problem::invalid(vec![FieldError {
-                field: "starting_after".into(),
-                detail: "no such checkout session".into(),
-            }])
-        })?;
+        .ok_or_else(|| super::unknown_cursor("checkout session"))?;
     Ok(json(StatusCode::OK, &page))
 }

@@ -59,15 +59,17 @@ fn unavailable(e: &PaytrError) -> Problem {
 
 /// `GET /api/v1/customers/{ref}/cards`.
 #[utoipa::path(get, path = "/api/v1/customers/{customer_ref}/cards", operation_id = "listCustomerCards", tag = "customers",
-    params(("customer_ref" = String, Path)),
-    responses((status = 200, description = "`{\"object\": \"list\", \"data\": [card]}`", body = Object), (status = 401, description = "Missing, unknown, revoked or other-mode key", content_type = "application/problem+json", body = super::ProblemBody), (status = 404, description = "Unknown", content_type = "application/problem+json", body = super::ProblemBody), (status = 429, description = "Rate limited", content_type = "application/problem+json", body = super::ProblemBody), (status = 502, description = "PayTR refused or did not answer", content_type = "application/problem+json", body = super::ProblemBody), (status = 503, description = "Try again", content_type = "application/problem+json", body = super::ProblemBody)),
+    params(("customer_ref" = String, Path), super::ListQuery),
+    responses((status = 200, description = "A page of the customer's cards", body = super::List<CardItem>), (status = 422, description = "Invalid fields", content_type = "application/problem+json", body = super::ProblemBody), (status = 401, description = "Missing, unknown, revoked or other-mode key", content_type = "application/problem+json", body = super::ProblemBody), (status = 404, description = "Unknown", content_type = "application/problem+json", body = super::ProblemBody), (status = 429, description = "Rate limited", content_type = "application/problem+json", body = super::ProblemBody), (status = 502, description = "PayTR refused or did not answer", content_type = "application/problem+json", body = super::ProblemBody), (status = 503, description = "Try again", content_type = "application/problem+json", body = super::ProblemBody)),
     security(("api_key" = [])))]
 pub async fn list_cards(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
+    query: web::Query<super::ListQuery>,
 ) -> Result<HttpResponse, Problem> {
     let key = super::authenticate(&req, &state).await?;
+    query.limit()?;
     let user = customer(&state, &key, path.into_inner()).await?;
     let cards = if user.utoken_sealed.is_some() {
         cards_of(&state, &user).await.map_err(|e| unavailable(&e))?
@@ -85,10 +87,8 @@ pub async fn list_cards(
             expired: v.expired,
         })
         .collect();
-    Ok(json(
-        StatusCode::OK,
-        &serde_json::json!({ "object": "list", "data": data }),
-    ))
+    let page = query.page_of(data, |c| &c.id, "card")?;
+    Ok(json(StatusCode::OK, &page))
 }
 
 /// `DELETE /api/v1/customers/{ref}/cards/{id}`: deleted at PayTR; `card.deleted` is sent.

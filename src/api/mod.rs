@@ -193,6 +193,85 @@ pub async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<ApiKey,
     Ok(found)
 }
 
+/// The cursor of a list: `?limit=&starting_after=`.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// 1 to 100 (default 20).
+    pub limit: Option<i64>,
+    /// The last id of the previous page (`next_cursor`): the page after it.
+    pub starting_after: Option<String>,
+}
+
+impl ListQuery {
+    /// The page size asked for (1 to 100).
+    pub fn limit(&self) -> Result<usize, Problem> {
+        match self.limit.unwrap_or(20) {
+            n @ 1..=100 => Ok(usize::try_from(n).unwrap_or(20)),
+            _ => Err(Problem::invalid(vec![FieldError {
+                field: "limit".into(),
+                detail: "1 to 100".into(),
+            }])),
+        }
+    }
+
+    /// The page of `all` (in the list's order) this cursor asks for; `what` names the
+    /// objects when `starting_after` names none of them.
+    pub fn page_of<T>(
+        &self,
+        all: Vec<T>,
+        id: fn(&T) -> &str,
+        what: &str,
+    ) -> Result<List<T>, Problem> {
+        let limit = self.limit()?;
+        let start = match &self.starting_after {
+            Some(after) => {
+                all.iter()
+                    .position(|item| id(item) == after)
+                    .ok_or_else(|| unknown_cursor(what))?
+                    + 1
+            }
+            None => 0,
+        };
+        let mut data: Vec<T> = all.into_iter().skip(start).collect();
+        let has_more = data.len() > limit;
+        data.truncate(limit);
+        Ok(List::new(data, has_more, id))
+    }
+}
+
+pub fn unknown_cursor(what: &str) -> Problem {
+    Problem::invalid(vec![FieldError {
+        field: "starting_after".into(),
+        detail: format!("no such {what}"),
+    }])
+}
+
+/// A page of a list.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct List<T> {
+    #[schema(value_type = String)]
+    pub object: &'static str,
+    pub data: Vec<T>,
+    pub has_more: bool,
+    /// Give it as `starting_after` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T> List<T> {
+    pub fn new(data: Vec<T>, has_more: bool, id: impl Fn(&T) -> &str) -> Self {
+        let next_cursor = has_more
+            .then(|| data.last().map(|item| id(item).to_owned()))
+            .flatten();
+        Self {
+            object: "list",
+            data,
+            has_more,
+            next_cursor,
+        }
+    }
+}
+
 /// The request's body (at most [`MAX_BODY`]) parsed as JSON `T`, and the raw bytes.
 pub async fn read_json<T: serde::de::DeserializeOwned>(
     payload: web::Payload,

@@ -444,18 +444,19 @@ fn endpoints_of(conn: &mut DbConnection, key: &ApiKey) -> Result<Vec<EndpointVie
 
 /// `GET /api/v1/webhook-endpoints`.
 #[utoipa::path(get, path = "/api/v1/webhook-endpoints", operation_id = "listWebhookEndpoints", tag = "webhooks",
-    responses((status = 200, description = "`{\"object\": \"list\", \"data\": [endpoint]}`", body = Object), (status = 401, description = "Missing, unknown, revoked or other-mode key", content_type = "application/problem+json", body = super::ProblemBody), (status = 429, description = "Rate limited", content_type = "application/problem+json", body = super::ProblemBody), (status = 503, description = "Try again", content_type = "application/problem+json", body = super::ProblemBody)),
+    params(super::ListQuery),
+    responses((status = 200, description = "A page of the endpoints, oldest first", body = super::List<EndpointView>), (status = 422, description = "Invalid fields", content_type = "application/problem+json", body = super::ProblemBody), (status = 401, description = "Missing, unknown, revoked or other-mode key", content_type = "application/problem+json", body = super::ProblemBody), (status = 429, description = "Rate limited", content_type = "application/problem+json", body = super::ProblemBody), (status = 503, description = "Try again", content_type = "application/problem+json", body = super::ProblemBody)),
     security(("api_key" = [])))]
 pub async fn list_endpoints(
     req: HttpRequest,
     state: web::Data<AppState>,
+    query: web::Query<super::ListQuery>,
 ) -> Result<HttpResponse, Problem> {
     let key = super::authenticate(&req, &state).await?;
+    query.limit()?;
     let data = state.db.read(move |conn| endpoints_of(conn, &key)).await?;
-    Ok(json(
-        StatusCode::OK,
-        &serde_json::json!({ "object": "list", "data": data }),
-    ))
+    let page = query.page_of(data, |e| &e.id, "webhook endpoint")?;
+    Ok(json(StatusCode::OK, &page))
 }
 
 /// `DELETE /api/v1/webhook-endpoints/{id}`: no more deliveries to it.

@@ -1135,10 +1135,11 @@ async fn a_live_shop_refuses_test_keys_and_webhooks_into_its_own_network() {
 
 /// Sessions are listed newest first by cursor: every session once across pages.
 #[tokio::test]
-async fn sessions_are_listed_by_cursor_each_once_newest_first() {
+async fn lists_are_walked_by_cursor_each_item_once_in_order() {
     let app = app().await;
     let key = api_key(&app, "test", "https://shop.example".into()).await;
-    let mut created = Vec::new();
+    let mut sessions = Vec::new();
+    let mut endpoints = Vec::new();
     for i in 0..5 {
         let (status, s, _) = call(
             &app,
@@ -1153,18 +1154,65 @@ async fn sessions_are_listed_by_cursor_each_once_newest_first() {
         )
         .await;
         assert_eq!(status, 201);
-        created.push(s["id"].as_str().expect("id").to_owned());
+        sessions.push(s["id"].as_str().expect("id").to_owned());
+        let hook = register_hooks(
+            &app,
+            &key,
+            &format!("https://hooks{i}.example"),
+            &["checkout.completed"],
+        )
+        .await;
+        endpoints.push(hook["id"].as_str().expect("id").to_owned());
     }
-    created.reverse();
+    sessions.reverse();
+    assert_eq!(
+        walk(&app, &key, "/api/v1/checkout-sessions").await,
+        sessions,
+        "each once, newest first"
+    );
+    assert_eq!(
+        walk(&app, &key, "/api/v1/webhook-endpoints").await,
+        endpoints,
+        "each once, oldest first"
+    );
+    for (list, unknown) in [
+        ("checkout-sessions", "cs_nosuchsession000000000000"),
+        ("webhook-endpoints", "we_nosuchendpoint"),
+        ("customers/nobody-yet/cards", "nosuchcard"),
+    ] {
+        for bad in ["limit=0", "limit=101", &format!("starting_after={unknown}")] {
+            let (status, problem, _) = call(
+                &app,
+                &key,
+                reqwest::Method::GET,
+                &format!("/api/v1/{list}?{bad}"),
+                None,
+                None,
+            )
+            .await;
+            // A customer the shop has never seen is unknown whatever the cursor.
+            let expected = if list.starts_with("customers") && !bad.starts_with("limit") {
+                404
+            } else {
+                422
+            };
+            assert_eq!(status, expected, "{list}?{bad}: {problem}");
+        }
+    }
+}
+
+/// Every id of the list at `base`, walking it two at a time by `next_cursor`.
+async fn walk(app: &TestApp, key: &str, base: &str) -> Vec<String> {
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
-    for _ in 0..5 {
+    for _ in 0..10 {
         let path = match &cursor {
-            Some(c) => format!("/api/v1/checkout-sessions?limit=2&starting_after={c}"),
-            None => "/api/v1/checkout-sessions?limit=2".to_owned(),
+            Some(c) => format!("{base}?limit=2&starting_after={c}"),
+            None => format!("{base}?limit=2"),
         };
-        let (status, page, _) = call(&app, &key, reqwest::Method::GET, &path, None, None).await;
+        let (status, page, _) = call(app, key, reqwest::Method::GET, &path, None, None).await;
         assert_eq!(status, 200, "{page}");
+        assert!(page["data"].as_array().expect("data").len() <= 2);
         seen.extend(
             page["data"]
                 .as_array()
@@ -1178,23 +1226,7 @@ async fn sessions_are_listed_by_cursor_each_once_newest_first() {
             break;
         }
     }
-    assert_eq!(seen, created, "each once, newest first");
-    for bad in [
-        "limit=0",
-        "limit=101",
-        "starting_after=cs_nosuchsession000000000000",
-    ] {
-        let (status, _, _) = call(
-            &app,
-            &key,
-            reqwest::Method::GET,
-            &format!("/api/v1/checkout-sessions?{bad}"),
-            None,
-            None,
-        )
-        .await;
-        assert_eq!(status, 422, "{bad}");
-    }
+    seen
 }
 
 /// A payment that fails on the hosted page tells the merchant (`payment.failed`); the session
