@@ -113,23 +113,23 @@ pub fn spawn_refresher(db: Db, paytr: PaytrClient, every: Duration) {
     });
 }
 
-/// The options for `total` on a card of `family` (none for a business card, below the minimum,
-/// or without stored rates), by count.
+/// The options for `total` on a card of `family` (none for a business or debit card —
+/// `one_go` —, below the minimum, or without stored rates), by count.
 pub fn options(
     conn: &mut DbConnection,
     settings: &InstallmentSettings,
     family: &str,
-    business: bool,
+    one_go: bool,
     total: Money,
 ) -> Result<Vec<Offer>, DbError> {
     Ok(
-        options_for_cards(conn, settings, &[(family, business)], total)?
+        options_for_cards(conn, settings, &[(family, one_go)], total)?
             .pop()
             .unwrap_or_default(),
     )
 }
 
-/// [`options`] for several cards (family, business) at once, in two indexed reads whatever
+/// [`options`] for several cards (family, one go) at once, in two indexed reads whatever
 /// their number: the payment page asks for every saved card.
 pub fn options_for_cards(
     conn: &mut DbConnection,
@@ -137,10 +137,9 @@ pub fn options_for_cards(
     cards: &[(&str, bool)],
     total: Money,
 ) -> Result<Vec<Vec<Offer>>, DbError> {
-    let wanted = |business: bool| {
-        settings.enabled && !business && total.kurus() >= settings.min_kurus.max(1)
-    };
-    if !cards.iter().any(|(_, business)| wanted(*business)) {
+    let wanted =
+        |one_go: bool| settings.enabled && !one_go && total.kurus() >= settings.min_kurus.max(1);
+    if !cards.iter().any(|(_, one_go)| wanted(*one_go)) {
         return Ok(vec![Vec::new(); cards.len()]);
     }
     let max_non_business: u8 = crate::native!(conn, |c| app_meta::table
@@ -154,8 +153,8 @@ pub fn options_for_cards(
     // One indexed read per family (cards of one family share it), narrow rows.
     let mut by_family: Vec<(&str, Vec<Offer>)> = Vec::new();
     let mut result = Vec::with_capacity(cards.len());
-    for &(family, business) in cards {
-        if !wanted(business) {
+    for &(family, one_go) in cards {
+        if !wanted(one_go) {
             result.push(Vec::new());
             continue;
         }

@@ -145,7 +145,8 @@ pub async fn pay_with_saved(
         let (settings, family, business, total, attempt_id) = (
             state.settings.installments.clone(),
             view.family.clone(),
-            view.business,
+            // Business and debit cards are paid in one go.
+            view.business || view.debit,
             order.total,
             attempt.id,
         );

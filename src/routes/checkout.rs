@@ -428,7 +428,8 @@ fn saved_offers(
     let cards: Vec<(&crate::cards::CardView, (&str, bool))> = saved
         .iter()
         .filter(|c| !c.expired && !c.family.is_empty())
-        .map(|c| (c, (c.family.as_str(), c.business)))
+        // Business and debit cards are paid in one go.
+        .map(|c| (c, (c.family.as_str(), c.business || c.debit)))
         .collect();
     if !settings.enabled || cards.is_empty() {
         return Ok(Vec::new());

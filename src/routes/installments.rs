@@ -79,13 +79,15 @@ pub async fn installments(
     };
     tracing::info!(family = %family, business = info.business, "installment options asked");
     let settings = state.settings.installments.clone();
-    let (business, total, attempt_id) = (info.business, order.total, attempt.id);
+    // Business and debit cards are paid in one go.
+    let one_go = info.business || info.card_type == "debit";
+    let (total, attempt_id) = (order.total, attempt.id);
     let offers: Vec<Offer> = {
         let family = family.clone();
         state
             .db
             .write(move |conn| {
-                let offers = options(conn, &settings, &family, business, total)?;
+                let offers = options(conn, &settings, &family, one_go, total)?;
                 for offer in &offers {
                     record_offer(conn, attempt_id, &family, offer)?;
                 }

@@ -157,12 +157,13 @@ async fn six_installments_on_a_world_card_are_signed_by_us_and_paid_at_the_total
 }
 
 #[tokio::test]
-async fn business_and_foreign_cards_get_a_single_payment_and_the_endpoint_takes_only_a_bin() {
+async fn business_foreign_and_debit_cards_get_a_single_payment_and_the_endpoint_takes_only_a_bin() {
     let app = spawn_app().await;
     let (mut shopper, pay) = order(&app).await;
     let id = order_id(&pay.url);
     world_options(&mut shopper, &id).await;
-    for bin in ["552608", "411111"] {
+    // A business card, a foreign one, and a debit card (no taksit on debit cards).
+    for bin in ["552608", "411111", "979203"] {
         let (status, answer) = installments(&mut shopper, &id, bin).await;
         assert_eq!(status, 200);
         let counts: Vec<u64> = answer["options"]
@@ -397,4 +398,51 @@ async fn the_merchant_s_settings_bound_the_options_and_can_pay_the_interest() {
         Some(1),
         "below the minimum: single payment only: {answer}"
     );
+}
+
+#[tokio::test]
+async fn a_saved_debit_card_is_paid_in_one_go() {
+    let app = spawn_app().await;
+    let mut shopper = Shopper::new(&app.address);
+    shopper.register("saved-debit@example.com").await;
+    shopper.buy_and_save("lokum", "9792030394440796").await;
+    shopper.buy_and_save("lokum", WORLD).await;
+    for _ in 0..3 {
+        shopper.add_to_cart("seramik-kupa").await;
+    }
+    let mut pay = shopper.checkout().await;
+    // The page lists both cards once PayTR's list is in; the World card gets its options.
+    for _ in 0..100 {
+        if crate::shopper::saved_card_refs(&pay.html).len() == 2 && pay.html.contains("3 taksit ×")
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        pay = shopper.get(&pay.url).await;
+    }
+    let refs = crate::shopper::saved_card_refs(&pay.html);
+    assert_eq!(refs.len(), 2, "{}", pay.html);
+    let selects = refs
+        .iter()
+        .filter(|r| pay.html.contains(&format!("name=\"installments_{r}\"")))
+        .count();
+    assert_eq!(
+        selects, 1,
+        "only the credit card has installments: {}",
+        pay.html
+    );
+    let debit = refs
+        .iter()
+        .find(|r| !pay.html.contains(&format!("name=\"installments_{r}\"")))
+        .expect("the debit card");
+    // Asked for anyway (a crafted post): refused, nothing signed.
+    shopper.last_html = pay.html.clone();
+    let field = format!("installments_{debit}");
+    let refused = shopper
+        .post(
+            &format!("/orders/{}/saved", order_id(&pay.url)),
+            &[("card", debit.as_str()), (field.as_str(), "3")],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.html);
 }

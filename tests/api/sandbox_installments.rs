@@ -205,7 +205,7 @@ async fn pay(sb: &SandboxUnderTest, oid: &str, card: &str, count: u8, card_type:
 }
 
 #[tokio::test]
-async fn a_payment_in_installments_needs_a_domestic_personal_card_of_the_family_posted() {
+async fn a_payment_in_installments_needs_a_domestic_personal_credit_card_of_the_family_posted() {
     let sb = start_sandbox().await;
     let paid = pay(&sb, "INST1", WORLD, 6, "world").await;
     assert_eq!(paid["status"], "success", "{paid}");
@@ -223,6 +223,7 @@ async fn a_payment_in_installments_needs_a_domestic_personal_card_of_the_family_
         ("INST3", FOREIGN, "world", "a foreign card"),
         ("INST4", AXESS, "world", "another family than the card's"),
         ("INST5", WORLD, "", "no card_type"),
+        ("INST7", "9792030394440796", "bonus", "a debit card"),
     ] {
         let refused = pay(&sb, oid, card, 3, family).await;
         assert_eq!(refused["status"], "failed", "{why}: {refused}");

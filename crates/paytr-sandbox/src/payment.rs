@@ -137,9 +137,11 @@ impl Sandbox {
             Behaviour::NoInstallments if charge.installment_count > 0 => {
                 Err(("8", "Bu karta taksit yapılamamaktadır.".into()))
             }
-            // Installments only on a domestic, non-business card of the family posted.
+            // Installments only on a domestic, non-business credit card of the family posted
+            // (a debit card is paid in one go: Turkish banks give no taksit on debit cards).
             _ if charge.installment_count > 0
                 && (card.business
+                    || card.card_type == "debit"
                     || card.brand.is_empty()
                     || card.brand != charge.card_type
                     || charge.installment_count > super::installments::MAX_INST_NON_BUS) =>
