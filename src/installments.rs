@@ -12,6 +12,19 @@ use diesel::prelude::*;
 use std::time::Duration;
 
 const MAX_NON_BUSINESS: &str = "installments_max_non_bus";
+/// A fresh random value written with every refresh of the rates: the rates a process holds in
+/// memory are used only while the database still names their version, so every instance sees
+/// a refresh at its next page.
+const RATES_VERSION: &str = "installments_rates_version";
+
+/// The stored rates, by family: (count, basis points) in ascending count.
+struct RatesTable {
+    version: String,
+    by_family: std::collections::HashMap<String, Vec<(i32, i32)>>,
+}
+
+/// The last rates table read, under its version (one per process; a page checks the version).
+static RATES: std::sync::RwLock<Option<std::sync::Arc<RatesTable>>> = std::sync::RwLock::new(None);
 
 /// One installment option for an order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,14 +84,13 @@ pub async fn refresh_rates(db: &Db, paytr: &PaytrClient, now: i64) -> Result<usi
                     ))
                     .execute(conn)?;
             }
-            diesel::delete(app_meta::table.filter(app_meta::name.eq(MAX_NON_BUSINESS)))
-                .execute(conn)?;
-            diesel::insert_into(app_meta::table)
-                .values((
-                    app_meta::name.eq(MAX_NON_BUSINESS),
-                    app_meta::value.eq(&max),
-                ))
-                .execute(conn)?;
+            let version = crate::accounts::random_string(24);
+            for (name, value) in [(MAX_NON_BUSINESS, &max), (RATES_VERSION, &version)] {
+                diesel::delete(app_meta::table.filter(app_meta::name.eq(name))).execute(conn)?;
+                diesel::insert_into(app_meta::table)
+                    .values((app_meta::name.eq(name), app_meta::value.eq(value)))
+                    .execute(conn)?;
+            }
             Ok::<_, DbError>(())
         })
     })
@@ -142,15 +154,8 @@ pub fn options_for_cards(
     if !cards.iter().any(|(_, one_go)| wanted(*one_go)) {
         return Ok(vec![Vec::new(); cards.len()]);
     }
-    let max_non_business: u8 = crate::native!(conn, |c| app_meta::table
-        .filter(app_meta::name.eq(MAX_NON_BUSINESS))
-        .select(app_meta::value)
-        .get_result::<String>(c)
-        .optional())?
-    .and_then(|v| v.parse().ok())
-    .unwrap_or(0);
+    let (max_non_business, table) = rates_table(conn)?;
     let max = i32::from(settings.max.min(max_non_business));
-    // One indexed read per family (cards of one family share it), narrow rows.
     let mut by_family: Vec<(&str, Vec<Offer>)> = Vec::new();
     let mut result = Vec::with_capacity(cards.len());
     for &(family, one_go) in cards {
@@ -162,20 +167,73 @@ pub fn options_for_cards(
             result.push(offers.clone());
             continue;
         }
-        let rates: Vec<(i32, i32)> = crate::native!(conn, |c| installment_rates::table
-            .filter(installment_rates::family.eq(family))
-            .filter(installment_rates::installments.between(2, max))
-            .order(installment_rates::installments.asc())
-            .select((installment_rates::installments, installment_rates::rate_bp))
-            .load(c))?;
-        let offers: Vec<Offer> = rates
-            .into_iter()
-            .filter_map(|(count, bp)| offer(settings, total, count, bp))
+        let offers: Vec<Offer> = table
+            .by_family
+            .get(family)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter(|(count, _)| (2..=max).contains(count))
+            .filter_map(|&(count, bp)| offer(settings, total, count, bp))
             .collect();
         by_family.push((family, offers.clone()));
         result.push(offers);
     }
     Ok(result)
+}
+
+/// PayTR's limit on installments for non-business cards, and the stored rates: from memory
+/// while the database names the version held, else read whole (a few hundred narrow rows).
+fn rates_table(conn: &mut DbConnection) -> Result<(u8, std::sync::Arc<RatesTable>), DbError> {
+    let meta: Vec<(String, String)> = crate::native!(conn, |c| app_meta::table
+        .filter(
+            app_meta::name
+                .eq(MAX_NON_BUSINESS)
+                .or(app_meta::name.eq(RATES_VERSION)),
+        )
+        .select((app_meta::name, app_meta::value))
+        .load(c))?;
+    let value = |name: &str| {
+        meta.iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let max = value(MAX_NON_BUSINESS)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let version = value(RATES_VERSION).unwrap_or_default();
+    if !version.is_empty()
+        && let Some(held) = RATES
+            .read()
+            .ok()
+            .and_then(|held| held.clone())
+            .filter(|t| t.version == version)
+    {
+        return Ok((max, held));
+    }
+    let rows: Vec<(String, i32, i32)> = crate::native!(conn, |c| installment_rates::table
+        .order((installment_rates::family, installment_rates::installments))
+        .select((
+            installment_rates::family,
+            installment_rates::installments,
+            installment_rates::rate_bp,
+        ))
+        .load(c))?;
+    let mut by_family: std::collections::HashMap<String, Vec<(i32, i32)>> = Default::default();
+    for (family, count, bp) in rows {
+        by_family.entry(family).or_default().push((count, bp));
+    }
+    let table = std::sync::Arc::new(RatesTable {
+        version: version.to_owned(),
+        by_family,
+    });
+    // Rates stored before versions existed are read each time until the next refresh.
+    if !version.is_empty()
+        && let Ok(mut held) = RATES.write()
+    {
+        *held = Some(table.clone());
+    }
+    Ok((max, table))
 }
 
 /// The offer of `count` installments at `bp` basis points, if the numbers fit.

@@ -45,7 +45,8 @@ pub async fn cards_of(state: &AppState, user: &User) -> Result<Vec<StoredCard>, 
 /// The shopper's card views if the card cache holds a fresh list (no PayTR call; for a read
 /// that wants them inside its transaction).
 pub fn cached_card_views(state: &AppState, user: &User) -> Option<Vec<CardView>> {
-    utoken_of(state, user)?;
+    // Whether there is a utoken at all (the caller opens it when it needs it).
+    user.utoken_sealed.as_ref()?;
     let cards = state.card_cache.get(user.id, user.cards_version)?;
     Some(views(&cards, year_month(unix_now())))
 }

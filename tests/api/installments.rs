@@ -446,3 +446,51 @@ async fn a_saved_debit_card_is_paid_in_one_go() {
         .await;
     assert_eq!(refused.status, 422, "{}", refused.html);
 }
+
+/// The rates a process keeps in memory are used only while the database names their version:
+/// rates refreshed by another process (here a separate pool, as another instance's refresher)
+/// reach the very next lookup.
+#[tokio::test]
+async fn refreshed_rates_are_offered_at_once_whoever_refreshed_them() {
+    use paytr_checkout::sandbox::knobs::Knobs;
+    let app = spawn_app().await;
+    let (mut shopper, pay) = order(&app).await;
+    let id = order_id(&pay.url);
+    let before = world_options(&mut shopper, &id).await;
+    assert_eq!(
+        world_options(&mut shopper, &id).await,
+        before,
+        "held steady"
+    );
+
+    let sandbox = app.sandbox.as_ref().expect("sandbox");
+    sandbox.set_knobs(Knobs {
+        rates_raise_bp: 100,
+        ..sandbox.knobs()
+    });
+    let (paytr, _, _) = paytr_checkout::startup::command_clients(&app.settings).expect("clients");
+    let other_instance = paytr_checkout::db::Backend::from_url(&app.db.url)
+        .expect("url")
+        .pool(1)
+        .expect("pool");
+    let now = paytr_checkout::db::unix_now();
+    let stored = paytr_checkout::installments::refresh_rates(&other_instance, &paytr, now)
+        .await
+        .expect("stored");
+    assert!(stored > 0);
+
+    let (_, after) = installments(&mut shopper, &id, &WORLD[..6]).await;
+    let total_of = |answer: &Value, count: u64| {
+        answer["options"]
+            .as_array()
+            .and_then(|o| o.iter().find(|o| o["count"] == count))
+            .and_then(|o| o["total"].as_str().map(str::to_owned))
+    };
+    // 540,00 TL at World ×3: 3.00 % before, 4.00 % after.
+    assert_eq!(
+        total_of(&before, 3).as_deref(),
+        Some("556,20 TL"),
+        "{before}"
+    );
+    assert_eq!(total_of(&after, 3).as_deref(), Some("561,60 TL"), "{after}");
+}

@@ -16,7 +16,8 @@ fn error(err_msg: &str) -> Value {
 
 /// The sandbox's rates, in percent with two decimals: per family, for 2…12 installments.
 /// Families start from a base rate and add a step per extra installment.
-pub fn rate_percent(family: &str, count: u8) -> Option<String> {
+/// `raise_bp` basis points are added (the knob for a day whose rates changed).
+pub fn rate_percent(family: &str, count: u8, raise_bp: u32) -> Option<String> {
     let (base, step) = match family {
         "axess" => (215, 105),
         "bonus" => (225, 110),
@@ -32,7 +33,7 @@ pub fn rate_percent(family: &str, count: u8) -> Option<String> {
     if !(2..=12).contains(&count) {
         return None;
     }
-    let bp: u32 = base + step * u32::from(count - 2);
+    let bp: u32 = base + step * u32::from(count - 2) + raise_bp;
     Some(format!("{}.{:02}", bp / 100, bp % 100))
 }
 
@@ -98,7 +99,10 @@ pub async fn rates(sandbox: web::Data<Sandbox>, body: web::Bytes) -> HttpRespons
         let mut oranlar = serde_json::Map::new();
         for family in paytr::FAMILIES {
             let counts: serde_json::Map<String, Value> = (2..=12)
-                .filter_map(|n| Some((format!("taksit_{n}"), json!(rate_percent(family, n)?))))
+                .filter_map(|n| {
+                    let rate = rate_percent(family, n, knobs.rates_raise_bp)?;
+                    Some((format!("taksit_{n}"), json!(rate)))
+                })
                 .collect();
             oranlar.insert(family.to_owned(), Value::Object(counts));
         }
@@ -120,11 +124,11 @@ mod tests {
     fn every_family_has_a_rate_for_every_count_and_none_outside() {
         for family in paytr::FAMILIES {
             for n in 2..=12 {
-                assert!(rate_percent(family, n).is_some(), "{family} {n}");
+                assert!(rate_percent(family, n, 0).is_some(), "{family} {n}");
             }
-            assert!(rate_percent(family, 1).is_none() && rate_percent(family, 13).is_none());
+            assert!(rate_percent(family, 1, 0).is_none() && rate_percent(family, 13, 0).is_none());
         }
-        assert_eq!(rate_percent("world", 3).as_deref(), Some("3.00"));
-        assert_eq!(rate_percent("none", 3), None);
+        assert_eq!(rate_percent("world", 3, 0).as_deref(), Some("3.00"));
+        assert_eq!(rate_percent("none", 3, 0), None);
     }
 }

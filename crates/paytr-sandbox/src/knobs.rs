@@ -115,6 +115,8 @@ pub struct Knobs {
     pub bin_fault: Fault,
     /// Fault injected into installment-rates answers.
     pub rates_fault: Fault,
+    /// Basis points added to every installment rate answered (the rates changed).
+    pub rates_raise_bp: u32,
 }
 
 impl Knobs {
@@ -147,6 +149,7 @@ impl Default for Knobs {
             bank_origin: None,
             bin_fault: Fault::None,
             rates_fault: Fault::None,
+            rates_raise_bp: 0,
         }
     }
 }
