@@ -185,23 +185,19 @@ pub fn options_for_cards(
 /// PayTR's limit on installments for non-business cards, and the stored rates: from memory
 /// while the database names the version held, else read whole (a few hundred narrow rows).
 fn rates_table(conn: &mut DbConnection) -> Result<(u8, std::sync::Arc<RatesTable>), DbError> {
-    let meta: Vec<(String, String)> = crate::native!(conn, |c| app_meta::table
-        .filter(
-            app_meta::name
-                .eq(MAX_NON_BUSINESS)
-                .or(app_meta::name.eq(RATES_VERSION)),
-        )
-        .select((app_meta::name, app_meta::value))
-        .load(c))?;
-    let value = |name: &str| {
-        meta.iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+    // Two point lookups: `name = ? OR name = ?` costs SQLite an ephemeral table per run.
+    let mut value = |name: &'static str| {
+        crate::native!(conn, |c| app_meta::table
+            .filter(app_meta::name.eq(name))
+            .select(app_meta::value)
+            .get_result::<String>(c)
+            .optional())
     };
-    let max = value(MAX_NON_BUSINESS)
+    let max = value(MAX_NON_BUSINESS)?
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
-    let version = value(RATES_VERSION).unwrap_or_default();
+    let version = value(RATES_VERSION)?.unwrap_or_default();
+    let version = version.as_str();
     if !version.is_empty()
         && let Some(held) = RATES
             .read()
