@@ -467,7 +467,7 @@ struct PayPage {
     /// Whether the script may offer installments (a plain order, the setting on).
     installments: bool,
     /// Installment choices per saved card (by reference), for its family: count and words.
-    saved_installments: HashMap<String, Vec<(u8, String)>>,
+    saved_installments: HashMap<String, std::sync::Arc<Vec<(u8, String)>>>,
 }
 
 pub async fn pay_page(
@@ -556,12 +556,9 @@ pub async fn pay_page(
     let mut saved_installments = HashMap::new();
     if state.settings.installments.enabled && !subscription {
         for (reference, offers) in offers {
-            let words: Vec<(u8, String)> = offers
-                .iter()
-                .map(|o| (o.count, installment_words(ctx.lang, o, order.currency)))
-                .collect();
-            if !words.is_empty() {
-                saved_installments.insert(reference, words);
+            if !offers.is_empty() {
+                saved_installments
+                    .insert(reference, offer_words(ctx.lang, &offers, order.currency));
             }
         }
     }
@@ -592,6 +589,49 @@ pub async fn pay_page(
         cards_unavailable,
     };
     Ok(state.payment_page(render(StatusCode::OK, &page)))
+}
+
+/// The words of a card's installment options, by count. They depend only on the language, the
+/// currency and the offers (the same for every shopper paying that total on that family), so
+/// the last few hundred lists are kept; a full memo starts again empty.
+fn offer_words(
+    lang: crate::domain::Lang,
+    offers: &[crate::installments::Offer],
+    currency: crate::domain::Currency,
+) -> std::sync::Arc<Vec<(u8, String)>> {
+    type Key = (&'static str, &'static str, Vec<(u8, i64, i64)>);
+    type Memo = HashMap<Key, std::sync::Arc<Vec<(u8, String)>>>;
+    static WORDS: std::sync::Mutex<Option<Memo>> = std::sync::Mutex::new(None);
+    const KEPT: usize = 512;
+    let key: Key = (
+        lang.code(),
+        currency.code(),
+        offers
+            .iter()
+            .map(|o| (o.count, o.monthly.kurus(), o.total.kurus()))
+            .collect(),
+    );
+    if let Some(words) = WORDS
+        .lock()
+        .ok()
+        .and_then(|memo| memo.as_ref()?.get(&key).cloned())
+    {
+        return words;
+    }
+    let words: std::sync::Arc<Vec<(u8, String)>> = std::sync::Arc::new(
+        offers
+            .iter()
+            .map(|o| (o.count, installment_words(lang, o, currency)))
+            .collect(),
+    );
+    if let Ok(mut memo) = WORDS.lock() {
+        let memo = memo.get_or_insert_with(HashMap::new);
+        if memo.len() >= KEPT {
+            memo.clear();
+        }
+        memo.insert(key, words.clone());
+    }
+    words
 }
 
 /// "3 taksit × 61,80 TL · toplam 185,40 TL".
