@@ -170,6 +170,18 @@ impl CheckoutSession {
             .optional()?)
     }
 
+    /// The merchant's `customer_ref` of the session's customer, if it names one.
+    pub fn customer_ref(&self, conn: &mut DbConnection) -> Result<Option<String>, DbError> {
+        let Some(customer) = self.customer_id else {
+            return Ok(None);
+        };
+        Ok(api_customers::table
+            .find(customer)
+            .select(api_customers::customer_ref)
+            .get_result(conn)
+            .optional()?)
+    }
+
     /// The shopper an API customer maps to, if the session names one.
     pub fn customer_user(&self, conn: &mut DbConnection) -> Result<Option<i64>, DbError> {
         let Some(customer) = self.customer_id else {
@@ -227,14 +239,7 @@ pub fn view(
     public_url: &str,
     s: &CheckoutSession,
 ) -> Result<SessionView, DbError> {
-    let customer_ref = match s.customer_id {
-        Some(id) => api_customers::table
-            .find(id)
-            .select(api_customers::customer_ref)
-            .get_result::<String>(conn)
-            .optional()?,
-        None => None,
-    };
+    let customer_ref = s.customer_ref(conn)?;
     let order: Option<(String, String)> = match s.order_id {
         Some(id) => orders::table
             .find(id)

@@ -6,13 +6,12 @@
 use super::checkout_sessions::{CheckoutSession, iso_currency};
 use super::{ApiKey, Problem, json};
 use crate::app_state::AppState;
-use crate::db::schema::api_customers;
 use crate::db::states::{StoredText, SubscriptionStatus};
 use crate::db::subscriptions::Subscription;
 use crate::db::{DbConnection, DbError, unix_now};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use diesel::prelude::*;
+use diesel::Connection;
 use serde::{Deserialize, Serialize};
 
 /// The saved card a subscription renews on.
@@ -59,14 +58,7 @@ fn view(
     session: &CheckoutSession,
     sub: &Subscription,
 ) -> Result<SubscriptionView, DbError> {
-    let customer_ref = match session.customer_id {
-        Some(id) => api_customers::table
-            .find(id)
-            .select(api_customers::customer_ref)
-            .get_result::<String>(conn)
-            .optional()?,
-        None => None,
-    };
+    let customer_ref = session.customer_ref(conn)?;
     Ok(SubscriptionView {
         id: session.subscription_public_id.clone().unwrap_or_default(),
         object: "subscription",
