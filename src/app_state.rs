@@ -16,6 +16,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The absolute base URL, with the real port when bound to port 0.
     pub public_url: String,
+    /// [`AppState::public_url`], checked as an absolute URL once, for PayTR's return URLs.
+    pub public_base: crate::domain::AbsoluteUrl,
     /// PayTR, or the embedded sandbox in sandbox mode.
     pub paytr: PaytrClient,
     /// `test_mode` sent to PayTR (always on in sandbox mode).
@@ -70,7 +72,7 @@ impl AppState {
         lang: crate::domain::Lang,
     ) -> crate::checkout::RequestContext<'_> {
         crate::checkout::RequestContext {
-            public_url: &self.public_url,
+            public_url: &self.public_base,
             lang,
             test_mode: self.test_mode,
             debug_on: self.settings.paytr.debug_on,

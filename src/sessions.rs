@@ -140,7 +140,7 @@ impl SessionStore for DbSessionStore {
         let hash = id_hash(key.as_ref());
         let row = self
             .db
-            .read({
+            .read_one({
                 let hash = hash.clone();
                 move |conn| {
                     // `id_hash` is unique: no LIMIT to bind.

@@ -166,6 +166,8 @@ impl Application {
             test_mode: settings.paytr.test_mode || sandbox.is_some(),
             settings: Arc::new(settings),
             public_url: public_url.clone(),
+            public_base: crate::domain::AbsoluteUrl::parse("PUBLIC_URL", &public_url)
+                .map_err(|e| anyhow::anyhow!("PUBLIC_URL {e}"))?,
             paytr,
             catalog,
             legal,
@@ -354,19 +356,18 @@ pub fn payment_page_csp(paytr_base: &str, sandbox: bool) -> String {
     )
 }
 
-/// A span per request: method and route pattern (never the path's values, the query string or
-/// a body), then its status and latency. Events logged while handling it carry these fields.
 /// What a request is known by in logs and metrics.
 struct RequestLabels {
     span: tracing::Span,
     id: HeaderValue,
-    route: String,
     method: actix_web::http::Method,
 }
 
-/// A span per request: its id, method and route pattern (never the path's values, the query
-/// string or a body), then its status and latency. Events logged while handling it carry
-/// these fields. The id is the caller's `X-Request-Id` when it is a plausible one (1–64 of
+/// A span per request: its id and method, then its route pattern (never the path's values, the
+/// query string or a body), status and latency. Events logged while handling it carry the id
+/// and method; the route is known once the router has matched the path and is recorded with
+/// the status (asking for it before would match the path's patterns a second time: 2% of a
+/// payment page). The id is the caller's `X-Request-Id` when it is a plausible one (1–64 of
 /// `A-Z a-z 0-9 - _ . :`), else a new random one; the answer carries it back.
 fn request_span(req: &ServiceRequest) -> RequestLabels {
     let id = req
@@ -378,21 +379,17 @@ fn request_span(req: &ServiceRequest) -> RequestLabels {
             HeaderValue::from_str(&format!("{:016x}", rand::random::<u64>()))
                 .unwrap_or(HeaderValue::from_static("-"))
         });
-    let route = req
-        .match_pattern()
-        .unwrap_or_else(|| "(no route)".to_owned());
     let span = tracing::info_span!(
         "request",
         request_id = %String::from_utf8_lossy(id.as_bytes()),
         method = %req.method(),
-        route = %route,
+        route = tracing::field::Empty,
         status = tracing::field::Empty,
         latency_ms = tracing::field::Empty,
     );
     RequestLabels {
         span,
         id,
-        route,
         method: req.method().clone(),
     }
 }
@@ -412,23 +409,24 @@ where
     F: Future<Output = Result<ServiceResponse<B>, actix_web::Error>>,
 {
     use tracing::Instrument;
-    let RequestLabels {
-        span,
-        id,
-        route,
-        method,
-    } = labels;
+    let RequestLabels { span, id, method } = labels;
     let started = std::time::Instant::now();
     let mut result = answer.instrument(span.clone()).await;
-    let status = match &mut result {
+    let (status, route) = match &mut result {
         Ok(response) => {
             response
                 .headers_mut()
                 .insert(HeaderName::from_static("x-request-id"), id);
-            response.status().as_u16()
+            // After routing this reads the matched resource's pattern, no path matching.
+            (
+                response.status().as_u16(),
+                response.request().match_pattern(),
+            )
         }
-        Err(e) => e.as_response_error().status_code().as_u16(),
+        Err(e) => (e.as_response_error().status_code().as_u16(), None),
     };
+    let route = route.unwrap_or_else(|| "(no route)".to_owned());
+    span.record("route", route.as_str());
     let elapsed = started.elapsed();
     let latency_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
     span.record("status", status);

@@ -169,7 +169,7 @@ pub async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<ApiKey,
     }
     let found = state
         .db
-        .read(move |conn| keys::find(conn, &key))
+        .read_one(move |conn| keys::find(conn, &key))
         .await?
         .filter(|k| k.mode == mode)
         .ok_or_else(|| unauthenticated("unknown or revoked API key"))?;

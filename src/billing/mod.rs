@@ -481,8 +481,12 @@ impl Billing {
             .catalog
             .plan(&sub.plan_slug)
             .map_or_else(|| sub.plan_slug.clone(), |p| p.name.tr.clone());
+        let Ok(public_url) = crate::domain::AbsoluteUrl::parse("PUBLIC_URL", &self.public_url)
+        else {
+            return Ok(None);
+        };
         let ctx = crate::checkout::RequestContext {
-            public_url: &self.public_url,
+            public_url: &public_url,
             lang: Lang::Tr,
             test_mode: self.test_mode,
             debug_on: self.debug_on,
@@ -514,8 +518,8 @@ fn build_request(
             amount: sub.amount,
             currency: sub.currency,
             basket,
-            ok_url: format!("{public_url}/account"),
-            fail_url: format!("{public_url}/account"),
+            ok_url: public_url.join_path("merchant_ok_url", "/account")?,
+            fail_url: public_url.join_path("merchant_fail_url", "/account")?,
             lang: ctx.lang,
             test_mode: ctx.test_mode,
             debug_on: ctx.debug_on,

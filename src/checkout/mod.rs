@@ -243,7 +243,8 @@ pub fn retry_order(
 
 /// Everything a PayTR request needs besides the order and attempt.
 pub struct RequestContext<'a> {
-    pub public_url: &'a str,
+    /// The shop's public URL, checked once at startup; return URLs are joined to it.
+    pub public_url: &'a AbsoluteUrl,
     pub lang: Lang,
     pub test_mode: bool,
     pub debug_on: bool,
@@ -255,7 +256,10 @@ pub fn payment_request(
     attempt: &PaymentAttempt,
     ctx: &RequestContext<'_>,
 ) -> Result<PaymentRequest, ValidationError> {
-    let url = |path: &str| format!("{}/orders/{}/{path}", ctx.public_url, order.public_id);
+    let url = |field, path: &str| {
+        ctx.public_url
+            .join_path(field, &format!("/orders/{}/{path}", order.public_id))
+    };
     request_for(
         order,
         ChargeOf {
@@ -264,8 +268,8 @@ pub fn payment_request(
             amount: attempt.amount,
             currency: attempt.currency,
             basket: Basket::parse(&order.basket_json)?,
-            ok_url: url("ok"),
-            fail_url: url("fail"),
+            ok_url: url("merchant_ok_url", "ok")?,
+            fail_url: url("merchant_fail_url", "fail")?,
             lang: ctx.lang,
             test_mode: ctx.test_mode,
             debug_on: ctx.debug_on,
@@ -282,8 +286,8 @@ pub struct ChargeOf<'a> {
     pub amount: Money,
     pub currency: Currency,
     pub basket: Basket,
-    pub ok_url: String,
-    pub fail_url: String,
+    pub ok_url: AbsoluteUrl,
+    pub fail_url: AbsoluteUrl,
     pub lang: Lang,
     pub test_mode: bool,
     pub debug_on: bool,
@@ -308,8 +312,8 @@ pub fn request_for(order: &Order, charge: ChargeOf<'_>) -> Result<PaymentRequest
         user_address: UserAddress::parse(&order.address)?,
         user_phone: UserPhone::parse(&order.phone)?,
         basket: charge.basket,
-        ok_url: AbsoluteUrl::parse("merchant_ok_url", &charge.ok_url)?,
-        fail_url: AbsoluteUrl::parse("merchant_fail_url", &charge.fail_url)?,
+        ok_url: charge.ok_url,
+        fail_url: charge.fail_url,
         debug_on: charge.debug_on,
         sync_mode: false,
         non3d_test_failed: false,

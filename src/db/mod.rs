@@ -345,6 +345,22 @@ impl Db {
         self.run(f).await
     }
 
+    /// [`Db::read`] for work that is one statement: a statement is its own snapshot, so it
+    /// runs without `BEGIN`/`COMMIT` (SQLite prepares both anew each time: a quarter of a
+    /// session's load).
+    pub async fn read_one<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
+        T: Send + 'static,
+    {
+        if self.writer.is_some()
+            && let Some(mut conn) = self.pool.try_get()
+        {
+            return conn.work(f);
+        }
+        self.run(f).await
+    }
+
     /// Like [`Db::run`], for work that writes. On SQLite the work joins the writer thread's
     /// next batch and its result comes back only after that batch committed.
     pub async fn write<T, F>(&self, f: F) -> Result<T, DbError>

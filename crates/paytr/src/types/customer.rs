@@ -103,6 +103,33 @@ impl AbsoluteUrl {
         }
     }
 
+    /// This URL with `path` (such as `/orders/abc/ok`) appended, without parsing the result:
+    /// a base URL checked once (the shop's public URL) makes every return URL. The base must
+    /// have no query or fragment and `path` must be plain path characters (`A-Z a-z 0-9 / - . _
+    /// ~`, starting with `/`, no `//`), which keeps the result an absolute http(s) URL; the length is
+    /// checked again.
+    pub fn join_path(&self, field: &'static str, path: &str) -> Result<Self, ValidationError> {
+        let plain = path.starts_with('/')
+            && !path.contains("//")
+            && path
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/-._~".contains(&b));
+        if !plain || self.0.contains(['?', '#']) {
+            return Err(ValidationError::new(
+                field,
+                "must be the shop's URL followed by a plain path",
+            ));
+        }
+        let base = self.0.trim_end_matches('/');
+        if base.len() + path.len() > 400 {
+            return Err(ValidationError::new(
+                field,
+                "must be at most 400 characters",
+            ));
+        }
+        Ok(Self(format!("{base}{path}")))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -183,6 +210,31 @@ mod tests {
         assert!(AbsoluteUrl::parse("merchant_ok_url", "ftp://shop.example/ok").is_err());
         let long = format!("https://shop.example/{}", "a".repeat(400));
         assert!(AbsoluteUrl::parse("merchant_ok_url", &long).is_err());
+    }
+
+    #[test]
+    fn a_checked_base_url_joins_plain_paths_only() {
+        let base = AbsoluteUrl::parse("PUBLIC_URL", "https://shop.example/").expect("base");
+        let ok = base
+            .join_path("merchant_ok_url", "/orders/aB3_-x/ok")
+            .expect("plain");
+        assert_eq!(ok.as_str(), "https://shop.example/orders/aB3_-x/ok");
+        // Whatever the joined text would be, it is refused unless it stays a plain path.
+        for bad in [
+            "orders/x",
+            "/x?y=1",
+            "/x#y",
+            "/x y",
+            "//evil.example/x",
+            "/%2e%2e",
+        ] {
+            let joined = base.join_path("merchant_ok_url", bad);
+            assert!(joined.is_err(), "{bad} must be refused");
+        }
+        let query = AbsoluteUrl::parse("PUBLIC_URL", "https://shop.example/?a=1").expect("url");
+        assert!(query.join_path("merchant_ok_url", "/ok").is_err());
+        let long = base.join_path("merchant_ok_url", &format!("/{}", "a".repeat(400)));
+        assert!(long.is_err());
     }
 
     #[test]
