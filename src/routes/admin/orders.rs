@@ -160,7 +160,7 @@ pub async fn list(
             let before = query.before;
             let mut rows = state
                 .db
-                .run(move |conn| backoffice::orders_page(conn, &filter, before, PAGE + 1))
+                .read(move |conn| backoffice::orders_page(conn, &filter, before, PAGE + 1))
                 .await?;
             let more = rows.len() as i64 > PAGE;
             rows.truncate(PAGE as usize);
