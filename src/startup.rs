@@ -209,6 +209,14 @@ impl Application {
                 .build();
             App::new()
                 .app_data(state.clone())
+                // HEAD is answered as GET would be (RFC 9110 9.3.2): the request is routed as a
+                // GET; the connection still knows it was HEAD and sends no body.
+                .wrap_fn(|mut req, srv| {
+                    if req.method() == actix_web::http::Method::HEAD {
+                        req.head_mut().method = actix_web::http::Method::GET;
+                    }
+                    srv.call(req)
+                })
                 // Inside the session middleware, so a failure's page is in the shopper's words.
                 .wrap_fn(|req, srv| {
                     let answer = srv.call(req);

@@ -67,3 +67,37 @@ async fn stylesheet_is_served() {
             .contains(".sandbox-banner")
     );
 }
+
+#[tokio::test]
+async fn head_answers_like_get_without_a_body() {
+    // Uptime monitors and link checkers ask with HEAD (RFC 9110: a server that answers GET
+    // answers HEAD); it was 404 everywhere.
+    let app = spawn_app().await;
+    for path in ["/", "/healthz", "/static/app.css", "/legal/seller"] {
+        let get = app.get(path).await;
+        let head = app
+            .http
+            .head(format!("{}{path}", app.address))
+            .send()
+            .await
+            .expect("request reaches the app");
+        assert_eq!(head.status(), get.status(), "{path}");
+        assert_eq!(head.status(), 200, "{path}");
+        assert_eq!(
+            head.headers()["content-type"],
+            get.headers()["content-type"],
+            "{path}"
+        );
+        assert!(head.headers().contains_key("content-security-policy"));
+        assert_eq!(head.text().await.expect("body"), "", "{path}");
+    }
+    // HEAD reads, like GET: a route that only takes POST still refuses it, and nothing is
+    // posted.
+    let head = app
+        .http
+        .head(format!("{}/logout", app.address))
+        .send()
+        .await
+        .expect("request reaches the app");
+    assert_ne!(head.status(), 200);
+}
