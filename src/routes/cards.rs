@@ -47,8 +47,9 @@ pub async fn cards_of(state: &AppState, user: &User) -> Result<Vec<StoredCard>, 
 pub fn cached_card_views(state: &AppState, user: &User) -> Option<Vec<CardView>> {
     // Whether there is a utoken at all (the caller opens it when it needs it).
     user.utoken_sealed.as_ref()?;
-    let cards = state.card_cache.get(user.id, user.cards_version)?;
-    Some(views(&cards, year_month(unix_now())))
+    state
+        .card_cache
+        .views(user.id, user.cards_version, year_month(unix_now()))
 }
 
 /// Card views for a page, and whether the list could not be fetched.
