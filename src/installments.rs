@@ -182,21 +182,41 @@ pub fn options_for_cards(
     Ok(result)
 }
 
+/// Two `app_meta` values. On SQLite two point lookups (`name = ? OR name = ?` costs it an
+/// ephemeral table per run); on PostgreSQL one statement, since each is a round trip.
+fn meta_pair(
+    conn: &mut DbConnection,
+    first: &'static str,
+    second: &'static str,
+) -> Result<(Option<String>, Option<String>), DbError> {
+    match conn {
+        DbConnection::Postgres(c) => {
+            let rows: Vec<(String, String)> = app_meta::table
+                .filter(app_meta::name.eq_any([first, second]))
+                .select((app_meta::name, app_meta::value))
+                .load(c)?;
+            let value = |name: &str| rows.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+            Ok((value(first), value(second)))
+        }
+        DbConnection::Sqlite(c) => {
+            let mut value = |name: &'static str| {
+                app_meta::table
+                    .filter(app_meta::name.eq(name))
+                    .select(app_meta::value)
+                    .get_result::<String>(c)
+                    .optional()
+            };
+            Ok((value(first)?, value(second)?))
+        }
+    }
+}
+
 /// PayTR's limit on installments for non-business cards, and the stored rates: from memory
 /// while the database names the version held, else read whole (a few hundred narrow rows).
 fn rates_table(conn: &mut DbConnection) -> Result<(u8, std::sync::Arc<RatesTable>), DbError> {
-    // Two point lookups: `name = ? OR name = ?` costs SQLite an ephemeral table per run.
-    let mut value = |name: &'static str| {
-        crate::native!(conn, |c| app_meta::table
-            .filter(app_meta::name.eq(name))
-            .select(app_meta::value)
-            .get_result::<String>(c)
-            .optional())
-    };
-    let max = value(MAX_NON_BUSINESS)?
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let version = value(RATES_VERSION)?.unwrap_or_default();
+    let (max, version) = meta_pair(conn, MAX_NON_BUSINESS, RATES_VERSION)?;
+    let max = max.and_then(|v| v.parse().ok()).unwrap_or(0);
+    let version = version.unwrap_or_default();
     let version = version.as_str();
     if !version.is_empty()
         && let Some(held) = RATES

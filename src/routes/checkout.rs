@@ -401,19 +401,13 @@ fn order_rows(
     public_id: &str,
     viewer: &Viewer,
 ) -> Result<Option<OrderRows>, crate::db::DbError> {
-    let Some(order) = Order::find_by_public_id(conn, public_id)? else {
+    let Some(rows) = Order::with_rows(conn, public_id)? else {
         return Ok(None);
     };
-    if !viewer.owns(&order) {
+    if !viewer.owns(&rows.0) {
         return Ok(None);
     }
-    let attempt = PaymentAttempt::latest_for_order(conn, order.id)?;
-    let user = match order.user_id {
-        Some(id) => crate::accounts::find_user(conn, id)?,
-        None => None,
-    };
-    let subscription = crate::db::subscriptions::Subscription::for_first_order(conn, order.id)?;
-    Ok(Some((order, attempt, user, subscription)))
+    Ok(Some(rows))
 }
 
 /// Installment options of each saved card that may have some (by card reference).
