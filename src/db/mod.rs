@@ -335,14 +335,9 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
         T: Send + 'static,
     {
-        if self.writer.is_some()
-            && let Some(mut conn) = self.pool.try_get()
-        {
-            // One read transaction: one snapshot, and one WAL read lock (a lock of the shared
-            // memory file) instead of one per statement.
-            return conn.work(|c| c.transaction(f));
-        }
-        self.run(f).await
+        // One read transaction: one snapshot, and one WAL read lock (a lock of the shared
+        // memory file) instead of one per statement.
+        self.read_on_worker(f, true).await
     }
 
     /// [`Db::read`] for work that is one statement: a statement is its own snapshot, so it
@@ -353,10 +348,22 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
         T: Send + 'static,
     {
+        self.read_on_worker(f, false).await
+    }
+
+    async fn read_on_worker<T, F>(&self, f: F, in_transaction: bool) -> Result<T, DbError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
+        T: Send + 'static,
+    {
         if self.writer.is_some()
             && let Some(mut conn) = self.pool.try_get()
         {
-            return conn.work(f);
+            return if in_transaction {
+                conn.work(|c| c.transaction(f))
+            } else {
+                conn.work(f)
+            };
         }
         self.run(f).await
     }

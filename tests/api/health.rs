@@ -75,12 +75,7 @@ async fn head_answers_like_get_without_a_body() {
     let app = spawn_app().await;
     for path in ["/", "/healthz", "/static/app.css", "/legal/seller"] {
         let get = app.get(path).await;
-        let head = app
-            .http
-            .head(format!("{}{path}", app.address))
-            .send()
-            .await
-            .expect("request reaches the app");
+        let head = app.head(path).await;
         assert_eq!(head.status(), get.status(), "{path}");
         assert_eq!(head.status(), 200, "{path}");
         assert_eq!(
@@ -93,11 +88,5 @@ async fn head_answers_like_get_without_a_body() {
     }
     // HEAD reads, like GET: a route that only takes POST still refuses it, and nothing is
     // posted.
-    let head = app
-        .http
-        .head(format!("{}/logout", app.address))
-        .send()
-        .await
-        .expect("request reaches the app");
-    assert_ne!(head.status(), 200);
+    assert_ne!(app.head("/logout").await.status(), 200);
 }

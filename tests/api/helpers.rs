@@ -98,11 +98,17 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.http
-            .get(format!("{}{path}", self.address))
-            .send()
+        self.send(self.http.get(format!("{}{path}", self.address)))
             .await
-            .expect("request reaches the app")
+    }
+
+    pub async fn head(&self, path: &str) -> reqwest::Response {
+        self.send(self.http.head(format!("{}{path}", self.address)))
+            .await
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> reqwest::Response {
+        request.send().await.expect("request reaches the app")
     }
 }
 
