@@ -190,9 +190,7 @@ impl Legal {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+use crate::paytr::hex;
 
 #[cfg(test)]
 mod tests {

@@ -57,10 +57,7 @@ impl DbSessionStore {
 
 /// SHA-256 in hex: session ids and API keys are stored only this way.
 pub fn id_hash(key: &str) -> String {
-    Sha256::digest(key.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::paytr::hex(&Sha256::digest(key.as_bytes()))
 }
 
 fn user_id(state: &State) -> Option<i64> {

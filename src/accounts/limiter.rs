@@ -212,7 +212,7 @@ fn buckets(name: &str, keys: &[&str]) -> Vec<String> {
     keys.iter()
         .map(|key| {
             let digest = Sha256::digest(format!("{name}\n{key}").as_bytes());
-            let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+            let hex = crate::paytr::hex(&digest[..16]);
             format!("{name}:{hex}")
         })
         .collect()

@@ -385,10 +385,7 @@ pub fn find_user(conn: &mut DbConnection, id: i64) -> Result<Option<User>, DbErr
 
 /// SHA-256 of a utoken, hex: what the unique index on `users.utoken_hash` compares.
 pub fn utoken_hash(utoken: &Token) -> String {
-    Sha256::digest(utoken.expose().as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::paytr::hex(&Sha256::digest(utoken.expose().as_bytes()))
 }
 
 /// What [`bind_utoken`] did with a `utoken` that came back in a notification.

@@ -551,7 +551,7 @@ fn audited_path(path: &str) -> String {
         Some(rest) => {
             let (customer, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
             let digest = <sha2::Sha256 as sha2::Digest>::digest(customer.as_bytes());
-            let short: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+            let short = crate::paytr::hex(&digest[..6]);
             format!("{CUSTOMERS}~{short}{tail}")
         }
         None => path.to_owned(),

@@ -25,10 +25,7 @@ pub struct StaffSession {
 }
 
 fn hash(value: &str) -> String {
-    Sha256::digest(value.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::paytr::hex(&Sha256::digest(value.as_bytes()))
 }
 
 /// Opens a session; answers the cookie's value (never stored).

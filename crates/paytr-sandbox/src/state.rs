@@ -173,7 +173,7 @@ pub fn random_token() -> String {
     use rand::RngCore;
     let mut bytes = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    paytr::hex(&bytes)
 }
 
 pub use paytr::types::year_month;

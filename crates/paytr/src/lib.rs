@@ -31,7 +31,7 @@ pub use sign::{
     MerchantCredentials, bin_token, capi_delete_token, capi_list_token, notification_hash,
     payment_token, rates_token, refund_token, sign, status_token, verify, verify_token,
 };
-pub use token::Token;
+pub use token::{Token, hex};
 
 /// PayTR's production base URL.
 pub const PAYTR_BASE_URL: &str = "https://www.paytr.com";

@@ -36,8 +36,18 @@ impl fmt::Debug for Token {
 
 /// First 8 hex digits of SHA-256, for logging a secret's identity but not its value.
 pub fn short_hash(value: &str) -> String {
-    let digest = Sha256::digest(value.as_bytes());
-    digest.iter().take(4).map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(value.as_bytes())[..4])
+}
+
+/// Bytes as lowercase hex digits (one allocation; digests are hashed on every request).
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -51,5 +61,16 @@ mod tests {
         assert!(!shown.contains("UT3f9a0c1d2e"), "{shown}");
         assert_eq!(token.hint().len(), 8);
         assert_eq!(token.expose(), "UT3f9a0c1d2e");
+    }
+
+    #[test]
+    fn hex_is_lowercase_two_digits_per_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa0, 0xff, 0x5c]), "000fa0ff5c");
+        assert_eq!(hex(&[]), "");
+        // SHA-256("abc"), the FIPS 180-2 example.
+        assert_eq!(
+            hex(&Sha256::digest(b"abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }
