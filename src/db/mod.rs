@@ -14,7 +14,7 @@ mod writer;
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, ManageConnection, Pool};
-use diesel::{Connection, ConnectionError, PgConnection, SqliteConnection};
+use diesel::{Connection, ConnectionError, PgConnection, QueryResult, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -286,9 +286,87 @@ impl Pooled {
         &mut self,
         f: impl FnOnce(&mut DbConnection) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
+        // Marked first, so a connection whose work panicked is checked too (it may be left
+        // inside a transaction).
+        self.failed = true;
         let result = f(&mut self.conn);
-        self.failed |= result.is_err();
+        self.failed = result.is_err();
         result
+    }
+}
+
+/// SQLite statements of fixed text, prepared once per connection: diesel's statement cache
+/// finds them by type. (Its transaction manager sends `BEGIN` and `COMMIT` through
+/// `sqlite3_exec`, which parses them anew each time: 4% of a payment page.)
+macro_rules! fixed_statement {
+    ($name:ident, $sql:literal) => {
+        #[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+        struct $name;
+        impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for $name {
+            fn walk_ast<'b>(
+                &'b self,
+                mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+            ) -> diesel::QueryResult<()> {
+                out.push_sql($sql);
+                Ok(())
+            }
+        }
+        impl diesel::RunQueryDsl<SqliteConnection> for $name {}
+    };
+}
+fixed_statement!(Begin, "BEGIN");
+fixed_statement!(Commit, "COMMIT");
+
+/// `f` in one read transaction. On SQLite `BEGIN` and `COMMIT` are cached statements, and
+/// diesel's transaction manager is told about them, so work inside may still nest a
+/// transaction (a savepoint) and a failure rolls back as diesel's own would.
+fn read_transaction<T>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, DbError>,
+) -> Result<T, DbError> {
+    use diesel::RunQueryDsl;
+    use diesel::connection::{
+        AnsiTransactionManager, TransactionDepthChange, TransactionManager,
+        TransactionManagerStatus,
+    };
+    fn depth(sqlite: &mut SqliteConnection, change: TransactionDepthChange) -> QueryResult<()> {
+        match AnsiTransactionManager::transaction_manager_status_mut(sqlite) {
+            TransactionManagerStatus::Valid(status) => status.change_transaction_depth(change),
+            TransactionManagerStatus::InError => {
+                Err(diesel::result::Error::BrokenTransactionManager)
+            }
+        }
+    }
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return conn.transaction(f);
+    };
+    if AnsiTransactionManager::transaction_manager_status_mut(sqlite)
+        .transaction_depth()?
+        .is_some()
+    {
+        // Already inside one (never on a request's path): diesel nests it as a savepoint.
+        return conn.transaction(f);
+    }
+    Begin.execute(sqlite)?;
+    depth(sqlite, TransactionDepthChange::IncreaseDepth)?;
+    let result = f(conn);
+    let DbConnection::Sqlite(sqlite) = conn else {
+        unreachable!("the connection's backend does not change")
+    };
+    let ended = match &result {
+        Ok(_) => Commit
+            .execute(sqlite)
+            .and_then(|_| depth(sqlite, TransactionDepthChange::DecreaseDepth)),
+        Err(_) => AnsiTransactionManager::rollback_transaction(sqlite),
+    };
+    match (result, ended) {
+        (Ok(value), Ok(())) => Ok(value),
+        (Ok(_), Err(commit)) => {
+            // As diesel does when COMMIT fails: roll back (the connection stays usable).
+            let _ = AnsiTransactionManager::rollback_transaction(sqlite);
+            Err(commit.into())
+        }
+        (Err(e), _) => Err(e),
     }
 }
 
@@ -360,7 +438,7 @@ impl Db {
             && let Some(mut conn) = self.pool.try_get()
         {
             return if in_transaction {
-                conn.work(|c| c.transaction(f))
+                conn.work(|c| read_transaction(c, f))
             } else {
                 conn.work(f)
             };
@@ -428,6 +506,90 @@ fn redact_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+
+    fn sqlite() -> (tempfile::TempDir, Backend) {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let backend = Backend::from_url(&url).expect("url");
+        backend.prepare().expect("folder");
+        let mut conn = backend.connect().expect("connect");
+        conn.batch_execute("CREATE TABLE t (x INTEGER NOT NULL)")
+            .expect("table");
+        (dir, backend)
+    }
+
+    fn count(conn: &mut DbConnection) -> Result<i64, DbError> {
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let n: N = diesel::RunQueryDsl::get_result(
+            diesel::sql_query("SELECT COUNT(*) AS n FROM t"),
+            conn,
+        )?;
+        Ok(n.n)
+    }
+
+    fn depth(conn: &mut DbConnection) -> Option<std::num::NonZeroU32> {
+        let DbConnection::Sqlite(c) = conn else {
+            panic!("sqlite")
+        };
+        AnsiTransactionManager::transaction_manager_status_mut(c)
+            .transaction_depth()
+            .expect("valid")
+    }
+
+    #[test]
+    fn a_read_transaction_is_one_snapshot_and_ends_cleanly() {
+        let (_dir, backend) = sqlite();
+        let mut reader = backend.connect().expect("reader");
+        let mut writer = backend.connect().expect("writer");
+        let (before, after) = read_transaction(&mut reader, |conn| {
+            assert!(depth(conn).is_some(), "diesel knows it is in a transaction");
+            let before = count(conn)?;
+            writer.batch_execute("INSERT INTO t VALUES (1)")?;
+            Ok((before, count(conn)?))
+        })
+        .expect("read");
+        assert_eq!((before, after), (0, 0), "a write in between is not seen");
+        assert_eq!(depth(&mut reader), None);
+        // Committed: the next one sees the write, and a nested transaction is a savepoint.
+        let seen = read_transaction(&mut reader, |conn| conn.transaction(|conn| count(conn)))
+            .expect("again");
+        assert_eq!(seen, 1);
+        // diesel's own transactions still work on the connection.
+        reader
+            .transaction(|conn| conn.batch_execute("INSERT INTO t VALUES (2)"))
+            .expect("diesel transaction");
+        assert_eq!(count(&mut reader).expect("count"), 2);
+    }
+
+    #[test]
+    fn a_failed_read_transaction_rolls_back_and_leaves_the_connection_usable() {
+        let (_dir, backend) = sqlite();
+        let mut conn = backend.connect().expect("connect");
+        let failed: Result<(), DbError> = read_transaction(&mut conn, |conn| {
+            conn.batch_execute("INSERT INTO t VALUES (1)")?;
+            count(conn)?;
+            Err(DbError::Cancelled)
+        });
+        assert!(matches!(failed, Err(DbError::Cancelled)), "{failed:?}");
+        assert_eq!(depth(&mut conn), None);
+        assert_eq!(
+            read_transaction(&mut conn, count).expect("next read"),
+            0,
+            "rolled back"
+        );
+        // A statement that fails inside rolls back as well.
+        let broken = read_transaction(&mut conn, |conn| {
+            Ok(conn.batch_execute("SELECT * FROM missing")?)
+        });
+        assert!(broken.is_err());
+        assert_eq!(depth(&mut conn), None);
+        assert_eq!(read_transaction(&mut conn, count).expect("after"), 0);
+    }
 
     #[test]
     fn connections_opened_at_once_on_a_fresh_sqlite_file_all_succeed() {
