@@ -556,8 +556,7 @@ mod tests {
         assert_eq!((before, after), (0, 0), "a write in between is not seen");
         assert_eq!(depth(&mut reader), None);
         // Committed: the next one sees the write, and a nested transaction is a savepoint.
-        let seen = read_transaction(&mut reader, |conn| conn.transaction(|conn| count(conn)))
-            .expect("again");
+        let seen = read_transaction(&mut reader, |conn| conn.transaction(count)).expect("again");
         assert_eq!(seen, 1);
         // diesel's own transactions still work on the connection.
         reader
