@@ -288,9 +288,9 @@ impl Pooled {
     ) -> Result<T, DbError> {
         // Marked first, so a connection whose work panicked is checked too (it may be left
         // inside a transaction).
-        self.failed = true;
+        let failed_before = std::mem::replace(&mut self.failed, true);
         let result = f(&mut self.conn);
-        self.failed = result.is_err();
+        self.failed = failed_before || result.is_err();
         result
     }
 }
@@ -351,7 +351,7 @@ fn read_transaction<T>(
     depth(sqlite, TransactionDepthChange::IncreaseDepth)?;
     let result = f(conn);
     let DbConnection::Sqlite(sqlite) = conn else {
-        unreachable!("the connection's backend does not change")
+        return result; // never: the connection's backend does not change
     };
     let ended = match &result {
         Ok(_) => Commit
@@ -563,6 +563,32 @@ mod tests {
             .transaction(|conn| conn.batch_execute("INSERT INTO t VALUES (2)"))
             .expect("diesel transaction");
         assert_eq!(count(&mut reader).expect("count"), 2);
+    }
+
+    #[test]
+    fn a_connection_whose_work_failed_or_panicked_is_checked_when_it_comes_back() {
+        let (_dir, backend) = sqlite();
+        let mut pooled = Pooled {
+            conn: backend.connect().expect("connect"),
+            failed: false,
+        };
+        pooled.work(count).expect("count");
+        assert!(!pooled.failed);
+        let _ = pooled.work(|_| Err::<(), _>(DbError::Cancelled));
+        pooled.work(count).expect("count");
+        assert!(pooled.failed, "a later success does not hide a failure");
+        let mut pooled = Pooled {
+            conn: backend.connect().expect("connect"),
+            failed: false,
+        };
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pooled.work(|conn| -> Result<(), DbError> {
+                conn.batch_execute("BEGIN")?;
+                panic!("work panicked inside a transaction")
+            })
+        }));
+        assert!(panicked.is_err());
+        assert!(pooled.failed, "checked before it is handed out again");
     }
 
     #[test]
