@@ -6,6 +6,7 @@
 //! text and the pages escape them.
 
 use crate::domain::Lang;
+use crate::paytr::hex;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -189,8 +190,6 @@ impl Legal {
         )
     }
 }
-
-use crate::paytr::hex;
 
 #[cfg(test)]
 mod tests {
