@@ -28,6 +28,47 @@ pub struct User {
     pub cards_version: i64,
 }
 
+/// What a payment page needs of an order's shopper: whose cards, under which sealed utoken,
+/// at which card-list version (the page never reads the password hash, address or e-mail).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct CardOwner {
+    pub id: i64,
+    pub utoken_sealed: Option<String>,
+    pub cards_version: i64,
+}
+
+/// A shopper's card-storage identity, as a [`User`] or a narrower [`CardOwner`] row.
+pub trait CardHolder {
+    fn id(&self) -> i64;
+    fn utoken_sealed(&self) -> Option<&str>;
+    fn cards_version(&self) -> i64;
+}
+
+impl CardHolder for User {
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn utoken_sealed(&self) -> Option<&str> {
+        self.utoken_sealed.as_deref()
+    }
+    fn cards_version(&self) -> i64 {
+        self.cards_version
+    }
+}
+
+impl CardHolder for CardOwner {
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn utoken_sealed(&self) -> Option<&str> {
+        self.utoken_sealed.as_deref()
+    }
+    fn cards_version(&self) -> i64 {
+        self.cards_version
+    }
+}
+
 #[derive(Debug, Insertable)]
 #[diesel(table_name = users)]
 pub struct NewUser<'a> {
@@ -142,8 +183,8 @@ impl Order {
             .optional())?)
     }
 
-    /// The order with `public_id`, its latest attempt, its shopper and the subscription it
-    /// started (the first by id), in one statement: a payment page's reads. On PostgreSQL each
+    /// The order with `public_id`, its latest attempt, its shopper's card identity and the
+    /// terms of the subscription it started (the first by id), in one statement: a payment page's reads. On PostgreSQL each
     /// statement is a round trip (half of the page's CPU went to them); on SQLite one
     /// statement costs about what the four did.
     #[allow(clippy::type_complexity)]
@@ -154,8 +195,8 @@ impl Order {
         Option<(
             Order,
             Option<PaymentAttempt>,
-            Option<User>,
-            Option<super::subscriptions::Subscription>,
+            Option<CardOwner>,
+            Option<super::subscriptions::SubscriptionTerms>,
         )>,
         DbError,
     > {
@@ -171,8 +212,8 @@ impl Order {
             .select((
                 Order::as_select(),
                 Option::<PaymentAttempt>::as_select(),
-                Option::<User>::as_select(),
-                Option::<super::subscriptions::Subscription>::as_select(),
+                Option::<CardOwner>::as_select(),
+                Option::<super::subscriptions::SubscriptionTerms>::as_select(),
             ))
             .first(c)
             .optional())?)

@@ -6,6 +6,18 @@ use super::{DbConnection, DbError};
 use crate::domain::{Currency, Money};
 use diesel::prelude::*;
 
+/// What a subscription's first payment page states: the plan, the amount per interval.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = subscriptions)]
+pub struct SubscriptionTerms {
+    pub plan_slug: String,
+    #[diesel(column_name = amount_kurus, deserialize_as = i64)]
+    pub amount: Money,
+    #[diesel(deserialize_as = String)]
+    pub currency: Currency,
+    pub interval_unit: String,
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = subscriptions)]
 pub struct Subscription {

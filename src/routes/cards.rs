@@ -8,7 +8,7 @@ use super::pages::{Layout, redirect, render};
 use crate::app_state::AppState;
 use crate::cards::{CardView, find, saved_cards, views};
 use crate::checkout::payment_request;
-use crate::db::models::{Order, PaymentAttempt, User};
+use crate::db::models::{CardHolder, Order, PaymentAttempt, User};
 use crate::db::states::{AttemptStatus, OrderStatus};
 use crate::db::unix_now;
 use crate::domain::year_month;
@@ -18,21 +18,23 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 /// The shopper's utoken, opened from its sealed form.
-pub fn utoken_of(state: &AppState, user: &User) -> Option<Token> {
-    user.utoken_sealed
-        .as_deref()
+pub fn utoken_of(state: &AppState, user: &impl CardHolder) -> Option<Token> {
+    user.utoken_sealed()
         .and_then(|s| state.sealer.open(s))
         .map(Token::new)
 }
 
 /// The signed-in shopper's cards; `Err` when PayTR could not be asked (shown as "unavailable").
-pub async fn cards_of(state: &AppState, user: &User) -> Result<Vec<StoredCard>, PaytrError> {
+pub async fn cards_of(
+    state: &AppState,
+    user: &impl CardHolder,
+) -> Result<Vec<StoredCard>, PaytrError> {
     let utoken = utoken_of(state, user);
     let result = saved_cards(
         &state.capi,
         &state.card_cache,
-        user.id,
-        Some(user.cards_version),
+        user.id(),
+        Some(user.cards_version()),
         utoken.as_ref(),
     )
     .await;
@@ -44,16 +46,16 @@ pub async fn cards_of(state: &AppState, user: &User) -> Result<Vec<StoredCard>, 
 
 /// The shopper's card views if the card cache holds a fresh list (no PayTR call; for a read
 /// that wants them inside its transaction).
-pub fn cached_card_views(state: &AppState, user: &User) -> Option<Vec<CardView>> {
+pub fn cached_card_views(state: &AppState, user: &impl CardHolder) -> Option<Vec<CardView>> {
     // Whether there is a utoken at all (the caller opens it when it needs it).
-    user.utoken_sealed.as_ref()?;
+    user.utoken_sealed()?;
     state
         .card_cache
-        .views(user.id, user.cards_version, year_month(unix_now()))
+        .views(user.id(), user.cards_version(), year_month(unix_now()))
 }
 
 /// Card views for a page, and whether the list could not be fetched.
-pub async fn card_views(state: &AppState, user: &User) -> (Vec<CardView>, bool) {
+pub async fn card_views(state: &AppState, user: &impl CardHolder) -> (Vec<CardView>, bool) {
     match cards_of(state, user).await {
         Ok(cards) => (views(&cards, year_month(unix_now())), false),
         Err(_) => (Vec::new(), true),

@@ -312,8 +312,8 @@ fn after_order_placed(session: &Session, values: &BillingValues, order: &Order) 
 type OrderRows = (
     Order,
     Option<PaymentAttempt>,
-    Option<crate::db::models::User>,
-    Option<crate::db::subscriptions::Subscription>,
+    Option<crate::db::models::CardOwner>,
+    Option<crate::db::subscriptions::SubscriptionTerms>,
 );
 
 /// How many guest orders a session remembers (the most recent ones).
@@ -651,7 +651,7 @@ pub fn installment_words(
 pub fn recurring_terms(
     ctx: &Ctx,
     state: &AppState,
-    sub: &crate::db::subscriptions::Subscription,
+    sub: &crate::db::subscriptions::SubscriptionTerms,
 ) -> String {
     let plan = state.catalog.plan(&sub.plan_slug).map_or_else(
         || sub.plan_slug.clone(),
