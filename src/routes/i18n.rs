@@ -1104,8 +1104,8 @@ const EN: &[(&str, &str)] = &[
 ];
 
 /// FNV-1a, for the word tables: their keys are our own short literals (no caller picks them,
-/// so no flooding to defend against), and a page looks up some fifty of them; SipHash was a
-/// third of each lookup (perf, bench/README.md).
+/// so no flooding to defend against), and a page looks up some fifty of them; SipHash was
+/// most of each lookup (callgrind, bench/README.md).
 #[derive(Default, Clone, Copy)]
 pub struct Fnv(u64);
 
