@@ -461,7 +461,7 @@ struct PayPage {
     /// Whether the script may offer installments (a plain order, the setting on).
     installments: bool,
     /// Installment choices per saved card (by reference), for its family: count and words.
-    saved_installments: HashMap<String, std::sync::Arc<Vec<(u8, String)>>>,
+    saved_installments: HashMap<String, std::sync::Arc<Vec<(u8, super::i18n::EscapedText)>>>,
 }
 
 pub async fn pay_page(
@@ -592,14 +592,14 @@ fn offer_words(
     lang: crate::domain::Lang,
     offers: &[crate::installments::Offer],
     currency: crate::domain::Currency,
-) -> std::sync::Arc<Vec<(u8, String)>> {
+) -> std::sync::Arc<Vec<(u8, super::i18n::EscapedText)>> {
     type Key = (&'static str, &'static str, Vec<(u8, i64, i64)>);
     // FNV-1a, not SipHash: hashing the key was 1.7% of the page's instructions (callgrind).
     // A shopper steers a total, not the hash; colliding totals would only slow a memo that
     // is emptied at KEPT entries anyway.
     type Memo = HashMap<
         Key,
-        std::sync::Arc<Vec<(u8, String)>>,
+        std::sync::Arc<Vec<(u8, super::i18n::EscapedText)>>,
         std::hash::BuildHasherDefault<super::i18n::Fnv>,
     >;
     static WORDS: std::sync::Mutex<Option<Memo>> = std::sync::Mutex::new(None);
@@ -619,10 +619,13 @@ fn offer_words(
     {
         return words;
     }
-    let words: std::sync::Arc<Vec<(u8, String)>> = std::sync::Arc::new(
+    let words: std::sync::Arc<Vec<(u8, super::i18n::EscapedText)>> = std::sync::Arc::new(
         offers
             .iter()
-            .map(|o| (o.count, installment_words(lang, o, currency)))
+            .map(|o| {
+                let words = installment_words(lang, o, currency);
+                (o.count, super::i18n::EscapedText::new(&words))
+            })
             .collect(),
     );
     if let Ok(mut memo) = WORDS.lock() {

@@ -32,9 +32,10 @@ impl Layout {
         }
     }
 
-    /// The text for `key` in the page's language.
-    pub fn t<'a>(&self, key: &'a str) -> &'a str {
-        i18n::t(self.lang, key)
+    /// The text for `key` in the page's language, escaped for HTML once per process (not on
+    /// every page).
+    pub fn t<'a>(&self, key: &'a str) -> i18n::PageText<'a> {
+        i18n::html(self.lang, key)
     }
 
     pub fn lang_code(&self) -> &'static str {
