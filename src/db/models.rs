@@ -45,29 +45,24 @@ pub trait CardHolder {
     fn cards_version(&self) -> i64;
 }
 
-impl CardHolder for User {
-    fn id(&self) -> i64 {
-        self.id
-    }
-    fn utoken_sealed(&self) -> Option<&str> {
-        self.utoken_sealed.as_deref()
-    }
-    fn cards_version(&self) -> i64 {
-        self.cards_version
-    }
+/// Both rows carry the same three columns under the same names.
+macro_rules! card_holder {
+    ($($row:ty),+) => {$(
+        impl CardHolder for $row {
+            fn id(&self) -> i64 {
+                self.id
+            }
+            fn utoken_sealed(&self) -> Option<&str> {
+                self.utoken_sealed.as_deref()
+            }
+            fn cards_version(&self) -> i64 {
+                self.cards_version
+            }
+        }
+    )+};
 }
 
-impl CardHolder for CardOwner {
-    fn id(&self) -> i64 {
-        self.id
-    }
-    fn utoken_sealed(&self) -> Option<&str> {
-        self.utoken_sealed.as_deref()
-    }
-    fn cards_version(&self) -> i64 {
-        self.cards_version
-    }
-}
+card_holder!(User, CardOwner);
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = users)]
