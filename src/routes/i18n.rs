@@ -1138,24 +1138,17 @@ static EN_WORDS: LazyLock<Words> = LazyLock::new(|| index(EN));
 /// The tables escaped for HTML once, with askama's own escaper (so a page reads exactly as
 /// when askama escaped each text as it wrote it; that was a third of the escaping a payment
 /// page did, see bench/README.md).
-fn index_html(table: &'static [(&'static str, &'static str)]) -> Words {
+type HtmlWords = HashMap<&'static str, String, std::hash::BuildHasherDefault<Fnv>>;
+
+fn index_html(table: &'static [(&'static str, &'static str)]) -> HtmlWords {
     table
         .iter()
-        .map(|&(key, text)| {
-            let escaped = escape_html(text);
-            let text: &'static str = if escaped == text {
-                text
-            } else {
-                // Once per text with a quote or an apostrophe, for the life of the process.
-                Box::leak(escaped.into_boxed_str())
-            };
-            (key, text)
-        })
+        .map(|&(key, text)| (key, escape_html(text)))
         .collect()
 }
 
-static TR_HTML: LazyLock<Words> = LazyLock::new(|| index_html(TR));
-static EN_HTML: LazyLock<Words> = LazyLock::new(|| index_html(EN));
+static TR_HTML: LazyLock<HtmlWords> = LazyLock::new(|| index_html(TR));
+static EN_HTML: LazyLock<HtmlWords> = LazyLock::new(|| index_html(EN));
 
 /// `text` escaped for HTML as askama escapes it (`"&'<>` as numeric references).
 pub fn escape_html(text: &str) -> String {
