@@ -467,6 +467,16 @@ async fn staff_log_in_with_totp_find_an_order_and_refund_part_of_it_in_chromium(
         click(&c, "nav-orders").await?;
         fill(&c, "q", "GUEST@example.com").await?;
         click(&c, "search-submit").await?;
+        // The unfiltered list has the same row: wait for the search's page, or the row found
+        // may be the old page's and go stale as the search's page replaces it (seen in CI).
+        let searched = std::time::Instant::now();
+        while !c.current_url().await?.as_str().contains("q=") {
+            anyhow::ensure!(
+                searched.elapsed() < Duration::from_secs(10),
+                "the search's page did not load"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         snapshot(&c, "admin-2-orders").await;
         c.wait()
             .at_most(Duration::from_secs(10))
