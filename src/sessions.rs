@@ -137,7 +137,9 @@ impl SessionStore for DbSessionStore {
         let hash = id_hash(key.as_ref());
         let row = self
             .db
-            .read_one({
+            // On SQLite its transaction stays open for the page's first read (one snapshot,
+            // one WAL read lock: `db::RequestReads`).
+            .read_held({
                 let hash = hash.clone();
                 move |conn| {
                     // `id_hash` is unique: no LIMIT to bind.

@@ -223,6 +223,9 @@ impl Application {
                     async move { Ok(crate::routes::errors::render_failures(answer.await?).await) }
                 })
                 .wrap(sessions)
+                // Outside the session middleware: the session's read and the page's first read
+                // share one SQLite read transaction (`db::RequestReads`).
+                .wrap_fn(|req, srv| crate::db::RequestReads::around(srv.call(req)))
                 .wrap_fn(refuse_card_data_in_urls)
                 .wrap_fn({
                     // Outermost, so every answer carries them: 4xx and 5xx, refusals of the

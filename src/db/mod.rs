@@ -228,7 +228,12 @@ impl Backend {
             }
             Self::Postgres(_) => None,
         };
-        Ok(Db { pool, writer })
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        Ok(Db {
+            pool,
+            writer,
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        })
     }
 }
 
@@ -317,46 +322,48 @@ macro_rules! fixed_statement {
 fixed_statement!(Begin, "BEGIN");
 fixed_statement!(Commit, "COMMIT");
 
-/// `f` in one read transaction. On SQLite `BEGIN` and `COMMIT` are cached statements, and
-/// diesel's transaction manager is told about them, so work inside may still nest a
-/// transaction (a savepoint) and a failure rolls back as diesel's own would.
-fn read_transaction<T>(
-    conn: &mut DbConnection,
-    f: impl FnOnce(&mut DbConnection) -> Result<T, DbError>,
-) -> Result<T, DbError> {
-    use diesel::RunQueryDsl;
+fn transaction_depth(
+    sqlite: &mut SqliteConnection,
+    change: diesel::connection::TransactionDepthChange,
+) -> QueryResult<()> {
     use diesel::connection::{
-        AnsiTransactionManager, TransactionDepthChange, TransactionManager,
-        TransactionManagerStatus,
+        AnsiTransactionManager, TransactionManager, TransactionManagerStatus,
     };
-    fn depth(sqlite: &mut SqliteConnection, change: TransactionDepthChange) -> QueryResult<()> {
-        match AnsiTransactionManager::transaction_manager_status_mut(sqlite) {
-            TransactionManagerStatus::Valid(status) => status.change_transaction_depth(change),
-            TransactionManagerStatus::InError => {
-                Err(diesel::result::Error::BrokenTransactionManager)
-            }
-        }
+    match AnsiTransactionManager::transaction_manager_status_mut(sqlite) {
+        TransactionManagerStatus::Valid(status) => status.change_transaction_depth(change),
+        TransactionManagerStatus::InError => Err(diesel::result::Error::BrokenTransactionManager),
     }
-    let DbConnection::Sqlite(sqlite) = conn else {
-        return conn.transaction(f);
-    };
-    if AnsiTransactionManager::transaction_manager_status_mut(sqlite)
-        .transaction_depth()?
-        .is_some()
-    {
-        // Already inside one (never on a request's path): diesel nests it as a savepoint.
-        return conn.transaction(f);
-    }
+}
+
+/// Whether a SQLite connection is inside a transaction (diesel's view of it).
+fn in_transaction(sqlite: &mut SqliteConnection) -> QueryResult<bool> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    Ok(
+        AnsiTransactionManager::transaction_manager_status_mut(sqlite)
+            .transaction_depth()?
+            .is_some(),
+    )
+}
+
+/// `BEGIN` as a cached statement, and diesel's transaction manager told of it.
+fn begin_read(sqlite: &mut SqliteConnection) -> QueryResult<()> {
+    use diesel::RunQueryDsl;
     Begin.execute(sqlite)?;
-    depth(sqlite, TransactionDepthChange::IncreaseDepth)?;
-    let result = f(conn);
-    let DbConnection::Sqlite(sqlite) = conn else {
-        return result; // never: the connection's backend does not change
-    };
+    transaction_depth(
+        sqlite,
+        diesel::connection::TransactionDepthChange::IncreaseDepth,
+    )
+}
+
+/// Ends a read transaction opened by [`begin_read`]: `COMMIT` after work that succeeded, a
+/// rollback after work that failed.
+fn end_read<T>(sqlite: &mut SqliteConnection, result: Result<T, DbError>) -> Result<T, DbError> {
+    use diesel::RunQueryDsl;
+    use diesel::connection::{AnsiTransactionManager, TransactionDepthChange, TransactionManager};
     let ended = match &result {
         Ok(_) => Commit
             .execute(sqlite)
-            .and_then(|_| depth(sqlite, TransactionDepthChange::DecreaseDepth)),
+            .and_then(|_| transaction_depth(sqlite, TransactionDepthChange::DecreaseDepth)),
         Err(_) => AnsiTransactionManager::rollback_transaction(sqlite),
     };
     match (result, ended) {
@@ -370,6 +377,114 @@ fn read_transaction<T>(
     }
 }
 
+/// `f` in one read transaction. On SQLite `BEGIN` and `COMMIT` are cached statements, and
+/// diesel's transaction manager is told about them, so work inside may still nest a
+/// transaction (a savepoint) and a failure rolls back as diesel's own would.
+fn read_transaction<T>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, DbError>,
+) -> Result<T, DbError> {
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return conn.transaction(f);
+    };
+    if in_transaction(sqlite)? {
+        // Already inside one (never on a request's path): diesel nests it as a savepoint.
+        return conn.transaction(f);
+    }
+    begin_read(sqlite)?;
+    in_open_read(conn, f)
+}
+
+/// `f` inside the read transaction `conn` has open, which then ends.
+fn in_open_read<T>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, DbError>,
+) -> Result<T, DbError> {
+    let result = f(conn);
+    match conn {
+        DbConnection::Sqlite(sqlite) => end_read(sqlite, result),
+        DbConnection::Postgres(_) => result, // never: only SQLite reads are held open
+    }
+}
+
+/// A request's reads in one snapshot, on SQLite.
+///
+/// A page with a session reads twice: the session's row (in the session middleware), then the
+/// page's own rows. Each read transaction takes and drops SQLite's WAL read lock (an `fcntl` on
+/// the shared-memory file and a process-wide mutex the runtime's workers queue on: with the
+/// `BEGIN`/`COMMIT`, ~10% of the payment page's server CPU, `bench/README.md`). While a request's
+/// future is being polled inside [`RequestReads::enter`], the session's read leaves its
+/// transaction open ([`Db::read_held`]) and the request's next read on the same database joins
+/// it and ends it: one lock for both. The open transaction never outlives that one poll: when
+/// the poll ends (the request waits for anything, or is answered), before any write or
+/// blocking work, and if the guard is dropped by a panic, it is committed and the connection
+/// goes back to the pool. So a read never sees a snapshot older than the poll it runs in, and
+/// never misses a write made before it in the same request.
+pub struct RequestReads(());
+
+struct Held {
+    db: u64,
+    /// `None` once a read took it over (that read ends the transaction).
+    conn: Option<r2d2::PooledConnection<Manager>>,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        // A connection never goes back to the pool inside a transaction.
+        if let Some(conn) = &mut self.conn {
+            let _ = conn.work(|c| match c {
+                DbConnection::Sqlite(sqlite) => end_read(sqlite, Ok(())),
+                DbConnection::Postgres(_) => Ok(()),
+            });
+        }
+    }
+}
+
+thread_local! {
+    /// Inside a request's poll (see [`RequestReads`]).
+    static HOLDING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// The read transaction the session's load left open in this poll.
+    static HELD: std::cell::RefCell<Option<Held>> = const { std::cell::RefCell::new(None) };
+}
+
+impl RequestReads {
+    /// Marks this thread as polling a request until the guard is dropped.
+    pub fn enter() -> Self {
+        HOLDING.set(true);
+        Self(())
+    }
+
+    /// Polls `fut` with its reads sharing one snapshot, one poll at a time.
+    pub async fn around<F: std::future::Future>(fut: F) -> F::Output {
+        let mut fut = std::pin::pin!(fut);
+        std::future::poll_fn(|cx| {
+            let _reads = Self::enter();
+            fut.as_mut().poll(cx)
+        })
+        .await
+    }
+}
+
+impl Drop for RequestReads {
+    fn drop(&mut self) {
+        HOLDING.set(false);
+        release_held();
+    }
+}
+
+/// Ends the read transaction held open on this thread, if any.
+fn release_held() {
+    drop(HELD.with_borrow_mut(Option::take));
+}
+
+/// The held connection, if it is one of `db`'s.
+fn take_held(db: u64) -> Option<r2d2::PooledConnection<Manager>> {
+    HELD.with_borrow_mut(|held| match held {
+        Some(h) if h.db == db => held.take()?.conn.take(),
+        _ => None,
+    })
+}
+
 /// The pool, cheap to clone. All diesel work goes through [`Db::run`] (reads) or
 /// [`Db::write`] (anything that writes).
 #[derive(Clone)]
@@ -378,6 +493,8 @@ pub struct Db {
     /// SQLite takes one writer at a time: this process's writes go to one writer thread,
     /// which commits them in batches (see `writer`). `None` on PostgreSQL.
     writer: Option<std::sync::mpsc::SyncSender<writer::Job>>,
+    /// Tells this pool's connections from another's (see [`RequestReads`]).
+    id: u64,
 }
 
 impl Db {
@@ -387,6 +504,7 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
         T: Send + 'static,
     {
+        release_held();
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get()?;
@@ -435,6 +553,12 @@ impl Db {
         T: Send + 'static,
     {
         if self.writer.is_some()
+            && let Some(mut conn) = take_held(self.id)
+        {
+            // The transaction the session's read left open in this poll: this read joins it.
+            return conn.work(|c| in_open_read(c, f));
+        }
+        if self.writer.is_some()
             && let Some(mut conn) = self.pool.try_get()
         {
             return if in_transaction {
@@ -444,6 +568,38 @@ impl Db {
             };
         }
         self.run(f).await
+    }
+
+    /// [`Db::read_one`] that, inside [`RequestReads`] on SQLite, leaves its transaction open
+    /// for the request's next read (the session's load).
+    pub async fn read_held<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
+        T: Send + 'static,
+    {
+        if self.writer.is_some() && HOLDING.get() {
+            release_held();
+            if let Some(mut conn) = self.pool.try_get() {
+                let result = conn.work(|c| {
+                    let DbConnection::Sqlite(sqlite) = c else {
+                        return f(c); // never: `writer` is SQLite's
+                    };
+                    begin_read(sqlite)?;
+                    match f(c) {
+                        Ok(value) => Ok(value),
+                        Err(e) => in_open_read(c, |_| Err(e)),
+                    }
+                });
+                if result.is_ok() {
+                    HELD.set(Some(Held {
+                        db: self.id,
+                        conn: Some(conn),
+                    }));
+                }
+                return result;
+            }
+        }
+        self.read_one(f).await
     }
 
     /// Like [`Db::run`], for work that writes. On SQLite the work joins the writer thread's
@@ -456,6 +612,8 @@ impl Db {
         let Some(writer) = &self.writer else {
             return self.run(f).await;
         };
+        // A read after this write must see it: not in a snapshot taken before.
+        release_held();
         let (job, done) = writer::job(f);
         metrics::gauge!("db_write_queue_depth").increment(1.0);
         match writer.try_send(job) {
@@ -614,6 +772,105 @@ mod tests {
         assert!(broken.is_err());
         assert_eq!(depth(&mut conn), None);
         assert_eq!(read_transaction(&mut conn, count).expect("after"), 0);
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(f)
+    }
+
+    fn insert(backend: &Backend) {
+        let mut other = backend.connect().expect("another connection");
+        other
+            .batch_execute("INSERT INTO t VALUES (1)")
+            .expect("insert");
+    }
+
+    fn all_idle(db: &Db) {
+        let (connections, idle) = db.pool_state();
+        assert_eq!(idle, connections, "every connection is back in the pool");
+    }
+
+    #[test]
+    fn a_request_s_session_read_and_its_next_read_share_one_snapshot_in_one_poll() {
+        let (_dir, backend) = sqlite();
+        let db = backend.pool(2).expect("pool");
+        let seen = block_on(RequestReads::around(async {
+            let session = db.read_held(count).await?;
+            // Written by someone else between the session's read and the page's.
+            insert(&backend);
+            let page = db.read(count).await?;
+            // That read ended the shared transaction: the next one is a new snapshot.
+            let next = db.read(count).await?;
+            Ok::<_, DbError>((session, page, next))
+        }))
+        .expect("reads");
+        assert_eq!(seen, (0, 0, 1));
+        all_idle(&db);
+    }
+
+    #[test]
+    fn a_held_read_ends_when_the_request_waits_writes_or_panics() {
+        let (_dir, backend) = sqlite();
+        let db = backend.pool(1).expect("pool");
+        // The request waits (anything pending): the snapshot is not carried past it.
+        let seen = block_on(RequestReads::around(async {
+            let before = db.read_held(count).await?;
+            insert(&backend);
+            tokio::task::yield_now().await;
+            Ok::<_, DbError>((before, db.read(count).await?))
+        }))
+        .expect("reads");
+        assert_eq!(seen, (0, 1));
+        all_idle(&db);
+        // The request writes: its next read sees the write.
+        let seen = block_on(RequestReads::around(async {
+            db.read_held(count).await?;
+            db.write(|conn| Ok(conn.batch_execute("INSERT INTO t VALUES (2)")?))
+                .await?;
+            db.read(count).await
+        }))
+        .expect("reads");
+        assert_eq!(seen, 2);
+        // Outside a request nothing is held.
+        let seen = block_on(async {
+            db.read_held(count).await?;
+            insert(&backend);
+            db.read(count).await
+        })
+        .expect("reads");
+        assert_eq!(seen, 3);
+        // Another database's read does not take it; it still ends with the poll.
+        let (_other_dir, other_backend) = sqlite();
+        let other = other_backend.pool(1).expect("other pool");
+        let seen = block_on(RequestReads::around(async {
+            db.read_held(count).await?;
+            other.read(count).await
+        }))
+        .expect("reads");
+        assert_eq!(seen, 0);
+        all_idle(&db);
+        all_idle(&other);
+        // A request that panics with its read held: the connection comes back to the pool
+        // outside any transaction (the pool has one connection, so the next work gets it).
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            block_on(RequestReads::around(async {
+                db.read_held(count).await.expect("read");
+                panic!("the handler panicked");
+            }))
+        }));
+        assert!(panicked.is_err());
+        let open = block_on(db.run(|conn| Ok(depth(conn)))).expect("run");
+        assert_eq!(open, None, "no transaction left open");
+        insert(&backend);
+        assert_eq!(
+            block_on(db.read(count)).expect("read"),
+            4,
+            "a fresh snapshot"
+        );
     }
 
     #[test]
