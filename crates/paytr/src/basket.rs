@@ -55,23 +55,35 @@ impl Basket {
 
     /// The JSON text PayTR expects: `[["Ürün adı","18.00",1]]`.
     pub fn to_json(&self) -> String {
-        let rows: Vec<Value> = self
+        // Typed rows serialize to the same text as `serde_json::Value` arrays would, without
+        // building a tree of values first (a test compares the two).
+        let rows: Vec<(&str, String, u32)> = self
             .0
             .iter()
-            .map(|i| {
-                Value::Array(vec![
-                    Value::from(i.name.as_str()),
-                    Value::from(i.unit_price.to_paytr_decimal()),
-                    Value::from(i.quantity),
-                ])
-            })
+            .map(|i| (i.name.as_str(), i.unit_price.to_paytr_decimal(), i.quantity))
             .collect();
-        Value::Array(rows).to_string()
+        serde_json::to_string(&rows).unwrap_or_default()
     }
 
     /// Reads a basket as PayTR would: prices as strings or numbers, quantities as integers or
     /// digit strings.
     pub fn parse(json: &str) -> Result<Self, ValidationError> {
+        // The form `to_json` writes (and an order keeps) is read as typed rows; any other form
+        // through `serde_json::Value`, which says precisely what is wrong.
+        if let Ok(rows) = serde_json::from_str::<Vec<(String, String, u32)>>(json)
+            && let Ok(items) = rows
+                .into_iter()
+                .map(|(name, price, quantity)| {
+                    Money::parse_decimal(&price).map(|unit_price| BasketItem {
+                        name,
+                        unit_price,
+                        quantity,
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        {
+            return Self::new(items);
+        }
         let bad = |why: &str| ValidationError::new("user_basket", why.to_owned());
         let rows: Vec<Value> = serde_json::from_str(json)
             .map_err(|_| bad("must be JSON like [[\"Ürün\",\"18.00\",1]]"))?;
@@ -127,6 +139,46 @@ mod tests {
         );
         assert_eq!(basket.total().map(Money::kurus), Some(1800 + 2 * 3325));
         assert_eq!(Basket::parse(&basket.to_json()), Ok(basket));
+    }
+
+    #[test]
+    fn the_typed_json_is_the_text_a_value_tree_made_and_reads_back() {
+        let as_values = |basket: &Basket| {
+            Value::Array(
+                basket
+                    .items()
+                    .iter()
+                    .map(|i| {
+                        Value::Array(vec![
+                            Value::from(i.name.as_str()),
+                            Value::from(i.unit_price.to_paytr_decimal()),
+                            Value::from(i.quantity),
+                        ])
+                    })
+                    .collect(),
+            )
+            .to_string()
+        };
+        let basket = Basket::new(vec![
+            item("Güllü lokum \"500 g\" \\ <b>&", 9990, 3),
+            item("Çay\ttab\nline \u{1}", 1, 4_000_000_000),
+            item("x", 1_000_000_000, 1),
+        ])
+        .expect("valid basket");
+        assert_eq!(basket.to_json(), as_values(&basket));
+        assert_eq!(Basket::parse(&basket.to_json()), Ok(basket));
+        // Other forms still go through the value tree, with its messages.
+        assert_eq!(
+            Basket::parse(r#"[["a","1.5",2]]"#).map(|b| b.to_json()),
+            Ok(r#"[["a","1.50",2]]"#.to_owned())
+        );
+        let empty_name = Basket::parse(r#"[["","1.00",1]]"#).expect_err("empty name");
+        assert!(format!("{empty_name:?}").contains("name"), "{empty_name:?}");
+        let no_quantity = Basket::parse(r#"[["a","1.00",0]]"#).expect_err("zero quantity");
+        assert!(
+            format!("{no_quantity:?}").contains("quantity"),
+            "{no_quantity:?}"
+        );
     }
 
     #[test]
