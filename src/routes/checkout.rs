@@ -575,7 +575,7 @@ pub async fn pay_page(
         total,
         order_id: order.public_id,
         action: state.paytr.url(PAYMENT_PATH),
-        hidden: hidden_fields(&form),
+        hidden: hidden_fields(form),
         offer_save: store_card,
         subscription,
         recurring_terms,
@@ -680,11 +680,10 @@ pub fn recurring_terms(
 }
 
 /// The payment form's hidden fields: all but `store_card`, which is the shopper's checkbox.
-fn hidden_fields(form: &crate::paytr::FormFields) -> Vec<(&'static str, String)> {
-    form.iter()
-        .filter(|(name, _)| *name != "store_card")
-        .map(|(n, v)| (n, v.to_owned()))
-        .collect()
+fn hidden_fields(form: crate::paytr::FormFields) -> Vec<(&'static str, String)> {
+    let mut fields = form.into_pairs();
+    fields.retain(|(name, _)| *name != "store_card");
+    fields
 }
 
 /// An order's total in its currency, for a page.

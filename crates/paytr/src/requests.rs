@@ -40,6 +40,11 @@ impl FormFields {
         &self.browser_fields
     }
 
+    /// The `(name, value)` pairs, taken without copying the values.
+    pub fn into_pairs(self) -> Vec<(&'static str, String)> {
+        self.fields
+    }
+
     /// As `(name, value)` pairs for a urlencoded body.
     pub fn pairs(&self) -> Vec<(&'static str, String)> {
         self.fields.clone()
