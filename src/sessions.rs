@@ -68,9 +68,9 @@ fn user_id(state: &State) -> Option<i64> {
 /// the JSON text actix-session made of it (compact: a raw newline only ever appears escaped),
 /// so it is kept as it is. It was a JSON object of those texts, which escaped every quote inside
 /// them and had to be parsed (unescaped, allocated) on every request: 4.6% of a payment page's
-/// instructions (`bench/README.md`). A state that could not be read back this way (a newline in
-/// a key or a value, a key starting with `{`) is still written as a JSON object, and rows written
-/// as JSON objects are read as before.
+/// instructions (`bench/README.md`). A state that could not be read back this way (an empty key,
+/// a newline in a key or a value, a key starting with `{`) is still written as a JSON object, and
+/// rows written as JSON objects are read as before.
 fn encode_state(state: &State) -> Result<String, serde_json::Error> {
     let plain = state.iter().all(|(k, v)| {
         !k.is_empty() && !k.contains('\n') && !k.starts_with('{') && !v.contains('\n')
