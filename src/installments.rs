@@ -20,6 +20,8 @@ const RATES_VERSION: &str = "installments_rates_version";
 /// The stored rates, by family: (count, basis points) in ascending count.
 struct RatesTable {
     version: String,
+    /// `MAX_NON_BUSINESS` as written with this version.
+    max_non_business: u8,
     by_family: std::collections::HashMap<String, Vec<(i32, i32)>>,
 }
 
@@ -182,41 +184,21 @@ pub fn options_for_cards(
     Ok(result)
 }
 
-/// Two `app_meta` values. On SQLite two point lookups (`name = ? OR name = ?` costs it an
-/// ephemeral table per run); on PostgreSQL one statement, since each is a round trip.
-fn meta_pair(
-    conn: &mut DbConnection,
-    first: &'static str,
-    second: &'static str,
-) -> Result<(Option<String>, Option<String>), DbError> {
-    match conn {
-        DbConnection::Postgres(c) => {
-            let rows: Vec<(String, String)> = app_meta::table
-                .filter(app_meta::name.eq_any([first, second]))
-                .select((app_meta::name, app_meta::value))
-                .load(c)?;
-            let value = |name: &str| rows.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
-            Ok((value(first), value(second)))
-        }
-        DbConnection::Sqlite(c) => {
-            let mut value = |name: &'static str| {
-                app_meta::table
-                    .filter(app_meta::name.eq(name))
-                    .select(app_meta::value)
-                    .get_result::<String>(c)
-                    .optional()
-            };
-            Ok((value(first)?, value(second)?))
-        }
-    }
+/// One `app_meta` value.
+fn meta_value(conn: &mut DbConnection, name: &'static str) -> Result<Option<String>, DbError> {
+    Ok(crate::native!(conn, |c| app_meta::table
+        .filter(app_meta::name.eq(name))
+        .select(app_meta::value)
+        .get_result::<String>(c)
+        .optional())?)
 }
 
 /// PayTR's limit on installments for non-business cards, and the stored rates: from memory
 /// while the database names the version held, else read whole (a few hundred narrow rows).
+/// The limit is written with every version, in the same transaction ([`refresh_rates`]), so it
+/// is held with the table: a page reads one value, the version.
 fn rates_table(conn: &mut DbConnection) -> Result<(u8, std::sync::Arc<RatesTable>), DbError> {
-    let (max, version) = meta_pair(conn, MAX_NON_BUSINESS, RATES_VERSION)?;
-    let max = max.and_then(|v| v.parse().ok()).unwrap_or(0);
-    let version = version.unwrap_or_default();
+    let version = meta_value(conn, RATES_VERSION)?.unwrap_or_default();
     let version = version.as_str();
     if !version.is_empty()
         && let Some(held) = RATES
@@ -225,8 +207,11 @@ fn rates_table(conn: &mut DbConnection) -> Result<(u8, std::sync::Arc<RatesTable
             .and_then(|held| held.clone())
             .filter(|t| t.version == version)
     {
-        return Ok((max, held));
+        return Ok((held.max_non_business, held));
     }
+    let max = meta_value(conn, MAX_NON_BUSINESS)?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     let rows: Vec<(String, i32, i32)> = crate::native!(conn, |c| installment_rates::table
         .order((installment_rates::family, installment_rates::installments))
         .select((
@@ -241,6 +226,7 @@ fn rates_table(conn: &mut DbConnection) -> Result<(u8, std::sync::Arc<RatesTable
     }
     let table = std::sync::Arc::new(RatesTable {
         version: version.to_owned(),
+        max_non_business: max,
         by_family,
     });
     // Rates stored before versions existed are read each time until the next refresh.

@@ -25,7 +25,7 @@ struct Entry {
     version: i64,
     cards: Vec<StoredCard>,
     /// The list's views for a page, as of a (year, month) (they say which cards expired).
-    views: Option<((u32, u32), Vec<CardView>)>,
+    views: Option<((u32, u32), std::sync::Arc<[CardView]>)>,
 }
 
 impl Entry {
@@ -55,8 +55,14 @@ impl CardCache {
 
     /// [`views`] of the list fetched for `version`, if still fresh, as of `today` (year,
     /// month). They are kept with the list: a payment page shows them on every view, and
-    /// building them (a SHA-256 per card for its reference) was 4% of the page.
-    pub fn views(&self, user_id: i64, version: i64, today: (u32, u32)) -> Option<Vec<CardView>> {
+    /// building them (a SHA-256 per card for its reference) was 4% of the page, and copying
+    /// them (six strings a card) 18 of the page's 230 allocations: they are shared.
+    pub fn views(
+        &self,
+        user_id: i64,
+        version: i64,
+        today: (u32, u32),
+    ) -> Option<std::sync::Arc<[CardView]>> {
         let mut entries = self.entries();
         let entry = entries.get_mut(&user_id)?;
         if !entry.fresh(version, self.ttl) {
@@ -65,7 +71,7 @@ impl CardCache {
         match &entry.views {
             Some((of, views)) if *of == today => Some(views.clone()),
             _ => {
-                let built = views(&entry.cards, today);
+                let built: std::sync::Arc<[CardView]> = views(&entry.cards, today).into();
                 entry.views = Some((today, built.clone()));
                 Some(built)
             }

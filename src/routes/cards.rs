@@ -46,7 +46,10 @@ pub async fn cards_of(
 
 /// The shopper's card views if the card cache holds a fresh list (no PayTR call; for a read
 /// that wants them inside its transaction).
-pub fn cached_card_views(state: &AppState, user: &impl CardHolder) -> Option<Vec<CardView>> {
+pub fn cached_card_views(
+    state: &AppState,
+    user: &impl CardHolder,
+) -> Option<std::sync::Arc<[CardView]>> {
     // Whether there is a utoken at all (the caller opens it when it needs it).
     user.utoken_sealed()?;
     state

@@ -450,7 +450,7 @@ struct PayPage {
     subscription: bool,
     /// What the shopper agrees to: plan, amount per interval, next charge date.
     recurring_terms: Option<String>,
-    saved: Vec<crate::cards::CardView>,
+    saved: std::sync::Arc<[crate::cards::CardView]>,
     cards_unavailable: bool,
     /// A hosted checkout's way back to the merchant.
     cancel_url: Option<String>,
@@ -517,9 +517,10 @@ pub async fn pay_page(
     let (saved, cards_unavailable) = match (owner, cached) {
         (Some(_), Some(saved)) if utoken.is_some() && !subscription => (saved, false),
         (Some(user), None) if utoken.is_some() && !subscription => {
-            super::cards::card_views(&state, user).await
+            let (views, unavailable) = super::cards::card_views(&state, user).await;
+            (views.into(), unavailable)
         }
-        _ => Default::default(),
+        _ => (std::sync::Arc::from([]), false),
     };
     let store_card = owner.is_some();
     let card = CardSource::NewCard { store_card, utoken };
