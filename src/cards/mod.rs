@@ -18,6 +18,9 @@ pub struct CardCache {
     entries: Mutex<HashMap<i64, Entry>>,
 }
 
+/// A list's views, shared by the pages that show them.
+pub type SharedViews = std::sync::Arc<[CardView]>;
+
 /// A shopper's cached list.
 struct Entry {
     fetched_at: Instant,
@@ -25,7 +28,7 @@ struct Entry {
     version: i64,
     cards: Vec<StoredCard>,
     /// The list's views for a page, as of a (year, month) (they say which cards expired).
-    views: Option<((u32, u32), std::sync::Arc<[CardView]>)>,
+    views: Option<((u32, u32), SharedViews)>,
 }
 
 impl Entry {
@@ -57,12 +60,7 @@ impl CardCache {
     /// month). They are kept with the list: a payment page shows them on every view, and
     /// building them (a SHA-256 per card for its reference) was 4% of the page, and copying
     /// them (six strings a card) 18 of the page's 230 allocations: they are shared.
-    pub fn views(
-        &self,
-        user_id: i64,
-        version: i64,
-        today: (u32, u32),
-    ) -> Option<std::sync::Arc<[CardView]>> {
+    pub fn views(&self, user_id: i64, version: i64, today: (u32, u32)) -> Option<SharedViews> {
         let mut entries = self.entries();
         let entry = entries.get_mut(&user_id)?;
         if !entry.fresh(version, self.ttl) {
@@ -71,7 +69,7 @@ impl CardCache {
         match &entry.views {
             Some((of, views)) if *of == today => Some(views.clone()),
             _ => {
-                let built: std::sync::Arc<[CardView]> = views(&entry.cards, today).into();
+                let built: SharedViews = views(&entry.cards, today).into();
                 entry.views = Some((today, built.clone()));
                 Some(built)
             }

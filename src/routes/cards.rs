@@ -49,7 +49,7 @@ pub async fn cards_of(
 pub fn cached_card_views(
     state: &AppState,
     user: &impl CardHolder,
-) -> Option<std::sync::Arc<[CardView]>> {
+) -> Option<crate::cards::SharedViews> {
     // Whether there is a utoken at all (the caller opens it when it needs it).
     user.utoken_sealed()?;
     state

@@ -450,7 +450,7 @@ struct PayPage {
     subscription: bool,
     /// What the shopper agrees to: plan, amount per interval, next charge date.
     recurring_terms: Option<String>,
-    saved: std::sync::Arc<[crate::cards::CardView]>,
+    saved: crate::cards::SharedViews,
     cards_unavailable: bool,
     /// A hosted checkout's way back to the merchant.
     cancel_url: Option<String>,
