@@ -505,23 +505,52 @@ pub async fn pay_page(
         return Err(PageError::NotFound);
     };
     let subscription = starts.is_some();
-    let recurring_terms = starts.as_ref().map(|s| recurring_terms(&ctx, &state, s));
     if order.status == OrderStatus::Paid || attempt.status != AttemptStatus::Pending {
         return Ok(redirect(&format!("/orders/{}", order.public_id)));
     }
-    let request = payment_request(&order, &attempt, &state.request_context(ctx.lang))?;
     // Only the order's own signed-in shopper may save a card; their utoken groups the cards.
     let owner = owner.as_ref();
     let utoken = owner.and_then(|u| super::cards::utoken_of(&state, u));
+    // The waits first, each boxed: they are rare (a card list not cached, a hosted checkout),
+    // and the handler's future, allocated on every request, holds what lives across a wait
+    // (a PayTR call would make it kilobytes; a large allocation makes glibc consolidate its
+    // free lists). What the page is built from after them lives on the stack.
     // Saved cards are offered for a plain order of a shopper who has some.
     let (saved, cards_unavailable) = match (owner, cached) {
         (Some(_), Some(saved)) if utoken.is_some() && !subscription => (saved, false),
         (Some(user), None) if utoken.is_some() && !subscription => {
-            let (views, unavailable) = super::cards::card_views(&state, user).await;
+            let (views, unavailable) = Box::pin(super::cards::card_views(&state, user)).await;
             (views.into(), unavailable)
         }
         _ => (std::sync::Arc::from([]), false),
     };
+    let offers = match offers {
+        Some(offers) => offers,
+        None if state.settings.installments.enabled && !subscription && !saved.is_empty() => {
+            let (settings, views, total) = (
+                state.settings.installments.clone(),
+                saved.clone(),
+                order.total,
+            );
+            Box::pin(
+                state
+                    .db
+                    .read(move |conn| saved_offers(conn, &settings, &views, total)),
+            )
+            .await?
+        }
+        None => Vec::new(),
+    };
+    // A hosted checkout's shopper may go back to the merchant (one more read, for those only).
+    let cancel_url = if hosted {
+        Box::pin(super::hosted::return_urls(&state, order.id))
+            .await
+            .map(|(_, cancel)| cancel)
+    } else {
+        None
+    };
+    let recurring_terms = starts.as_ref().map(|s| recurring_terms(&ctx, &state, s));
+    let request = payment_request(&order, &attempt, &state.request_context(ctx.lang))?;
     let store_card = owner.is_some();
     let card = CardSource::NewCard { store_card, utoken };
     let form = request.form(state.paytr.credentials(), &card)?;
@@ -533,21 +562,6 @@ pub async fn pay_page(
             .replace("{last4}", &card.last_4),
         None => format!("{} · {amount}", super::i18n::t(ctx.lang, "pay_with_saved")),
     };
-    let offers = match offers {
-        Some(offers) => offers,
-        None if state.settings.installments.enabled && !subscription && !saved.is_empty() => {
-            let (settings, views, total) = (
-                state.settings.installments.clone(),
-                saved.clone(),
-                order.total,
-            );
-            state
-                .db
-                .read(move |conn| saved_offers(conn, &settings, &views, total))
-                .await?
-        }
-        None => Vec::new(),
-    };
     let mut saved_installments = HashMap::new();
     if state.settings.installments.enabled && !subscription {
         for (reference, offers) in offers {
@@ -557,14 +571,6 @@ pub async fn pay_page(
             }
         }
     }
-    // A hosted checkout's shopper may go back to the merchant (one more read, for those only).
-    let cancel_url = if hosted {
-        super::hosted::return_urls(&state, order.id)
-            .await
-            .map(|(_, cancel)| cancel)
-    } else {
-        None
-    };
     let page = PayPage {
         cancel_url,
         layout: Layout::new(&ctx, "payment"),

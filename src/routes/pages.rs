@@ -45,8 +45,8 @@ impl Layout {
 
 /// Renders a page, never cached (pages may carry a CSRF token or a shopper's data). A template
 /// error is logged and shown as a plain apology, never as detail.
-pub fn render(status: StatusCode, page: &impl Template) -> HttpResponse {
-    match page.render() {
+pub fn render<T: Template>(status: StatusCode, page: &T) -> HttpResponse {
+    match render_html(page) {
         Ok(html) => HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
             .insert_header(("Cache-Control", "no-store"))
@@ -59,6 +59,27 @@ pub fn render(status: StatusCode, page: &impl Template) -> HttpResponse {
             )
         }
     }
+}
+
+/// The page's text, in one allocation of the size this template's last page had: askama's own
+/// estimate (the template's literal text) was about half a payment page, so every page grew
+/// its buffer once, copying what was written (a second allocation of kilobytes).
+fn render_html<T: Template>(page: &T) -> askama::Result<String> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    /// The last page's size by template (slots shared by a hash of the type's name: a
+    /// collision only makes a buffer the wrong size).
+    static LAST_SIZES: [AtomicUsize; 64] = [const { AtomicUsize::new(0) }; 64];
+    /// The most kept (a page bigger than this grows its buffer, as before).
+    const MAX_KEPT: usize = 256 * 1024;
+    let slot = &LAST_SIZES[(std::any::type_name::<T>().as_ptr() as usize >> 3) % 64];
+    let mut html = String::with_capacity(T::SIZE_HINT.max(slot.load(Ordering::Relaxed)));
+    page.render_into(&mut html)?;
+    // A little more than this page, so a slightly longer one does not grow the buffer.
+    slot.store(
+        (html.len() + html.len() / 8).min(MAX_KEPT),
+        Ordering::Relaxed,
+    );
+    Ok(html)
 }
 
 pub fn plain(status: StatusCode, text: &str) -> HttpResponse {
