@@ -49,14 +49,15 @@ pub struct AppState {
     pub capi: PaytrClient,
     pub card_cache: Arc<CardCache>,
     pub billing: Billing,
-    /// The CSP of pages whose form posts a payment to PayTR (see `startup::payment_page_csp`).
-    pub payment_csp: String,
+    /// The CSP of pages whose form posts a payment to PayTR (see `startup::payment_page_csp`),
+    /// made a header once (`None` if it could not be one: the default CSP applies).
+    pub payment_csp: Option<actix_web::http::header::HeaderValue>,
 }
 
 impl AppState {
     /// A payment page: its form may be redirected to a bank's 3-D Secure page.
     pub fn payment_page(&self, mut response: actix_web::HttpResponse) -> actix_web::HttpResponse {
-        if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&self.payment_csp) {
+        if let Some(value) = self.payment_csp.clone() {
             response
                 .headers_mut()
                 .insert(actix_web::http::header::CONTENT_SECURITY_POLICY, value);

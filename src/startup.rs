@@ -162,7 +162,11 @@ impl Application {
             settings.webhook_retry_base_secs,
             !(settings.paytr.test_mode || sandbox.is_some()),
         );
-        let payment_csp = payment_page_csp(&paytr.url(""), sandbox.is_some());
+        let payment_csp = actix_web::http::header::HeaderValue::from_str(&payment_page_csp(
+            &paytr.url(""),
+            sandbox.is_some(),
+        ))
+        .ok();
         let state = web::Data::new(AppState {
             payment_csp,
             db: db.clone(),

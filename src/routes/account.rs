@@ -145,7 +145,7 @@ pub async fn confirm_email(
     state: web::Data<AppState>,
     token: web::Path<String>,
 ) -> HttpResponse {
-    let ctx = Ctx::load(&req, &session).await;
+    let ctx = Ctx::load(&req, &session);
     let token = token.into_inner();
     if token.len() > 64 || !token.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return message(&ctx, StatusCode::NOT_FOUND, "register", "link_invalid");
@@ -175,7 +175,7 @@ pub async fn mailbox(
     session: Session,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let ctx = Ctx::load(&req, &session).await;
+    let ctx = Ctx::load(&req, &session);
     if !ctx.sandbox {
         return message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found");
     }
@@ -236,7 +236,7 @@ fn remember_next(req: &HttpRequest, session: &Session) {
 
 pub async fn login_form(req: HttpRequest, session: Session) -> HttpResponse {
     remember_next(&req, &session);
-    let ctx = Ctx::load(&req, &session).await;
+    let ctx = Ctx::load(&req, &session);
     render(
         StatusCode::OK,
         &LoginPage {

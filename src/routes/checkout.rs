@@ -217,7 +217,7 @@ pub async fn checkout_form(
     session: Session,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let ctx = Ctx::load(&req, &session).await;
+    let ctx = Ctx::load(&req, &session);
     let mut values = BillingValues::remembered(&session, ctx.user.as_ref());
     if let Some(user) = &ctx.user
         && let Ok(Some(user)) = user.load(&state).await

@@ -66,14 +66,11 @@ pub struct Ctx {
 /// The request context as an extractor (reads the session like [`Ctx::load`]).
 impl FromRequest for Ctx {
     type Error = actix_web::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+    /// Ready at once (the session was loaded by its middleware): no boxed future per request.
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let session = req.get_session();
-            Ok(Ctx::load(&req, &session).await)
-        })
+        std::future::ready(Ok(Ctx::load(req, &req.get_session())))
     }
 }
 
@@ -131,7 +128,7 @@ pub fn remember_return_to(session: &Session, path: &str) {
 
 impl Ctx {
     /// Reads the session; `?lang=en|tr` switches the language and remembers it.
-    pub async fn load(req: &HttpRequest, session: &Session) -> Self {
+    pub fn load(req: &HttpRequest, session: &Session) -> Self {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let query = web::Query::<HashMap<String, String>>::from_query(req.query_string()).ok();
         let lang = match query

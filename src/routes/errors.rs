@@ -122,7 +122,7 @@ pub async fn render_failures<B: MessageBody + 'static>(
     };
     let (req, _) = response.into_parts();
     let session = req.get_session();
-    let ctx = Ctx::load(&req, &session).await;
+    let ctx = Ctx::load(&req, &session);
     let page = failure.page(&ctx);
     ServiceResponse::new(req, page)
 }

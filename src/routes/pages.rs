@@ -146,6 +146,6 @@ pub async fn script() -> HttpResponse {
 }
 
 pub async fn not_found(req: HttpRequest, session: actix_session::Session) -> HttpResponse {
-    let ctx = Ctx::load(&req, &session).await;
+    let ctx = Ctx::load(&req, &session);
     message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found")
 }

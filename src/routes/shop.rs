@@ -47,7 +47,7 @@ pub async fn home_page(
     session: Session,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let ctx = Ctx::load(&req, &session).await;
+    let ctx = Ctx::load(&req, &session);
     let currency = state.catalog.currency;
     let products = state
         .catalog
@@ -90,7 +90,7 @@ pub async fn product_page(
     state: web::Data<AppState>,
     slug: web::Path<String>,
 ) -> HttpResponse {
-    let ctx = Ctx::load(&req, &session).await;
+    let ctx = Ctx::load(&req, &session);
     let Some(product) = state.catalog.find(&slug) else {
         return message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found");
     };
@@ -140,7 +140,7 @@ pub async fn cart_page(
     session: Session,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let ctx = Ctx::load(&req, &session).await;
+    let ctx = Ctx::load(&req, &session);
     let (lines, total) = price_cart(&state.catalog, &session_cart(&session));
     let currency = state.catalog.currency;
     let page = CartPage {
