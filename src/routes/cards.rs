@@ -19,9 +19,8 @@ use askama::Template;
 
 /// The shopper's utoken, opened from its sealed form.
 pub fn utoken_of(state: &AppState, user: &impl CardHolder) -> Option<Token> {
-    user.utoken_sealed()
-        .and_then(|s| state.sealer.open(s))
-        .map(Token::new)
+    let sealed = user.utoken_sealed()?;
+    state.card_cache.utoken(sealed, |s| state.sealer.open(s))
 }
 
 /// The signed-in shopper's cards; `Err` when PayTR could not be asked (shown as "unavailable").
