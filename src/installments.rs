@@ -15,7 +15,7 @@ const MAX_NON_BUSINESS: &str = "installments_max_non_bus";
 /// A fresh random value written with every refresh of the rates: the rates a process holds in
 /// memory are used only while the database still names their version, so every instance sees
 /// a refresh at its next page.
-const RATES_VERSION: &str = "installments_rates_version";
+pub const RATES_VERSION: &str = "installments_rates_version";
 
 /// The stored rates, by family: (count, basis points) in ascending count.
 struct RatesTable {
@@ -137,26 +137,29 @@ pub fn options(
     total: Money,
 ) -> Result<Vec<Offer>, DbError> {
     Ok(
-        options_for_cards(conn, settings, &[(family, one_go)], total)?
+        options_for_cards(conn, settings, &[(family, one_go)], total, None)?
             .pop()
             .unwrap_or_default(),
     )
 }
 
-/// [`options`] for several cards (family, one go) at once, in two indexed reads whatever
-/// their number: the payment page asks for every saved card.
+/// [`options`] for several cards (family, one go) at once, in one indexed read whatever their
+/// number (the rates' version; the rates themselves when it changed): the payment page asks for
+/// every saved card. `version`: the rates' version if the caller read it already (the payment
+/// page, with the order's rows), `""` for none stored.
 pub fn options_for_cards(
     conn: &mut DbConnection,
     settings: &InstallmentSettings,
     cards: &[(&str, bool)],
     total: Money,
+    version: Option<&str>,
 ) -> Result<Vec<Vec<Offer>>, DbError> {
     let wanted =
         |one_go: bool| settings.enabled && !one_go && total.kurus() >= settings.min_kurus.max(1);
     if !cards.iter().any(|(_, one_go)| wanted(*one_go)) {
         return Ok(vec![Vec::new(); cards.len()]);
     }
-    let (max_non_business, table) = rates_table(conn)?;
+    let (max_non_business, table) = rates_table(conn, version)?;
     let max = i32::from(settings.max.min(max_non_business));
     let mut by_family: Vec<(&str, Vec<Offer>)> = Vec::new();
     let mut result = Vec::with_capacity(cards.len());
@@ -197,9 +200,18 @@ fn meta_value(conn: &mut DbConnection, name: &'static str) -> Result<Option<Stri
 /// while the database names the version held, else read whole (a few hundred narrow rows).
 /// The limit is written with every version, in the same transaction ([`refresh_rates`]), so it
 /// is held with the table: a page reads one value, the version.
-fn rates_table(conn: &mut DbConnection) -> Result<(u8, std::sync::Arc<RatesTable>), DbError> {
-    let version = meta_value(conn, RATES_VERSION)?.unwrap_or_default();
-    let version = version.as_str();
+fn rates_table(
+    conn: &mut DbConnection,
+    version: Option<&str>,
+) -> Result<(u8, std::sync::Arc<RatesTable>), DbError> {
+    let read;
+    let version = match version {
+        Some(version) => version,
+        None => {
+            read = meta_value(conn, RATES_VERSION)?.unwrap_or_default();
+            read.as_str()
+        }
+    };
     if !version.is_empty()
         && let Some(held) = RATES
             .read()

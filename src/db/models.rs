@@ -178,8 +178,9 @@ impl Order {
             .optional())?)
     }
 
-    /// The order with `public_id`, its latest attempt, its shopper's card identity and the
-    /// terms of the subscription it started (the first by id), in one statement: a payment
+    /// The order with `public_id`, its latest attempt, its shopper's card identity, the
+    /// terms of the subscription it started (the first by id) and the installment rates'
+    /// version (`app_meta`, for the saved cards' options), in one statement: a payment
     /// page's reads, only the columns it shows (65 → 38 columns decoded). On PostgreSQL each
     /// statement is a round trip (half of the page's CPU went to them); on SQLite one
     /// statement costs about what the four did.
@@ -193,10 +194,11 @@ impl Order {
             Option<PaymentAttempt>,
             Option<CardOwner>,
             Option<super::subscriptions::SubscriptionTerms>,
+            Option<String>,
         )>,
         DbError,
     > {
-        use super::schema::subscriptions;
+        use super::schema::{app_meta, subscriptions};
         Ok(crate::native!(conn, |c| orders::table
             .left_join(payment_attempts::table.on(payment_attempts::order_id.eq(orders::id)))
             .left_join(users::table.on(orders::user_id.eq(users::id.nullable())))
@@ -210,6 +212,11 @@ impl Order {
                 Option::<PaymentAttempt>::as_select(),
                 Option::<CardOwner>::as_select(),
                 Option::<super::subscriptions::SubscriptionTerms>::as_select(),
+                // The installment rates' version, so a page needs no statement of its own.
+                app_meta::table
+                    .filter(app_meta::name.eq(crate::installments::RATES_VERSION))
+                    .select(app_meta::value)
+                    .single_value(),
             ))
             .first(c)
             .optional())?)

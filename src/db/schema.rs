@@ -102,7 +102,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     payment_attempts,
     notifications,
     subscriptions,
-    charge_attempts
+    charge_attempts,
+    app_meta
 );
 
 diesel::table! {

@@ -389,35 +389,40 @@ pub async fn load_order(
     if !plausible_order_id(&public_id) {
         return Ok(None);
     }
-    state
+    let found = state
         .db
         .read(move |conn| order_rows(conn, &public_id, &viewer))
-        .await
+        .await?;
+    Ok(found.map(|(rows, _)| rows))
 }
 
 /// [`load_order`]'s reads, for a caller that reads more in the same transaction.
+/// With the installment rates' version (read in the same statement).
 fn order_rows(
     conn: &mut crate::db::DbConnection,
     public_id: &str,
     viewer: &Viewer,
-) -> Result<Option<OrderRows>, crate::db::DbError> {
-    let Some(rows) = Order::with_rows(conn, public_id)? else {
+) -> Result<Option<(OrderRows, Option<String>)>, crate::db::DbError> {
+    let Some((order, attempt, owner, starts, rates_version)) = Order::with_rows(conn, public_id)?
+    else {
         return Ok(None);
     };
-    if !viewer.owns(&rows.0) {
+    if !viewer.owns(&order) {
         return Ok(None);
     }
-    Ok(Some(rows))
+    Ok(Some(((order, attempt, owner, starts), rates_version)))
 }
 
 /// Installment options of each saved card that may have some (by card reference).
 type SavedOffers = Vec<(String, Vec<crate::installments::Offer>)>;
 
+/// `rates_version`: the installment rates' version if the caller read it already.
 fn saved_offers(
     conn: &mut crate::db::DbConnection,
     settings: &crate::config::InstallmentSettings,
     saved: &[crate::cards::CardView],
     total: crate::domain::Money,
+    rates_version: Option<&str>,
 ) -> Result<SavedOffers, crate::db::DbError> {
     let cards: Vec<(&crate::cards::CardView, (&str, bool))> = saved
         .iter()
@@ -429,7 +434,8 @@ fn saved_offers(
         return Ok(Vec::new());
     }
     let wanted: Vec<(&str, bool)> = cards.iter().map(|(_, w)| *w).collect();
-    let offers = crate::installments::options_for_cards(conn, settings, &wanted, total)?;
+    let offers =
+        crate::installments::options_for_cards(conn, settings, &wanted, total, rates_version)?;
     Ok(cards
         .into_iter()
         .map(|(c, _)| c.reference.clone())
@@ -482,7 +488,7 @@ pub async fn pay_page(
     let found = state
         .db
         .read(move |conn| {
-            let Some(rows) = order_rows(conn, &public_id, &viewer)? else {
+            let Some((rows, rates_version)) = order_rows(conn, &public_id, &viewer)? else {
                 return Ok(None);
             };
             let cached = match (&rows.2, &rows.3) {
@@ -495,6 +501,8 @@ pub async fn pay_page(
                     &shared.settings.installments,
                     saved,
                     rows.0.total,
+                    // None (no row) reads as "no version", as a read of its own would.
+                    Some(rates_version.as_deref().unwrap_or_default()),
                 )?),
                 None => None,
             };
@@ -535,7 +543,7 @@ pub async fn pay_page(
             Box::pin(
                 state
                     .db
-                    .read(move |conn| saved_offers(conn, &settings, &views, total)),
+                    .read(move |conn| saved_offers(conn, &settings, &views, total, None)),
             )
             .await?
         }
