@@ -4,7 +4,7 @@ Usage: setup.py BASE_URL DATA_DIR OUT_DIR NOTIFICATIONS
 
 Registers a shopper, saves three cards through the sandbox (the same browser-shaped posts the
 tests make), leaves an order on its payment page, and writes:
-  OUT_DIR/cookie        the shopper's session cookie ("sid=…")
+  OUT_DIR/cookie        the shopper's session cookie ("sess=…")
   OUT_DIR/pay_path      the payment page of the pending order
   OUT_DIR/notify.lua    wrk script posting NOTIFICATIONS pre-signed unique notifications
 """
@@ -85,7 +85,7 @@ pay_url = buy_and_save(None)
 pay_page = fetch(pay_url)[1]
 assert pay_page.count('name="card" value=') == 3, "three saved cards on the payment page"
 
-cookie = next(f"{c.name}={c.value}" for c in jar if c.name in ("sid", "__Host-sid"))
+cookie = next(f"{c.name}={c.value}" for c in jar if c.name in ("sess", "__Host-sess"))
 open(f"{OUT}/cookie", "w").write(cookie)
 open(f"{OUT}/pay_path", "w").write(urllib.parse.urlparse(pay_url).path)
 

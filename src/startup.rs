@@ -7,17 +7,12 @@ use crate::cards::CardCache;
 use crate::catalog::Catalog;
 use crate::cli::KnobArgs;
 use crate::seal::Sealer;
-use crate::sessions::DbSessionStore;
-use actix_session::SessionMiddleware;
-use actix_session::config::{BrowserSession, CookieContentSecurity, TtlExtensionPolicy};
+use crate::sessions::{DbSessionStore, SessionCookies, SessionMiddleware};
 use actix_web::HttpResponse;
 use actix_web::body::BoxBody;
-use actix_web::cookie::time::Duration as CookieDuration;
-use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use secrecy::ExposeSecret;
-use sha2::{Digest, Sha512};
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
@@ -194,23 +189,12 @@ impl Application {
             card_cache,
             billing,
         });
-        let session_key = Key::from(&Sha512::digest(secrets.session_key.as_bytes()));
+        let session_key = secrets.session_key.clone();
         let store = DbSessionStore::new(db);
         store.spawn_pruning();
         let server = HttpServer::new(move || {
-            let sessions = SessionMiddleware::builder(store.clone(), session_key.clone())
-                .cookie_name(if secure { "__Host-sid" } else { "sid" }.to_owned())
-                .cookie_secure(secure)
-                .cookie_http_only(true)
-                .cookie_same_site(SameSite::Lax)
-                .cookie_path("/".to_owned())
-                .cookie_content_security(CookieContentSecurity::Private)
-                .session_lifecycle(
-                    BrowserSession::default()
-                        .state_ttl(CookieDuration::seconds(crate::sessions::IDLE_TIMEOUT_SECS))
-                        .state_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
-                )
-                .build();
+            let sessions =
+                SessionMiddleware::new(store.clone(), SessionCookies::new(secure, &session_key));
             App::new()
                 .app_data(state.clone())
                 // HEAD is answered as GET would be (RFC 9110 9.3.2): the request is routed as a

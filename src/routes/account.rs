@@ -9,7 +9,7 @@ use crate::accounts::{self, Registration, dummy_hash, verify_password};
 use crate::app_state::AppState;
 use crate::db::models::{Order, User};
 use crate::db::subscriptions::{ChargeAttempt, Subscription};
-use actix_session::Session;
+use crate::sessions::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;

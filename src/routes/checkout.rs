@@ -17,7 +17,7 @@ use crate::db::refunds::Refund;
 use crate::db::states::{AttemptStatus, OrderStatus, RefundStatus};
 use crate::domain::Money;
 use crate::paytr::{Basket, CardSource, PAYMENT_PATH};
-use actix_session::Session;
+use crate::sessions::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;

@@ -9,7 +9,7 @@ use crate::checkout::CartLine;
 use crate::config::Mode;
 use crate::db::models::User;
 use crate::domain::{Lang, UserIp, ValidationError};
-use actix_session::{Session, SessionExt};
+use crate::sessions::{Session, SessionExt};
 use actix_web::dev::Payload;
 use actix_web::error::InternalError;
 use actix_web::http::StatusCode;

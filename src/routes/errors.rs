@@ -6,7 +6,7 @@
 
 use super::ctx::Ctx;
 use super::pages::{message, redirect};
-use actix_session::SessionExt;
+use crate::sessions::SessionExt;
 use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;

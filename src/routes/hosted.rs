@@ -17,7 +17,7 @@ use crate::db::models::Order;
 use crate::db::schema::{checkout_sessions, orders};
 use crate::db::unix_now;
 use crate::domain::Money;
-use actix_session::Session;
+use crate::sessions::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;

@@ -14,7 +14,7 @@ use crate::db::states::{AttemptStatus, OrderStatus};
 use crate::installments::{Offer, options, record_offer};
 use crate::paytr::types::InstallmentCount;
 use crate::paytr::{Bin, BinAnswer, CardSource, PaymentRequest};
-use actix_session::Session;
+use crate::sessions::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 

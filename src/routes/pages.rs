@@ -145,7 +145,7 @@ pub async fn script() -> HttpResponse {
         .body(SCRIPT)
 }
 
-pub async fn not_found(req: HttpRequest, session: actix_session::Session) -> HttpResponse {
+pub async fn not_found(req: HttpRequest, session: crate::sessions::Session) -> HttpResponse {
     let ctx = Ctx::load(&req, &session);
     message(&ctx, StatusCode::NOT_FOUND, "not_found", "not_found")
 }

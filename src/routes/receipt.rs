@@ -12,7 +12,7 @@ use crate::db::refunds::Refund;
 use crate::db::schema::orders;
 use crate::db::states::OrderStatus;
 use crate::legal::Seller;
-use actix_session::Session;
+use crate::sessions::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;

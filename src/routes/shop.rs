@@ -8,7 +8,7 @@ use crate::app_state::AppState;
 use crate::catalog::Product;
 use crate::checkout::{CartLine, MAX_QUANTITY, PricedLine, price_cart};
 use crate::domain::{Currency, Lang};
-use actix_session::Session;
+use crate::sessions::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;

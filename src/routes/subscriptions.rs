@@ -14,7 +14,7 @@ use crate::db::states::{ChargeStatus, SubscriptionReason, SubscriptionStatus};
 use crate::db::subscriptions::{ChargeAttempt, Subscription};
 use crate::db::unix_now;
 use crate::domain::Lang;
-use actix_session::Session;
+use crate::sessions::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;

@@ -151,7 +151,7 @@ fn cookie(response: &reqwest::Response) -> Option<String> {
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("sid=") && !v.starts_with("sid=;"))
+        .find(|v| v.starts_with("sess=") && !v.starts_with("sess=;"))
         .and_then(|v| v.split(';').next())
         .map(str::to_owned)
 }

@@ -4,7 +4,6 @@
 use super::{count, signed_up};
 use crate::helpers::{spawn_app, spawn_app_with};
 use crate::shopper::Shopper;
-use actix_session::storage::SessionStore;
 use paytr_checkout::sessions::DbSessionStore;
 use std::collections::HashMap;
 
@@ -53,19 +52,18 @@ async fn a_session_ended_by_log_out_is_never_brought_back_by_a_slow_request() {
         .pool(1)
         .expect("pool");
     let store = DbSessionStore::new(pool);
-    let ttl = actix_web::cookie::time::Duration::minutes(30);
     let signed_in: HashMap<String, String> = HashMap::from([
         ("user_id".into(), uid.to_string()),
         ("csrf".into(), "\"t\"".into()),
     ]);
 
     // A slow request loaded the session; log out deletes it; then the slow one saves.
-    let key = store.save(signed_in.clone(), &ttl).await.expect("saved");
+    let key = store.save(&signed_in).await.expect("saved");
     store.delete(&key).await.expect("logged out");
-    let after = store.update(key, signed_in, &ttl).await.expect("updated");
+    let updated = store.update(&key, &signed_in).await.expect("updated");
 
-    let state = store.load(&after).await.expect("loads").unwrap_or_default();
-    assert!(!state.contains_key("user_id"), "{state:?}");
+    assert!(!updated, "the slow request learns the session is gone");
+    assert_eq!(store.load(&key).await.expect("loads"), None);
     assert_eq!(
         count(&app, "SELECT COUNT(*) AS n FROM sessions").await,
         rows_before,
@@ -116,4 +114,186 @@ async fn failed_logins_from_elsewhere_never_lock_the_owner_out() {
         "the owner signs in: {}",
         own.status
     );
+}
+
+/// A session cookie as actix-session wrote it before our own middleware: `value` encrypted
+/// (AES-GCM) under `Key::from(SHA-512(SESSION_KEY))`, percent-encoded, named `sid`.
+fn old_cookie(session_key: &str, value: &str) -> String {
+    use actix_web::cookie::{Cookie, CookieJar, Key};
+    use sha2::{Digest, Sha512};
+    let key = Key::from(&Sha512::digest(session_key.as_bytes()));
+    let mut jar = CookieJar::new();
+    jar.private_mut(&key)
+        .add(Cookie::new("sid", value.to_owned()));
+    let cookie = jar.delta().next().expect("the cookie just added");
+    cookie.encoded().stripped().to_string()
+}
+
+fn set_cookies(response: &reqwest::Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_owned))
+        .collect()
+}
+
+const SESSION_KEY: &str = "0123456789abcdef0123456789abcdef-upgrade";
+
+#[tokio::test]
+async fn a_shopper_signed_in_before_the_upgrade_stays_signed_in_and_keeps_the_cart() {
+    let app = spawn_app_with(&[("SESSION_KEY", SESSION_KEY)]).await;
+    signed_up(&app, "before@example.com").await;
+    let uid = app
+        .db_run(|conn| {
+            Ok(
+                paytr_checkout::db::models::User::find_by_email(conn, "before@example.com")?
+                    .map(|u| u.id)
+                    .unwrap_or_default(),
+            )
+        })
+        .await;
+    let pool = paytr_checkout::db::Backend::from_url(&app.db.url)
+        .expect("url")
+        .pool(1)
+        .expect("pool");
+    // The row a signed-in session of the old version had, and its old cookie.
+    let user =
+        serde_json::json!({"id": uid, "full_name": "Önce Gelen", "email": "before@example.com"});
+    let id = DbSessionStore::new(pool)
+        .save(&HashMap::from([
+            ("user_id".into(), uid.to_string()),
+            ("user".into(), user.to_string()),
+            ("csrf".into(), "\"oldtoken\"".into()),
+        ]))
+        .await
+        .expect("saved");
+    let old = old_cookie(SESSION_KEY, &id);
+    let rows = count(&app, "SELECT COUNT(*) AS n FROM sessions").await;
+
+    let account = app
+        .http
+        .get(format!("{}/account", app.address))
+        .header("cookie", &old)
+        .send()
+        .await
+        .expect("account");
+    assert_eq!(account.status(), 200, "still signed in");
+    assert!(
+        set_cookies(&account).is_empty(),
+        "{:?}",
+        set_cookies(&account)
+    );
+    assert!(
+        account
+            .text()
+            .await
+            .expect("page")
+            .contains("before@example.com")
+    );
+
+    // A change keeps the same row and leaves the old cookie as it is (an instance of the
+    // older version, during a rolling deploy, still reads it).
+    let added = app
+        .http
+        .post(format!("{}/cart/add", app.address))
+        .header("cookie", &old)
+        .form(&[("slug", "lokum"), ("csrf_token", "oldtoken")])
+        .send()
+        .await
+        .expect("add");
+    assert!(added.status().is_redirection(), "{}", added.status());
+    assert!(set_cookies(&added).is_empty(), "{:?}", set_cookies(&added));
+    let cart = app
+        .http
+        .get(format!("{}/cart", app.address))
+        .header("cookie", &old)
+        .send()
+        .await
+        .expect("cart");
+    assert!(
+        cart.text().await.expect("page").contains("lokum"),
+        "the cart kept"
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) AS n FROM sessions").await,
+        rows
+    );
+
+    // Log out: the row is deleted and the old cookie removed.
+    let out = app
+        .http
+        .post(format!("{}/logout", app.address))
+        .header("cookie", &old)
+        .form(&[("csrf_token", "oldtoken")])
+        .send()
+        .await
+        .expect("logout");
+    assert!(
+        set_cookies(&out)
+            .iter()
+            .any(|c| c.starts_with("sid=;") && c.contains("Max-Age=0")),
+        "{:?}",
+        set_cookies(&out)
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) AS n FROM sessions").await,
+        rows - 1
+    );
+}
+
+#[tokio::test]
+async fn an_old_anonymous_cookie_keeps_its_csrf_token_and_is_replaced_by_the_new_form() {
+    let app = spawn_app_with(&[("SESSION_KEY", SESSION_KEY)]).await;
+    let old = old_cookie(
+        SESSION_KEY,
+        r#"anon.{"csrf":"\"anonToken1\"","lang":"\"en\""}"#,
+    );
+
+    let added = app
+        .http
+        .post(format!("{}/cart/add", app.address))
+        .header("cookie", &old)
+        .form(&[("slug", "lokum"), ("csrf_token", "anonToken1")])
+        .send()
+        .await
+        .expect("add");
+    assert!(added.status().is_redirection(), "{}", added.status());
+    let cookies = set_cookies(&added);
+    let new = cookies
+        .iter()
+        .find(|c| c.starts_with("sess=") && !c.starts_with("sess=;"))
+        .unwrap_or_else(|| panic!("a cookie of the new form: {cookies:?}"));
+    assert!(
+        cookies.iter().any(|c| c.starts_with("sid=;")),
+        "{cookies:?}"
+    );
+    let new = new.split(';').next().expect("name=value");
+    let cart = app
+        .http
+        .get(format!("{}/cart", app.address))
+        .header("cookie", new)
+        .send()
+        .await
+        .expect("cart");
+    let html = cart.text().await.expect("page");
+    assert!(
+        html.contains("lokum") && html.contains("lang=\"en\""),
+        "{html}"
+    );
+
+    // The same cookie under another SESSION_KEY opens to nothing: the form is refused.
+    let forged = old_cookie(
+        "another key of at least thirty-two characters",
+        r#"anon.{"csrf":"\"mine\""}"#,
+    );
+    let refused = app
+        .http
+        .post(format!("{}/cart/add", app.address))
+        .header("cookie", &forged)
+        .form(&[("slug", "lokum"), ("csrf_token", "mine")])
+        .send()
+        .await
+        .expect("add");
+    assert_eq!(refused.status(), 403);
 }
