@@ -199,13 +199,13 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let (service, shared) = (self.service.clone(), self.shared.clone());
-        let read = shared.cookies.read(req.headers());
+        let mut read = shared.cookies.read(req.headers());
         Box::pin(async move {
-            let (id, state) = match &read.incoming {
+            let (id, state) = match std::mem::replace(&mut read.incoming, Incoming::Nothing) {
                 Incoming::Nothing => (None, State::new()),
-                Incoming::Anonymous(state) => (None, state.clone()),
-                Incoming::Id(id) => match shared.store.load(id).await {
-                    Ok(Some(state)) => (Some(id.clone()), state),
+                Incoming::Anonymous(state) => (None, state),
+                Incoming::Id(id) => match shared.store.load(&id).await {
+                    Ok(Some(state)) => (Some(id), state),
                     Ok(None) => (None, State::new()),
                     Err(e) => {
                         // The page of a failure, in the default language, and nothing written.
