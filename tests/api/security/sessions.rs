@@ -297,3 +297,36 @@ async fn an_old_anonymous_cookie_keeps_its_csrf_token_and_is_replaced_by_the_new
         .expect("add");
     assert_eq!(refused.status(), 403);
 }
+
+#[tokio::test]
+async fn a_session_that_cannot_be_read_gets_a_page_in_words_and_is_not_lost() {
+    let app = spawn_app().await;
+    let mut shopper = signed_up(&app, "unreadable@example.com").await;
+    shopper.add_to_cart("lokum").await;
+    assert_eq!(shopper.get("/account").await.status, 200);
+
+    // The sessions table out of reach: the session can't be loaded.
+    app.execute_sql("ALTER TABLE sessions RENAME TO sessions_away")
+        .await;
+    let down = shopper
+        .http
+        .get(format!("{}/account", app.address))
+        .send()
+        .await
+        .expect("account");
+    assert_eq!(down.status(), 503);
+    assert!(
+        !down.headers().contains_key("set-cookie"),
+        "the cookie is left as it is"
+    );
+    let html = down.text().await.expect("page");
+    assert!(html.contains("Bir sorun oluştu"), "{html}");
+
+    // Back: the same cookie is the same signed-in shopper, with the cart.
+    app.execute_sql("ALTER TABLE sessions_away RENAME TO sessions")
+        .await;
+    let account = shopper.get("/account").await;
+    assert_eq!(account.status, 200);
+    assert!(account.html.contains("unreadable@example.com"));
+    assert!(shopper.get("/cart").await.html.contains("lokum"));
+}
