@@ -36,6 +36,7 @@ pub struct Application {
     sandbox: Option<Sandbox>,
     /// Where `/metrics` listens (METRICS_BIND), once bound.
     metrics_addr: Option<std::net::SocketAddr>,
+    db: Db,
 }
 
 /// Database connections per instance.
@@ -190,11 +191,12 @@ impl Application {
             billing,
         });
         let session_key = secrets.session_key.clone();
-        let store = DbSessionStore::new(db);
+        let store = DbSessionStore::new(db.clone());
         store.spawn_pruning();
         let server = HttpServer::new(move || {
             let sessions =
-                SessionMiddleware::new(store.clone(), SessionCookies::new(secure, &session_key));
+                SessionMiddleware::new(store.clone(), SessionCookies::new(secure, &session_key))
+                    .prefetch(crate::routes::checkout::prefetch_pay_page(state.clone()));
             App::new()
                 .app_data(state.clone())
                 // HEAD is answered as GET would be (RFC 9110 9.3.2): the request is routed as a
@@ -247,6 +249,7 @@ impl Application {
             server,
             sandbox: state_sandbox,
             metrics_addr,
+            db,
         })
     }
 
@@ -257,6 +260,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The database pool the server uses.
+    pub fn db(&self) -> &Db {
+        &self.db
     }
 
     pub fn public_url(&self) -> &str {

@@ -233,6 +233,7 @@ impl Backend {
             pool,
             writer,
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            handoffs: Default::default(),
         })
     }
 }
@@ -495,6 +496,8 @@ pub struct Db {
     writer: Option<std::sync::mpsc::SyncSender<writer::Job>>,
     /// Tells this pool's connections from another's (see [`RequestReads`]).
     id: u64,
+    /// Work handed to a blocking thread so far ([`Db::run`]).
+    handoffs: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Db {
@@ -505,6 +508,9 @@ impl Db {
         T: Send + 'static,
     {
         release_held();
+        self.handoffs
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        metrics::counter!("db_blocking_handoffs_total").increment(1);
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get()?;
@@ -512,6 +518,17 @@ impl Db {
         })
         .await
         .map_err(|_| DbError::Cancelled)?
+    }
+
+    /// How many times work was handed to a blocking thread (each costs two thread wake-ups;
+    /// the metric `db_blocking_handoffs_total` counts them for every pool of the process).
+    pub fn handoffs(&self) -> u64 {
+        self.handoffs.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// SQLite (reads run on the calling worker) rather than PostgreSQL (on blocking threads).
+    pub fn is_sqlite(&self) -> bool {
+        self.writer.is_some()
     }
 
     /// Connections the pool holds, and how many of them are idle.

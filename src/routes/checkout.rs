@@ -18,7 +18,7 @@ use crate::db::states::{AttemptStatus, OrderStatus, RefundStatus};
 use crate::domain::Money;
 use crate::paytr::{Basket, CardSource, PAYMENT_PATH};
 use crate::sessions::Session;
-use actix_web::http::StatusCode;
+use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::{Deserialize, Serialize};
@@ -470,7 +470,80 @@ struct PayPage {
     saved_installments: HashMap<String, std::sync::Arc<Vec<(u8, super::i18n::EscapedText)>>>,
 }
 
+/// The payment page's rows: the order's, its latest attempt's, the owner's and a
+/// subscription's terms, and, when the owner's card list is cached, every saved card's
+/// installment options. Not yet checked against the viewer: the caller does that.
+type PayReads = Option<(
+    OrderRows,
+    Option<crate::cards::SharedViews>,
+    Option<SavedOffers>,
+)>;
+
+fn pay_reads(
+    conn: &mut crate::db::DbConnection,
+    state: &AppState,
+    public_id: &str,
+) -> Result<PayReads, crate::db::DbError> {
+    let Some((order, attempt, owner, starts, rates_version)) = Order::with_rows(conn, public_id)?
+    else {
+        return Ok(None);
+    };
+    let cached = match (&owner, &starts) {
+        (Some(user), None) => super::cards::cached_card_views(state, user),
+        _ => None,
+    };
+    let offers = match &cached {
+        Some(saved) => Some(saved_offers(
+            conn,
+            &state.settings.installments,
+            saved,
+            order.total,
+            // None (no row) reads as "no version", as a read of its own would.
+            Some(rates_version.as_deref().unwrap_or_default()),
+        )?),
+        None => None,
+    };
+    Ok(Some(((order, attempt, owner, starts), cached, offers)))
+}
+
+/// [`pay_reads`] made early, for one order.
+struct PrefetchedPay {
+    public_id: String,
+    found: PayReads,
+}
+
+/// On PostgreSQL, a payment page's reads made on the blocking thread that loads the session's
+/// row, right after it: one hand-off to a blocking thread (and one pool checkout) for the page
+/// instead of two. Nothing is decided from them before the handler checks who is asking. On
+/// SQLite reads need no hand-off: `None`.
+pub fn prefetch_pay_page(
+    state: web::Data<AppState>,
+) -> impl Fn(&actix_web::dev::ServiceRequest) -> Option<crate::sessions::Prefetch> {
+    move |req| {
+        if state.db.is_sqlite() || !matches!(*req.method(), Method::GET | Method::HEAD) {
+            return None;
+        }
+        let public_id = req.path().strip_prefix("/orders/")?.strip_suffix("/pay")?;
+        if !plausible_order_id(public_id) {
+            return None;
+        }
+        let (state, public_id) = (state.clone(), public_id.to_owned());
+        Some(Box::new(move |conn| {
+            let found = pay_reads(conn, &state, &public_id)?;
+            Ok(Box::new(PrefetchedPay { public_id, found }) as Box<dyn std::any::Any + Send>)
+        }))
+    }
+}
+
+/// What [`prefetch_pay_page`] read for `public_id`, if it did.
+fn take_prefetched(req: &HttpRequest, public_id: &str) -> Option<PayReads> {
+    let prefetched = crate::sessions::Prefetched::take(req)?;
+    let prefetched = prefetched.downcast::<PrefetchedPay>().ok()?;
+    (prefetched.public_id == public_id).then_some(prefetched.found)
+}
+
 pub async fn pay_page(
+    req: HttpRequest,
     ctx: Ctx,
     session: Session,
     state: web::Data<AppState>,
@@ -481,34 +554,23 @@ pub async fn pay_page(
         return Err(PageError::NotFound);
     }
     // One read: the order's rows and, when the shopper's card list is cached, every saved
-    // card's installment options (the page's reads share one transaction).
+    // card's installment options (the page's reads share one transaction). On PostgreSQL it
+    // was made with the session's row, on the same blocking thread ([`prefetch_pay_page`]).
     let viewer = Viewer::of(&ctx, &session);
     let hosted = viewer.hosted(&public_id);
-    let shared = state.clone();
-    let found = state
-        .db
-        .read(move |conn| {
-            let Some((rows, rates_version)) = order_rows(conn, &public_id, &viewer)? else {
-                return Ok(None);
-            };
-            let cached = match (&rows.2, &rows.3) {
-                (Some(user), None) => super::cards::cached_card_views(&shared, user),
-                _ => None,
-            };
-            let offers = match &cached {
-                Some(saved) => Some(saved_offers(
-                    conn,
-                    &shared.settings.installments,
-                    saved,
-                    rows.0.total,
-                    // None (no row) reads as "no version", as a read of its own would.
-                    Some(rates_version.as_deref().unwrap_or_default()),
-                )?),
-                None => None,
-            };
-            Ok(Some((rows, cached, offers)))
-        })
-        .await?;
+    let prefetched = take_prefetched(&req, &public_id);
+    let found = match prefetched {
+        Some(found) => found,
+        None => {
+            let (shared, public_id) = (state.clone(), public_id.clone());
+            state
+                .db
+                .read(move |conn| pay_reads(conn, &shared, &public_id))
+                .await?
+        }
+    };
+    // Only the order's owner sees it; anyone else as for an unknown id.
+    let found = found.filter(|((order, ..), ..)| viewer.owns(order));
     let Some(((order, Some(attempt), owner, starts), cached, offers)) = found else {
         return Err(PageError::NotFound);
     };

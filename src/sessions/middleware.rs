@@ -20,6 +20,7 @@ use actix_web::http::header::{HeaderValue, SET_COOKIE};
 use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, ResponseError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::any::Any;
 use std::cell::RefCell;
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
@@ -144,6 +145,31 @@ impl FromRequest for Session {
     }
 }
 
+/// A page's first read, made right after its session's row on the same connection: on
+/// PostgreSQL each read is handed to a blocking thread (two thread wake-ups and a pool
+/// checkout), so a page that reads once more than its session pays that once, not twice. Its
+/// result reaches the handler as [`Prefetched`]; nothing in it is checked yet (who may see
+/// what is the handler's to decide, as for its own read).
+pub type Prefetch =
+    Box<dyn FnOnce(&mut crate::db::DbConnection) -> Result<Box<dyn Any + Send>, DbError> + Send>;
+
+/// What a [`Prefetch`] read, in the request's extensions until its handler takes it.
+pub struct Prefetched(Box<dyn Any + Send>);
+
+impl Prefetched {
+    pub(super) fn new(value: Box<dyn Any + Send>) -> Self {
+        Self(value)
+    }
+
+    /// Takes the request's prefetched read out, if there is one.
+    pub fn take(req: &HttpRequest) -> Option<Box<dyn Any + Send>> {
+        req.extensions_mut().remove::<Prefetched>().map(|p| p.0)
+    }
+}
+
+/// Which requests get a [`Prefetch`], and what it reads.
+type Prefetcher = Box<dyn Fn(&ServiceRequest) -> Option<Prefetch>>;
+
 /// The middleware (see the module's table).
 pub struct SessionMiddleware {
     shared: Rc<Shared>,
@@ -152,13 +178,29 @@ pub struct SessionMiddleware {
 struct Shared {
     store: DbSessionStore,
     cookies: SessionCookies,
+    prefetchers: Vec<Prefetcher>,
 }
 
 impl SessionMiddleware {
     pub fn new(store: DbSessionStore, cookies: SessionCookies) -> Self {
         Self {
-            shared: Rc::new(Shared { store, cookies }),
+            shared: Rc::new(Shared {
+                store,
+                cookies,
+                prefetchers: Vec::new(),
+            }),
         }
+    }
+
+    /// Adds a [`Prefetch`] for the requests `prefetcher` answers `Some` for.
+    pub fn prefetch(
+        mut self,
+        prefetcher: impl Fn(&ServiceRequest) -> Option<Prefetch> + 'static,
+    ) -> Self {
+        if let Some(shared) = Rc::get_mut(&mut self.shared) {
+            shared.prefetchers.push(Box::new(prefetcher));
+        }
+        self
     }
 }
 
@@ -204,17 +246,27 @@ where
             let (id, state) = match std::mem::replace(&mut read.incoming, Incoming::Nothing) {
                 Incoming::Nothing => (None, State::new()),
                 Incoming::Anonymous(state) => (None, state),
-                Incoming::Id(id) => match shared.store.load(&id).await {
-                    Ok(Some(state)) => (Some(id), state),
-                    Ok(None) => (None, State::new()),
-                    Err(e) => {
-                        // The page of a failure, in the default language, and nothing written.
-                        req.extensions_mut().insert(Session::default());
-                        let failure = PageError::internal(format!("loading a session: {e}"));
-                        let response = req.into_response(failure.error_response());
-                        return Ok(render_failures(response).await);
+                Incoming::Id(id) => {
+                    let prefetch = shared.prefetchers.iter().find_map(|p| p(&req));
+                    match shared.store.load_then(&id, prefetch).await {
+                        Ok((state, prefetched)) => {
+                            if let Some(prefetched) = prefetched {
+                                req.extensions_mut().insert(prefetched);
+                            }
+                            match state {
+                                Some(state) => (Some(id), state),
+                                None => (None, State::new()),
+                            }
+                        }
+                        Err(e) => {
+                            // The page of a failure, in the default language, and nothing written.
+                            req.extensions_mut().insert(Session::default());
+                            let failure = PageError::internal(format!("loading a session: {e}"));
+                            let response = req.into_response(failure.error_response());
+                            return Ok(render_failures(response).await);
+                        }
                     }
-                },
+                }
             };
             let session = Session::new(state);
             req.extensions_mut().insert(session.clone());

@@ -14,7 +14,7 @@ mod cookies;
 mod middleware;
 
 pub use cookies::SessionCookies;
-pub use middleware::{Session, SessionExt, SessionMiddleware, SessionStatus};
+pub use middleware::{Prefetch, Prefetched, Session, SessionExt, SessionMiddleware, SessionStatus};
 
 use crate::db::schema::sessions;
 use crate::db::{Db, DbError, unix_now};
@@ -172,8 +172,19 @@ impl DbSessionStore {
     /// The live session `id` names: `None` when unknown, idle or too old (then deleted). A
     /// row whose data can't be read is an empty session under the same id.
     pub async fn load(&self, id: &str) -> Result<Option<State>, DbError> {
+        Ok(self.load_then(id, None).await?.0)
+    }
+
+    /// [`DbSessionStore::load`], then `then` on the same connection when a row was found (on
+    /// PostgreSQL: the same blocking thread, see [`Prefetch`]); a failure of either is the
+    /// load's (the connection is then checked as it goes back to the pool).
+    pub async fn load_then(
+        &self,
+        id: &str,
+        then: Option<Prefetch>,
+    ) -> Result<(Option<State>, Option<Prefetched>), DbError> {
         let hash = id_hash(id);
-        let row = self
+        let (row, prefetched) = self
             .db
             // On SQLite its transaction stays open for the page's first read (one snapshot,
             // one WAL read lock: `db::RequestReads`).
@@ -188,10 +199,24 @@ impl DbSessionStore {
                             .get_result(c)
                             .optional()
                     })?;
-                    Ok(row)
+                    let prefetched = match (&row, then) {
+                        (Some(_), Some(then)) => Some(Prefetched::new(then(conn)?)),
+                        _ => None,
+                    };
+                    Ok((row, prefetched))
                 }
             })
             .await?;
+        Ok((self.live_state(id, hash, row).await?, prefetched))
+    }
+
+    /// The state of a session row just read, if it is still live.
+    async fn live_state(
+        &self,
+        id: &str,
+        hash: String,
+        row: Option<(String, i64, i64)>,
+    ) -> Result<Option<State>, DbError> {
         let Some((data, created, seen)) = row else {
             return Ok(None);
         };

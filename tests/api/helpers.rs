@@ -54,6 +54,8 @@ pub struct TestApp {
     pub env: HashMap<String, String>,
     /// `http://…/metrics` when METRICS_BIND was given.
     pub metrics: Option<String>,
+    /// The pool the server itself uses (its counters; tests read and write through `db`).
+    pub app_db: paytr_checkout::db::Db,
 }
 
 impl TestApp {
@@ -130,6 +132,7 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
     let local = format!("http://127.0.0.1:{}", app.port());
     let sandbox = app.sandbox().cloned();
     let metrics = app.metrics_addr().map(|a| format!("http://{a}/metrics"));
+    let app_db = app.db().clone();
     tokio::spawn(app.into_server());
     env.insert("PUBLIC_URL".into(), address.clone());
     let settings =
@@ -147,6 +150,7 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
         settings,
         env,
         metrics,
+        app_db,
     }
 }
 

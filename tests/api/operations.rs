@@ -637,3 +637,38 @@ async fn a_shared_limit_counts_in_the_database() {
     assert!(other.retry_after(&["k"]).await > Duration::from_secs(50));
     assert!(limiter.check(&["another key"]).await);
 }
+
+#[tokio::test]
+#[ignore = "PostgreSQL only: TEST_DATABASE_URL=… cargo test -- --include-ignored (.ci/run does)"]
+async fn on_postgresql_a_payment_page_hands_its_reads_to_a_blocking_thread_once() {
+    postgres_server();
+    let app = spawn_app().await;
+    let mut shopper = Shopper::new(&app.address);
+    shopper.register("one-hand-off@example.com").await;
+    shopper.add_to_cart("lokum").await;
+    let pay = shopper.checkout().await;
+    let path = format!("/orders/{}/pay", order_id(&pay.url));
+
+    // The session's row and the page's rows on one blocking thread: one hand-off a page (the
+    // background loops may add one or two meanwhile), where it was two.
+    const PAGES: u64 = 20;
+    let before = app.app_db.handoffs();
+    for _ in 0..PAGES {
+        let page = shopper.get(&path).await;
+        assert_eq!(page.status, 200);
+        assert!(page.html.contains("payment-form"));
+    }
+    let handoffs = app.app_db.handoffs() - before;
+    assert!(
+        (PAGES..PAGES + PAGES / 2).contains(&handoffs),
+        "{handoffs} hand-offs for {PAGES} pages"
+    );
+
+    // The rows read early for another signed-in shopper are never theirs to see.
+    let mut other = Shopper::new(&app.address);
+    other.register("someone-else@example.com").await;
+    let theirs = other.get(&path).await;
+    assert_eq!(theirs.status, 404);
+    assert!(!theirs.html.contains("one-hand-off@example.com"));
+    assert!(!theirs.html.contains("payment-form"));
+}
