@@ -7,6 +7,26 @@ use crate::shopper::Shopper;
 use paytr_checkout::sessions::DbSessionStore;
 use std::collections::HashMap;
 
+async fn user_id(app: &crate::helpers::TestApp, email: &'static str) -> i64 {
+    app.db_run(move |conn| {
+        Ok(
+            paytr_checkout::db::models::User::find_by_email(conn, email)?
+                .map(|u| u.id)
+                .unwrap_or_default(),
+        )
+    })
+    .await
+}
+
+/// A session store on the test's database (a pool of its own).
+fn session_store(app: &crate::helpers::TestApp) -> DbSessionStore {
+    let pool = paytr_checkout::db::Backend::from_url(&app.db.url)
+        .expect("url")
+        .pool(1)
+        .expect("pool");
+    DbSessionStore::new(pool)
+}
+
 #[tokio::test]
 async fn cookieless_visits_write_no_session_rows_and_forms_still_work() {
     let app = spawn_app().await;
@@ -37,21 +57,9 @@ async fn cookieless_visits_write_no_session_rows_and_forms_still_work() {
 async fn a_session_ended_by_log_out_is_never_brought_back_by_a_slow_request() {
     let app = spawn_app().await;
     signed_up(&app, "slow@example.com").await;
-    let uid = app
-        .db_run(|conn| {
-            Ok(
-                paytr_checkout::db::models::User::find_by_email(conn, "slow@example.com")?
-                    .map(|u| u.id)
-                    .unwrap_or_default(),
-            )
-        })
-        .await;
+    let uid = user_id(&app, "slow@example.com").await;
     let rows_before = count(&app, "SELECT COUNT(*) AS n FROM sessions").await;
-    let pool = paytr_checkout::db::Backend::from_url(&app.db.url)
-        .expect("url")
-        .pool(1)
-        .expect("pool");
-    let store = DbSessionStore::new(pool);
+    let store = session_store(&app);
     let signed_in: HashMap<String, String> = HashMap::from([
         ("user_id".into(), uid.to_string()),
         ("csrf".into(), "\"t\"".into()),
@@ -144,23 +152,11 @@ const SESSION_KEY: &str = "0123456789abcdef0123456789abcdef-upgrade";
 async fn a_shopper_signed_in_before_the_upgrade_stays_signed_in_and_keeps_the_cart() {
     let app = spawn_app_with(&[("SESSION_KEY", SESSION_KEY)]).await;
     signed_up(&app, "before@example.com").await;
-    let uid = app
-        .db_run(|conn| {
-            Ok(
-                paytr_checkout::db::models::User::find_by_email(conn, "before@example.com")?
-                    .map(|u| u.id)
-                    .unwrap_or_default(),
-            )
-        })
-        .await;
-    let pool = paytr_checkout::db::Backend::from_url(&app.db.url)
-        .expect("url")
-        .pool(1)
-        .expect("pool");
+    let uid = user_id(&app, "before@example.com").await;
     // The row a signed-in session of the old version had, and its old cookie.
     let user =
         serde_json::json!({"id": uid, "full_name": "Önce Gelen", "email": "before@example.com"});
-    let id = DbSessionStore::new(pool)
+    let id = session_store(&app)
         .save(&HashMap::from([
             ("user_id".into(), uid.to_string()),
             ("user".into(), user.to_string()),
