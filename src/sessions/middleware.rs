@@ -248,7 +248,7 @@ where
                 Incoming::Anonymous(state) => (None, state),
                 Incoming::Id(id) => {
                     let prefetch = shared.prefetchers.iter().find_map(|p| p(&req));
-                    match shared.store.load_then(&id, prefetch).await {
+                    match Box::pin(shared.store.load_then(&id, prefetch)).await {
                         Ok((state, prefetched)) => {
                             if let Some(prefetched) = prefetched {
                                 req.extensions_mut().insert(prefetched);
@@ -263,7 +263,7 @@ where
                             req.extensions_mut().insert(Session::default());
                             let failure = PageError::internal(format!("loading a session: {e}"));
                             let response = req.into_response(failure.error_response());
-                            return Ok(render_failures(response).await);
+                            return Ok(Box::pin(render_failures(response)).await);
                         }
                     }
                 }
@@ -272,7 +272,10 @@ where
             req.extensions_mut().insert(session.clone());
             let mut response = service.call(req).await?.map_into_boxed_body();
             let (status, state) = session.take();
-            match shared.finish(id.as_deref(), &read, status, state).await {
+            if status == SessionStatus::Unchanged {
+                return Ok(response);
+            }
+            match Box::pin(shared.finish(id.as_deref(), &read, status, state)).await {
                 Ok(cookies) => {
                     let headers = response.response_mut().headers_mut();
                     for cookie in cookies {
@@ -285,7 +288,7 @@ where
                     let failure = PageError::internal(format!("keeping a session: {e}"));
                     let (req, _) = response.into_parts();
                     let response = ServiceResponse::new(req, failure.error_response());
-                    Ok(render_failures(response).await)
+                    Ok(Box::pin(render_failures(response)).await)
                 }
             }
         })
