@@ -569,22 +569,41 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
         T: Send + 'static,
     {
-        if self.writer.is_some()
-            && let Some(mut conn) = take_held(self.id)
-        {
+        match self.read_inline(f, in_transaction) {
+            Ok(result) => result,
+            Err(f) => self.run(f).await,
+        }
+    }
+
+    /// [`Db::read`] made at once when it needs no wait (SQLite, a connection free), as
+    /// [`Db::read`] itself would make it; else `Err(f)`, for [`Db::read`]. A handler that
+    /// reads on every request keeps no read's future in its own (allocated per request).
+    pub fn read_now<T, F>(&self, f: F) -> Result<Result<T, DbError>, F>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.read_inline(f, true)
+    }
+
+    /// A read on this thread, if SQLite has a connection for it now; `Err(f)` if not.
+    fn read_inline<T, F>(&self, f: F, in_transaction: bool) -> Result<Result<T, DbError>, F>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
+        T: Send + 'static,
+    {
+        if self.writer.is_none() {
+            return Err(f);
+        }
+        if let Some(mut conn) = take_held(self.id) {
             // The transaction the session's read left open in this poll: this read joins it.
-            return conn.work(|c| in_open_read(c, f));
+            return Ok(conn.work(|c| in_open_read(c, f)));
         }
-        if self.writer.is_some()
-            && let Some(mut conn) = self.pool.try_get()
-        {
-            return if in_transaction {
-                conn.work(|c| read_transaction(c, f))
-            } else {
-                conn.work(f)
-            };
+        match self.pool.try_get() {
+            Some(mut conn) if in_transaction => Ok(conn.work(|c| read_transaction(c, f))),
+            Some(mut conn) => Ok(conn.work(f)),
+            None => Err(f),
         }
-        self.run(f).await
     }
 
     /// [`Db::read_one`] that, inside [`RequestReads`] on SQLite, leaves its transaction open

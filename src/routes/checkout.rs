@@ -542,84 +542,112 @@ fn take_prefetched(req: &HttpRequest, public_id: &str) -> Option<PayReads> {
     (prefetched.public_id == public_id).then_some(prefetched.found)
 }
 
-pub async fn pay_page(
+/// What [`pay_page`] answers with: at once, or after a wait.
+type PayAnswer = futures_util::future::Either<
+    std::future::Ready<Result<HttpResponse, PageError>>,
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<HttpResponse, PageError>>>>,
+>;
+
+/// `GET /orders/{id}/pay`. Built at once when nothing needs a wait (the rows read on this
+/// thread or with the session's, the card list cached, not a hosted checkout), else by a
+/// boxed future that waits. The handler's future, allocated on every request, then holds an
+/// answer, not a page's rows: as an `async fn` it was 2 184 bytes, served by glibc from its
+/// large bins, consolidating its fast bins on every page.
+pub fn pay_page(
     req: HttpRequest,
     ctx: Ctx,
     session: Session,
     state: web::Data<AppState>,
     id: web::Path<String>,
-) -> Result<HttpResponse, PageError> {
+) -> PayAnswer {
+    use futures_util::future::Either;
+    let at_once = |answer| Either::Left(std::future::ready(answer));
     let public_id = id.into_inner();
     if !plausible_order_id(&public_id) {
-        return Err(PageError::NotFound);
+        return at_once(Err(PageError::NotFound));
     }
     // One read: the order's rows and, when the shopper's card list is cached, every saved
     // card's installment options (the page's reads share one transaction). On PostgreSQL it
     // was made with the session's row, on the same blocking thread ([`prefetch_pay_page`]).
     let viewer = Viewer::of(&ctx, &session);
-    let hosted = viewer.hosted(&public_id);
-    let prefetched = take_prefetched(&req, &public_id);
-    let found = match prefetched {
+    let found = match take_prefetched(&req, &public_id) {
         Some(found) => found,
         None => {
-            let (shared, public_id) = (state.clone(), public_id.clone());
-            state
-                .db
-                .read(move |conn| pay_reads(conn, &shared, &public_id))
-                .await?
+            let (shared, id) = (state.clone(), public_id.clone());
+            match state.db.read_now(move |conn| pay_reads(conn, &shared, &id)) {
+                Ok(Ok(found)) => found,
+                Ok(Err(e)) => return at_once(Err(e.into())),
+                Err(_) => {
+                    return Either::Right(Box::pin(pay_page_waiting(
+                        ctx, state, viewer, public_id,
+                    )));
+                }
+            }
         }
     };
-    // Only the order's owner sees it; anyone else as for an unknown id.
-    let found = found.filter(|((order, ..), ..)| viewer.owns(order));
-    let Some(((order, Some(attempt), owner, starts), cached, offers)) = found else {
-        return Err(PageError::NotFound);
+    let hosted = viewer.hosted(&public_id);
+    let rows = match PayRows::checked(found, &viewer, &state) {
+        Ok(rows) => rows,
+        Err(answer) => return at_once(answer),
     };
-    let subscription = starts.is_some();
-    if order.status == OrderStatus::Paid || attempt.status != AttemptStatus::Pending {
-        return Ok(redirect(&format!("/orders/{}", order.public_id)));
+    match rows.with_extras_at_hand(hosted) {
+        Ok((rows, extras)) => at_once(pay_page_of(&ctx, &state, rows, extras)),
+        Err(rows) => Either::Right(Box::pin(async move {
+            let (rows, extras) = pay_extras(state.clone(), rows, hosted).await?;
+            pay_page_of(&ctx, &state, rows, extras)
+        })),
     }
-    // Only the order's own signed-in shopper may save a card; their utoken groups the cards.
+}
+
+/// [`pay_page`] when its rows can't be read at once (PostgreSQL without the session's
+/// prefetch, or every SQLite connection busy).
+async fn pay_page_waiting(
+    ctx: Ctx,
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    public_id: String,
+) -> Result<HttpResponse, PageError> {
+    let hosted = viewer.hosted(&public_id);
+    let shared = state.clone();
+    let found = state
+        .db
+        .read(move |conn| pay_reads(conn, &shared, &public_id))
+        .await?;
+    let rows = match PayRows::checked(found, &viewer, &state) {
+        Ok(rows) => rows,
+        Err(answer) => return answer,
+    };
+    let (rows, extras) = match rows.with_extras_at_hand(hosted) {
+        Ok(at_hand) => at_hand,
+        Err(rows) => pay_extras(state.clone(), rows, hosted).await?,
+    };
+    pay_page_of(&ctx, &state, rows, extras)
+}
+
+/// The payment page of rows checked against their viewer.
+fn pay_page_of(
+    ctx: &Ctx,
+    state: &AppState,
+    rows: PayRows,
+    extras: PayExtras,
+) -> Result<HttpResponse, PageError> {
+    let PayRows {
+        order,
+        attempt,
+        owner,
+        starts,
+        utoken,
+        ..
+    } = rows;
+    let PayExtras {
+        saved,
+        cards_unavailable,
+        offers,
+        cancel_url,
+    } = extras;
+    let subscription = starts.is_some();
     let owner = owner.as_ref();
-    let utoken = owner.and_then(|u| super::cards::utoken_of(&state, u));
-    // The waits first, each boxed: they are rare (a card list not cached, a hosted checkout),
-    // and the handler's future, allocated on every request, holds what lives across a wait
-    // (a PayTR call would make it kilobytes; a large allocation makes glibc consolidate its
-    // free lists). What the page is built from after them lives on the stack.
-    // Saved cards are offered for a plain order of a shopper who has some.
-    let (saved, cards_unavailable) = match (owner, cached) {
-        (Some(_), Some(saved)) if utoken.is_some() && !subscription => (saved, false),
-        (Some(user), None) if utoken.is_some() && !subscription => {
-            let (views, unavailable) = Box::pin(super::cards::card_views(&state, user)).await;
-            (views.into(), unavailable)
-        }
-        _ => (std::sync::Arc::from([]), false),
-    };
-    let offers = match offers {
-        Some(offers) => offers,
-        None if state.settings.installments.enabled && !subscription && !saved.is_empty() => {
-            let (settings, views, total) = (
-                state.settings.installments.clone(),
-                saved.clone(),
-                order.total,
-            );
-            Box::pin(
-                state
-                    .db
-                    .read(move |conn| saved_offers(conn, &settings, &views, total, None)),
-            )
-            .await?
-        }
-        None => Vec::new(),
-    };
-    // A hosted checkout's shopper may go back to the merchant (one more read, for those only).
-    let cancel_url = if hosted {
-        Box::pin(super::hosted::return_urls(&state, order.id))
-            .await
-            .map(|(_, cancel)| cancel)
-    } else {
-        None
-    };
-    let recurring_terms = starts.as_ref().map(|s| recurring_terms(&ctx, &state, s));
+    let recurring_terms = starts.as_ref().map(|s| recurring_terms(ctx, state, s));
     let request = payment_request(&order, &attempt, &state.request_context(ctx.lang))?;
     let store_card = owner.is_some();
     let card = CardSource::NewCard { store_card, utoken };
@@ -643,7 +671,7 @@ pub async fn pay_page(
     }
     let page = PayPage {
         cancel_url,
-        layout: Layout::new(&ctx, "payment"),
+        layout: Layout::new(ctx, "payment"),
         saved_installments,
         number: order.number(),
         lines: line_views(&state.catalog, ctx.lang, &order),
@@ -660,6 +688,139 @@ pub async fn pay_page(
         cards_unavailable,
     };
     Ok(state.payment_page(render(StatusCode::OK, &page)))
+}
+
+/// A payment page's rows, checked against its viewer.
+struct PayRows {
+    order: Order,
+    attempt: PaymentAttempt,
+    owner: Option<crate::db::models::CardOwner>,
+    starts: Option<crate::db::subscriptions::SubscriptionTerms>,
+    utoken: Option<crate::paytr::Token>,
+    /// The owner's saved cards and their installment options, when read with the rows.
+    cached: Option<crate::cards::SharedViews>,
+    offers: Option<SavedOffers>,
+}
+
+impl PayRows {
+    /// The rows read for a payment page, if `viewer` may see them (anyone else is answered
+    /// as for an unknown id) and the order still waits for its payment (else to its page).
+    #[expect(
+        clippy::result_large_err,
+        reason = "a page's answer is moved once; a box would be one more allocation a page"
+    )]
+    fn checked(
+        found: PayReads,
+        viewer: &Viewer,
+        state: &AppState,
+    ) -> Result<Self, Result<HttpResponse, PageError>> {
+        let found = found.filter(|((order, ..), ..)| viewer.owns(order));
+        let Some(((order, Some(attempt), owner, starts), cached, offers)) = found else {
+            return Err(Err(PageError::NotFound));
+        };
+        if order.status == OrderStatus::Paid || attempt.status != AttemptStatus::Pending {
+            return Err(Ok(redirect(&format!("/orders/{}", order.public_id))));
+        }
+        // Only the order's own signed-in shopper may save a card; their utoken groups them.
+        let utoken = owner
+            .as_ref()
+            .and_then(|u| super::cards::utoken_of(state, u));
+        Ok(Self {
+            order,
+            attempt,
+            owner,
+            starts,
+            utoken,
+            cached,
+            offers,
+        })
+    }
+
+    /// With what [`pay_extras`] finds, when that needs no wait: the saved cards and their
+    /// offers came with the rows (or the page offers none), and no hosted checkout's way
+    /// back. Else the rows, untouched.
+    #[expect(
+        clippy::result_large_err,
+        reason = "the rows are moved once; a box would be one more allocation a page"
+    )]
+    fn with_extras_at_hand(mut self, hosted: bool) -> Result<(Self, PayExtras), Self> {
+        let offers_cards = self.owner.is_some() && self.utoken.is_some() && self.starts.is_none();
+        let (saved, offers) = match (offers_cards, self.cached.take(), self.offers.take()) {
+            _ if hosted => return Err(self),
+            (false, ..) => (std::sync::Arc::from([]), Vec::new()),
+            (true, Some(saved), Some(offers)) => (saved, offers),
+            (true, cached, offers) => {
+                (self.cached, self.offers) = (cached, offers);
+                return Err(self);
+            }
+        };
+        let extras = PayExtras {
+            saved,
+            cards_unavailable: false,
+            offers,
+            cancel_url: None,
+        };
+        Ok((self, extras))
+    }
+}
+
+/// What a payment page shows beyond its rows.
+struct PayExtras {
+    saved: crate::cards::SharedViews,
+    cards_unavailable: bool,
+    offers: SavedOffers,
+    cancel_url: Option<String>,
+}
+
+/// The saved cards a payment page offers, their installment options and a hosted checkout's
+/// way back: from the rows when they came with them, else read (each wait boxed: rare).
+async fn pay_extras(
+    state: web::Data<AppState>,
+    mut rows: PayRows,
+    hosted: bool,
+) -> Result<(PayRows, PayExtras), PageError> {
+    let subscription = rows.starts.is_some();
+    // Saved cards are offered for a plain order of a shopper who has some.
+    let (saved, cards_unavailable) = match (&rows.owner, rows.cached.take()) {
+        (Some(_), Some(saved)) if rows.utoken.is_some() && !subscription => (saved, false),
+        (Some(user), None) if rows.utoken.is_some() && !subscription => {
+            let (views, unavailable) = Box::pin(super::cards::card_views(&state, user)).await;
+            (views.into(), unavailable)
+        }
+        _ => (std::sync::Arc::from([]), false),
+    };
+    let offers = match rows.offers.take() {
+        Some(offers) => offers,
+        None if state.settings.installments.enabled && !subscription && !saved.is_empty() => {
+            let (settings, views, total) = (
+                state.settings.installments.clone(),
+                saved.clone(),
+                rows.order.total,
+            );
+            Box::pin(
+                state
+                    .db
+                    .read(move |conn| saved_offers(conn, &settings, &views, total, None)),
+            )
+            .await?
+        }
+        None => Vec::new(),
+    };
+    // A hosted checkout's shopper may go back to the merchant (one more read, for those only).
+    let cancel_url = if hosted {
+        Box::pin(super::hosted::return_urls(&state, rows.order.id))
+            .await
+            .map(|(_, cancel)| cancel)
+    } else {
+        None
+    };
+    let extras = PayExtras {
+        saved,
+        cards_unavailable,
+        offers,
+        cancel_url,
+    };
+    Ok((rows, extras))
 }
 
 /// The words of a card's installment options, by count. They depend only on the language, the
