@@ -150,7 +150,7 @@ impl SessionCookies {
                 if !is_light_value(value) {
                     return None;
                 }
-                state.insert(key.to_owned(), format!("\"{value}\""));
+                state.insert(key, &format!("\"{value}\""));
             }
         }
         Some(state)
@@ -168,8 +168,9 @@ impl SessionCookies {
         };
         let value = opened.value();
         if let Some(json) = value.strip_prefix(LEGACY_ANON) {
-            return serde_json::from_str::<State>(json)
+            return serde_json::from_str::<std::collections::HashMap<String, String>>(json)
                 .ok()
+                .map(State::from_iter)
                 .filter(super::is_light)
                 .map_or(Incoming::Nothing, Incoming::Anonymous);
         }
@@ -313,7 +314,7 @@ mod tests {
             Incoming::Anonymous(only_lang)
         );
         let mut cart = light("a", "tr");
-        cart.insert(keys::CART.to_owned(), "[]".to_owned());
+        cart.insert(keys::CART, "[]");
         assert_eq!(c.anonymous_value(&cart), None, "a cart needs a row");
         assert_eq!(c.anonymous_value(&light("a.b", "tr")), None, "a dot");
         assert_eq!(c.anonymous_value(&light("", "tr")), None, "an empty value");

@@ -56,16 +56,12 @@ impl Session {
     }
 
     /// Keeps `value` under `key` (nothing, once the session is purged).
-    pub fn insert<T: Serialize>(
-        &self,
-        key: impl Into<String>,
-        value: T,
-    ) -> Result<(), serde_json::Error> {
+    pub fn insert<T: Serialize>(&self, key: &str, value: T) -> Result<(), serde_json::Error> {
         let mut inner = self.0.borrow_mut();
         if inner.status != SessionStatus::Purged {
             let json = serde_json::to_string(&value)?;
             inner.changed();
-            inner.state.insert(key.into(), json);
+            inner.state.insert(key, &json);
         }
         Ok(())
     }
@@ -315,7 +311,7 @@ impl Shared {
                 }
                 // Ended while this request ran: never brought back. The browser gets an
                 // anonymous session with only its language.
-                let fresh: State = state.into_iter().filter(|(k, _)| k == keys::LANG).collect();
+                let fresh: State = state.iter().filter(|(k, _)| *k == keys::LANG).collect();
                 self.issue(read, &fresh).await
             }
             (SessionStatus::Purged, id) => {

@@ -13,6 +13,7 @@
 
 mod cookies;
 mod middleware;
+mod state;
 
 pub use cookies::SessionCookies;
 pub use middleware::{Prefetch, Prefetched, Session, SessionExt, SessionMiddleware, SessionStatus};
@@ -22,7 +23,6 @@ use crate::db::{Db, DbError, unix_now};
 use crate::paytr::Token;
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 
 /// The session's keys, in one place.
 pub mod keys {
@@ -50,7 +50,7 @@ pub const ABSOLUTE_TIMEOUT_SECS: i64 = 12 * 60 * 60;
 /// How stale `last_seen_at` may get before a request refreshes it.
 const TOUCH_EVERY_SECS: i64 = 60;
 
-type State = HashMap<String, String>;
+pub use state::State;
 
 /// The session store; cheap to clone.
 #[derive(Clone)]
@@ -85,10 +85,10 @@ fn encode_state(state: &State) -> Result<String, serde_json::Error> {
         !k.is_empty() && !k.contains('\n') && !k.starts_with('{') && !v.contains('\n')
     });
     if !plain {
-        return serde_json::to_string(state);
+        return serde_json::to_string(&state.to_map());
     }
     let mut data = String::with_capacity(state.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
-    for (key, value) in state {
+    for (key, value) in state.iter() {
         if !data.is_empty() {
             data.push('\n');
         }
@@ -100,19 +100,12 @@ fn encode_state(state: &State) -> Result<String, serde_json::Error> {
 }
 
 /// Reads what [`encode_state`] wrote (either form).
-fn decode_state(data: &str) -> Result<State, serde_json::Error> {
+fn decode_state(data: String) -> Result<State, serde_json::Error> {
     if data.starts_with('{') {
-        return serde_json::from_str(data);
+        let map: std::collections::HashMap<String, String> = serde_json::from_str(&data)?;
+        return Ok(map.into_iter().collect());
     }
-    let mut state = State::new();
-    let mut parts = data.split('\n');
-    while let Some(key) = parts.next().filter(|k| !k.is_empty()) {
-        let Some(value) = parts.next() else {
-            return Err(serde::de::Error::custom("a session key without its value"));
-        };
-        state.insert(key.to_owned(), value.to_owned());
-    }
-    Ok(state)
+    State::from_plain(data).map_err(serde::de::Error::custom)
 }
 
 fn new_key() -> String {
@@ -125,7 +118,7 @@ const LIGHT_KEYS: [&str; 2] = [keys::CSRF, keys::LANG];
 /// Only a CSRF token and a language: an anonymous visitor, kept in the cookie alone, so a
 /// stream of cookieless requests writes nothing to the database.
 fn is_light(state: &State) -> bool {
-    state.keys().all(|k| LIGHT_KEYS.contains(&k.as_str()))
+    state.keys().all(|k| LIGHT_KEYS.contains(&k))
 }
 
 fn encoding_failed(e: serde_json::Error) -> DbError {
@@ -237,7 +230,7 @@ impl DbSessionStore {
                 })
                 .await?;
         }
-        Ok(Some(decode_state(&data).unwrap_or_else(|e| {
+        Ok(Some(decode_state(data).unwrap_or_else(|e| {
             tracing::warn!(error = %e, "a session's data could not be read: it starts empty");
             State::new()
         })))
@@ -306,10 +299,7 @@ mod tests {
     use super::*;
 
     fn state(pairs: &[(&str, &str)]) -> State {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().copied().collect()
     }
 
     #[test]
@@ -327,9 +317,9 @@ mod tests {
         let data = encode_state(&original).expect("encode");
         assert!(!data.starts_with('{'), "not a JSON object: {data}");
         assert!(data.contains(&user), "each value as actix-session wrote it");
-        assert_eq!(decode_state(&data).expect("decode"), original);
+        assert_eq!(decode_state(data).expect("decode"), original);
         assert_eq!(
-            decode_state(&encode_state(&State::new()).expect("empty")).expect("empty"),
+            decode_state(encode_state(&State::new()).expect("empty")).expect("empty"),
             State::new()
         );
     }
@@ -343,18 +333,15 @@ mod tests {
         ] {
             let data = encode_state(&odd).expect("encode");
             assert!(data.starts_with('{'), "{data}");
-            assert_eq!(decode_state(&data).expect("decode"), odd);
+            assert_eq!(decode_state(data).expect("decode"), odd);
         }
         // A row written before this form: a JSON object of JSON texts.
         let old = r#"{"user_id":"1","csrf":"\"IPPvaTk5\"","cart":"[{\"slug\":\"lokum\",\"quantity\":1}]"}"#;
-        let read = decode_state(old).expect("old row");
-        assert_eq!(
-            read.get(keys::CSRF).map(String::as_str),
-            Some("\"IPPvaTk5\"")
-        );
+        let read = decode_state(old.to_owned()).expect("old row");
+        assert_eq!(read.get(keys::CSRF), Some("\"IPPvaTk5\""));
         assert_eq!(read.len(), 3);
         // Damaged data is an error, not a half-read state.
-        assert!(decode_state("csrf").is_err());
-        assert!(decode_state("{broken").is_err());
+        assert!(decode_state("csrf".to_owned()).is_err());
+        assert!(decode_state("{broken".to_owned()).is_err());
     }
 }

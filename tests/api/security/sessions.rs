@@ -4,8 +4,7 @@
 use super::{count, signed_up};
 use crate::helpers::{spawn_app, spawn_app_with};
 use crate::shopper::Shopper;
-use paytr_checkout::sessions::DbSessionStore;
-use std::collections::HashMap;
+use paytr_checkout::sessions::{DbSessionStore, State};
 
 async fn user_id(app: &crate::helpers::TestApp, email: &'static str) -> i64 {
     app.db_run(move |conn| {
@@ -60,10 +59,7 @@ async fn a_session_ended_by_log_out_is_never_brought_back_by_a_slow_request() {
     let uid = user_id(&app, "slow@example.com").await;
     let rows_before = count(&app, "SELECT COUNT(*) AS n FROM sessions").await;
     let store = session_store(&app);
-    let signed_in: HashMap<String, String> = HashMap::from([
-        ("user_id".into(), uid.to_string()),
-        ("csrf".into(), "\"t\"".into()),
-    ]);
+    let signed_in = State::from([("user_id", uid.to_string().as_str()), ("csrf", "\"t\"")]);
 
     // A slow request loaded the session; log out deletes it; then the slow one saves.
     let key = store.save(&signed_in).await.expect("saved");
@@ -157,10 +153,10 @@ async fn a_shopper_signed_in_before_the_upgrade_stays_signed_in_and_keeps_the_ca
     let user =
         serde_json::json!({"id": uid, "full_name": "Önce Gelen", "email": "before@example.com"});
     let id = session_store(&app)
-        .save(&HashMap::from([
-            ("user_id".into(), uid.to_string()),
-            ("user".into(), user.to_string()),
-            ("csrf".into(), "\"oldtoken\"".into()),
+        .save(&State::from([
+            ("user_id", uid.to_string()),
+            ("user", user.to_string()),
+            ("csrf", "\"oldtoken\"".to_owned()),
         ]))
         .await
         .expect("saved");
