@@ -445,12 +445,12 @@ fn saved_offers(
 
 #[derive(Template)]
 #[template(path = "pay.html")]
-struct PayPage {
+struct PayPage<'a> {
     layout: Layout,
     order_id: String,
     total: Price,
     action: String,
-    hidden: Vec<(&'static str, String)>,
+    hidden: Vec<(&'static str, std::borrow::Cow<'a, str>)>,
     offer_save: bool,
     /// A subscription's first payment: the card is always saved, with a new card.
     subscription: bool,
@@ -918,7 +918,9 @@ pub fn recurring_terms(
 }
 
 /// The payment form's hidden fields: all but `store_card`, which is the shopper's checkbox.
-fn hidden_fields(form: crate::paytr::FormFields) -> Vec<(&'static str, String)> {
+fn hidden_fields(
+    form: crate::paytr::FormFields<'_>,
+) -> Vec<(&'static str, std::borrow::Cow<'_, str>)> {
     let mut fields = form.into_pairs();
     fields.retain(|(name, _)| *name != "store_card");
     fields

@@ -160,7 +160,7 @@ impl PaytrClient {
 
     /// Posts `form` to `path`; every call is counted (`paytr_calls_total` by endpoint and
     /// result) and timed (`paytr_call_duration_seconds`) for the metrics.
-    async fn post(&self, path: &'static str, form: &FormFields) -> Result<String, PaytrError> {
+    async fn post(&self, path: &'static str, form: &FormFields<'_>) -> Result<String, PaytrError> {
         let started = std::time::Instant::now();
         let answer = self.post_unmeasured(path, form).await;
         let result = match &answer {
@@ -176,7 +176,11 @@ impl PaytrClient {
         answer
     }
 
-    async fn post_unmeasured(&self, path: &str, form: &FormFields) -> Result<String, PaytrError> {
+    async fn post_unmeasured(
+        &self,
+        path: &str,
+        form: &FormFields<'_>,
+    ) -> Result<String, PaytrError> {
         let response = self
             .http
             .post(self.url(path))

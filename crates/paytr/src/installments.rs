@@ -67,7 +67,7 @@ pub const FAMILIES: [&str; 9] = [
 ];
 
 /// BIN lookup form: `merchant_id, bin_number, paytr_token`.
-pub fn bin_detail_form(creds: &MerchantCredentials, bin: &Bin) -> FormFields {
+pub fn bin_detail_form<'a>(creds: &'a MerchantCredentials, bin: &'a Bin) -> FormFields<'a> {
     let mut form = FormFields::default();
     form.push("merchant_id", creds.merchant_id.as_str());
     form.push("bin_number", bin.as_str());
@@ -76,7 +76,10 @@ pub fn bin_detail_form(creds: &MerchantCredentials, bin: &Bin) -> FormFields {
 }
 
 /// Installment-rates form: `merchant_id, request_id, paytr_token`.
-pub fn installment_rates_form(creds: &MerchantCredentials, request_id: &RequestId) -> FormFields {
+pub fn installment_rates_form<'a>(
+    creds: &'a MerchantCredentials,
+    request_id: &'a RequestId,
+) -> FormFields<'a> {
     let mut form = FormFields::default();
     form.push("merchant_id", creds.merchant_id.as_str());
     form.push("request_id", request_id.as_str());

@@ -9,21 +9,19 @@ use crate::types::{MerchantOid, Money, ReferenceNo};
 use serde_json::Value;
 
 /// Refund form: `merchant_id, merchant_oid, return_amount, paytr_token[, reference_no]`.
-pub fn refund_form(
-    creds: &MerchantCredentials,
-    merchant_oid: &MerchantOid,
+pub fn refund_form<'a>(
+    creds: &'a MerchantCredentials,
+    merchant_oid: &'a MerchantOid,
     amount: Money,
-    reference_no: Option<&ReferenceNo>,
-) -> FormFields {
+    reference_no: Option<&'a ReferenceNo>,
+) -> FormFields<'a> {
     let amount = amount.to_paytr_decimal();
+    let token = refund_token(creds, merchant_oid.as_str(), &amount);
     let mut form = FormFields::default();
     form.push("merchant_id", creds.merchant_id.as_str());
     form.push("merchant_oid", merchant_oid.as_str());
-    form.push("return_amount", amount.as_str());
-    form.push(
-        "paytr_token",
-        refund_token(creds, merchant_oid.as_str(), &amount),
-    );
+    form.push("return_amount", amount);
+    form.push("paytr_token", token);
     if let Some(reference_no) = reference_no {
         form.push("reference_no", reference_no.as_str());
     }
@@ -31,7 +29,10 @@ pub fn refund_form(
 }
 
 /// Status inquiry form: `merchant_id, merchant_oid, paytr_token`.
-pub fn status_form(creds: &MerchantCredentials, merchant_oid: &MerchantOid) -> FormFields {
+pub fn status_form<'a>(
+    creds: &'a MerchantCredentials,
+    merchant_oid: &'a MerchantOid,
+) -> FormFields<'a> {
     let mut form = FormFields::default();
     form.push("merchant_id", creds.merchant_id.as_str());
     form.push("merchant_oid", merchant_oid.as_str());

@@ -1,6 +1,8 @@
 //! Typed builders for the forms PayTR accepts. Each builder first writes the exact strings
 //! that will be posted, then signs those very strings, so hash and form can never disagree.
 
+use std::borrow::Cow;
+
 use super::sign::{
     MerchantCredentials, PaymentHashFields, capi_delete_token, capi_list_token, payment_token,
 };
@@ -11,14 +13,16 @@ use crate::types::{
 };
 
 /// The fields of one form, in order, plus the card fields the shopper's browser must add.
+/// Values are borrowed where the request holds them (a payment page's form was ~22 strings
+/// copied for one render).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FormFields {
-    fields: Vec<(&'static str, String)>,
-    browser_fields: Vec<&'static str>,
+pub struct FormFields<'a> {
+    fields: Vec<(&'static str, Cow<'a, str>)>,
+    browser_fields: &'static [&'static str],
 }
 
-impl FormFields {
-    pub(crate) fn push(&mut self, name: &'static str, value: impl Into<String>) {
+impl<'a> FormFields<'a> {
+    pub(crate) fn push(&mut self, name: &'static str, value: impl Into<Cow<'a, str>>) {
         self.fields.push((name, value.into()));
     }
 
@@ -27,27 +31,27 @@ impl FormFields {
         self.fields
             .iter()
             .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
     }
 
     /// All fields in the order they are posted.
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
-        self.fields.iter().map(|(n, v)| (*n, v.as_str()))
+        self.fields.iter().map(|(n, v)| (*n, v.as_ref()))
     }
 
     /// Fields the shopper types into the browser, posted straight to PayTR (never to us).
     pub fn browser_fields(&self) -> &[&'static str] {
-        &self.browser_fields
+        self.browser_fields
     }
 
     /// The `(name, value)` pairs, taken without copying the values.
-    pub fn into_pairs(self) -> Vec<(&'static str, String)> {
+    pub fn into_pairs(self) -> Vec<(&'static str, Cow<'a, str>)> {
         self.fields
     }
 
     /// As `(name, value)` pairs for a urlencoded body.
     pub fn pairs(&self) -> Vec<(&'static str, String)> {
-        self.fields.clone()
+        self.iter().map(|(n, v)| (n, v.to_owned())).collect()
     }
 }
 
@@ -110,31 +114,31 @@ fn flag(value: bool) -> &'static str {
 
 impl PaymentRequest {
     /// The form for a browser payment with a new or a saved card (PayTR `/odeme`).
-    pub fn form(
-        &self,
-        creds: &MerchantCredentials,
+    pub fn form<'a>(
+        &'a self,
+        creds: &'a MerchantCredentials,
         card: &CardSource,
-    ) -> Result<FormFields, ValidationError> {
+    ) -> Result<FormFields<'a>, ValidationError> {
         let mut form = self.common_fields(creds, self.non_3d)?;
         match card {
             CardSource::NewCard { store_card, utoken } => {
                 if *store_card {
                     if let Some(utoken) = utoken {
-                        form.push("utoken", utoken.expose());
+                        form.push("utoken", utoken.expose().to_owned());
                     }
                     form.push("store_card", "1");
                 }
-                form.browser_fields = NEW_CARD_FIELDS.to_vec();
+                form.browser_fields = &NEW_CARD_FIELDS;
             }
             CardSource::SavedCard {
                 utoken,
                 ctoken,
                 require_cvv,
             } => {
-                form.push("utoken", utoken.expose());
-                form.push("ctoken", ctoken.expose());
+                form.push("utoken", utoken.expose().to_owned());
+                form.push("ctoken", ctoken.expose().to_owned());
                 if *require_cvv {
-                    form.browser_fields = vec!["cvv"];
+                    form.browser_fields = &["cvv"];
                 }
             }
         }
@@ -146,25 +150,25 @@ impl PaymentRequest {
 
     /// A merchant-initiated recurring charge on a saved card: Non-3D, with both spellings of
     /// the recurring flag (`recurring_payment` in PayTR's pages, `recurring` in our spec).
-    pub fn recurring_form(
-        &self,
-        creds: &MerchantCredentials,
+    pub fn recurring_form<'a>(
+        &'a self,
+        creds: &'a MerchantCredentials,
         utoken: &Token,
         ctoken: &Token,
-    ) -> Result<FormFields, ValidationError> {
+    ) -> Result<FormFields<'a>, ValidationError> {
         let mut form = self.common_fields(creds, true)?;
-        form.push("utoken", utoken.expose());
-        form.push("ctoken", ctoken.expose());
+        form.push("utoken", utoken.expose().to_owned());
+        form.push("ctoken", ctoken.expose().to_owned());
         form.push("recurring_payment", "1");
         form.push("recurring", "1");
         Ok(form)
     }
 
-    fn common_fields(
-        &self,
-        creds: &MerchantCredentials,
+    fn common_fields<'a>(
+        &'a self,
+        creds: &'a MerchantCredentials,
         non_3d: bool,
-    ) -> Result<FormFields, ValidationError> {
+    ) -> Result<FormFields<'a>, ValidationError> {
         if self.amount.kurus() <= 0 {
             return Err(ValidationError::new(
                 "payment_amount",
@@ -219,7 +223,7 @@ impl PaymentRequest {
 }
 
 /// CAPI LIST: `merchant_id`, `utoken`, `paytr_token`.
-pub fn capi_list_form(creds: &MerchantCredentials, utoken: &Token) -> FormFields {
+pub fn capi_list_form<'a>(creds: &'a MerchantCredentials, utoken: &'a Token) -> FormFields<'a> {
     let mut form = FormFields::default();
     form.push("merchant_id", creds.merchant_id.as_str());
     form.push("utoken", utoken.expose());
@@ -228,7 +232,11 @@ pub fn capi_list_form(creds: &MerchantCredentials, utoken: &Token) -> FormFields
 }
 
 /// CAPI DELETE: `merchant_id`, `ctoken`, `utoken`, `paytr_token`.
-pub fn capi_delete_form(creds: &MerchantCredentials, utoken: &Token, ctoken: &Token) -> FormFields {
+pub fn capi_delete_form<'a>(
+    creds: &'a MerchantCredentials,
+    utoken: &'a Token,
+    ctoken: &'a Token,
+) -> FormFields<'a> {
     let mut form = FormFields::default();
     form.push("merchant_id", creds.merchant_id.as_str());
     form.push("ctoken", ctoken.expose());

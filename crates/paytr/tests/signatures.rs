@@ -131,7 +131,8 @@ fn recurring_form_sends_both_flags_and_the_saved_card() {
     let v = of_kind(&all, "direct_payment")
         .find(|v| v["name"].as_str().is_some_and(|n| n.starts_with("V3")))
         .expect("V3");
-    let form = payment_request(&fields(v))
+    let request = payment_request(&fields(v));
+    let form = request
         .recurring_form(
             &all.creds,
             &Token::new("UT3f9a0c1d2e"),
