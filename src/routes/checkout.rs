@@ -617,10 +617,7 @@ async fn pay_page_waiting(
         Ok(rows) => rows,
         Err(answer) => return answer,
     };
-    let (rows, extras) = match rows.with_extras_at_hand(hosted) {
-        Ok(at_hand) => at_hand,
-        Err(rows) => pay_extras(state.clone(), rows, hosted).await?,
-    };
+    let (rows, extras) = pay_extras(state.clone(), rows, hosted).await?;
     pay_page_of(&ctx, &state, rows, extras)
 }
 
@@ -736,6 +733,11 @@ impl PayRows {
         })
     }
 
+    /// Saved cards are offered for a plain order of a signed-in shopper who has some.
+    fn offers_cards(&self) -> bool {
+        self.owner.is_some() && self.utoken.is_some() && self.starts.is_none()
+    }
+
     /// With what [`pay_extras`] finds, when that needs no wait: the saved cards and their
     /// offers came with the rows (or the page offers none), and no hosted checkout's way
     /// back. Else the rows, untouched.
@@ -744,8 +746,7 @@ impl PayRows {
         reason = "the rows are moved once; a box would be one more allocation a page"
     )]
     fn with_extras_at_hand(mut self, hosted: bool) -> Result<(Self, PayExtras), Self> {
-        let offers_cards = self.owner.is_some() && self.utoken.is_some() && self.starts.is_none();
-        let (saved, offers) = match (offers_cards, self.cached.take(), self.offers.take()) {
+        let (saved, offers) = match (self.offers_cards(), self.cached.take(), self.offers.take()) {
             _ if hosted => return Err(self),
             (false, ..) => (std::sync::Arc::from([]), Vec::new()),
             (true, Some(saved), Some(offers)) => (saved, offers),
@@ -780,10 +781,9 @@ async fn pay_extras(
     hosted: bool,
 ) -> Result<(PayRows, PayExtras), PageError> {
     let subscription = rows.starts.is_some();
-    // Saved cards are offered for a plain order of a shopper who has some.
-    let (saved, cards_unavailable) = match (&rows.owner, rows.cached.take()) {
-        (Some(_), Some(saved)) if rows.utoken.is_some() && !subscription => (saved, false),
-        (Some(user), None) if rows.utoken.is_some() && !subscription => {
+    let (saved, cards_unavailable) = match (rows.offers_cards(), &rows.owner, rows.cached.take()) {
+        (true, _, Some(saved)) => (saved, false),
+        (true, Some(user), None) => {
             let (views, unavailable) = Box::pin(super::cards::card_views(&state, user)).await;
             (views.into(), unavailable)
         }

@@ -168,9 +168,8 @@ impl SessionCookies {
         };
         let value = opened.value();
         if let Some(json) = value.strip_prefix(LEGACY_ANON) {
-            return serde_json::from_str::<std::collections::HashMap<String, String>>(json)
+            return State::from_json(json)
                 .ok()
-                .map(State::from_iter)
                 .filter(super::is_light)
                 .map_or(Incoming::Nothing, Incoming::Anonymous);
         }

@@ -102,8 +102,7 @@ fn encode_state(state: &State) -> Result<String, serde_json::Error> {
 /// Reads what [`encode_state`] wrote (either form).
 fn decode_state(data: String) -> Result<State, serde_json::Error> {
     if data.starts_with('{') {
-        let map: std::collections::HashMap<String, String> = serde_json::from_str(&data)?;
-        return Ok(map.into_iter().collect());
+        return State::from_json(&data);
     }
     State::from_plain(data).map_err(serde::de::Error::custom)
 }

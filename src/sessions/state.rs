@@ -37,6 +37,12 @@ impl State {
         Ok(Self { text, entries })
     }
 
+    /// A JSON object of JSON texts (older rows, and actix-session's anonymous cookies).
+    pub fn from_json(json: &str) -> Result<Self, serde_json::Error> {
+        let map: HashMap<String, String> = serde_json::from_str(json)?;
+        Ok(map.into_iter().collect())
+    }
+
     pub fn get(&self, key: &str) -> Option<&str> {
         let i = self.position(key)?;
         Some(self.slice(self.entries[i].1))
