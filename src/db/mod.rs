@@ -6,6 +6,7 @@
 
 pub mod backoffice;
 pub mod models;
+pub mod recent;
 pub mod refunds;
 pub mod schema;
 pub mod states;
@@ -229,11 +230,20 @@ impl Backend {
             Self::Postgres(_) => None,
         };
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let wal = match self {
+            Self::Sqlite(path) => {
+                let mut wal = path.clone().into_os_string();
+                wal.push("-wal");
+                Some(std::sync::Arc::new(PathBuf::from(wal)))
+            }
+            Self::Postgres(_) => None,
+        };
         Ok(Db {
             pool,
             writer,
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             handoffs: Default::default(),
+            wal,
         })
     }
 }
@@ -446,6 +456,9 @@ thread_local! {
     static HOLDING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     /// The read transaction the session's load left open in this poll.
     static HELD: std::cell::RefCell<Option<Held>> = const { std::cell::RefCell::new(None) };
+    /// The database's stamp taken first in this poll ([`Db::read_stamp`]).
+    static POLL_STAMP: std::cell::Cell<Option<(u64, recent::Stamp)>> =
+        const { std::cell::Cell::new(None) };
 }
 
 impl RequestReads {
@@ -469,13 +482,19 @@ impl RequestReads {
 impl Drop for RequestReads {
     fn drop(&mut self) {
         HOLDING.set(false);
-        release_held();
+        end_poll_reads();
     }
 }
 
 /// Ends the read transaction held open on this thread, if any.
 fn release_held() {
     drop(HELD.with_borrow_mut(Option::take));
+}
+
+/// Ends this poll's shared reads: the held read transaction and the stamp.
+fn end_poll_reads() {
+    POLL_STAMP.set(None);
+    release_held();
 }
 
 /// The held connection, if it is one of `db`'s.
@@ -498,6 +517,8 @@ pub struct Db {
     id: u64,
     /// Work handed to a blocking thread so far ([`Db::run`]).
     handoffs: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// SQLite's WAL file, whose changes tell that something was written (see [`recent`]).
+    wal: Option<std::sync::Arc<PathBuf>>,
 }
 
 impl Db {
@@ -507,17 +528,43 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
         T: Send + 'static,
     {
-        release_held();
+        end_poll_reads();
         self.handoffs
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         metrics::counter!("db_blocking_handoffs_total").increment(1);
         let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || {
+        let done = tokio::task::spawn_blocking(move || {
             let mut conn = pool.get()?;
             conn.work(f)
         })
-        .await
-        .map_err(|_| DbError::Cancelled)?
+        .await;
+        if self.wal.is_some() {
+            // Work on a blocking thread may have written (most of it reads).
+            recent::written();
+        }
+        done.map_err(|_| DbError::Cancelled)?
+    }
+
+    /// On SQLite, what the database looks like as far as can be told without reading it:
+    /// rows read after an equal stamp are still what the database holds ([`recent`]). `None` on
+    /// PostgreSQL, where other instances write.
+    ///
+    /// Inside a request's poll ([`RequestReads`]) the first stamp serves the poll's other reads:
+    /// as the session's read transaction serves them, it is from a moment before, never from
+    /// before a write of the request itself (a write ends the poll's reads).
+    pub fn read_stamp(&self) -> Option<recent::Stamp> {
+        let wal = self.wal.as_deref()?;
+        if !HOLDING.get() {
+            return recent::stamp(wal);
+        }
+        match POLL_STAMP.get() {
+            Some((db, stamp)) if db == self.id => Some(stamp),
+            _ => {
+                let stamp = recent::stamp(wal)?;
+                POLL_STAMP.set(Some((self.id, stamp)));
+                Some(stamp)
+            }
+        }
     }
 
     /// How many times work was handed to a blocking thread (each costs two thread wake-ups;
@@ -649,7 +696,7 @@ impl Db {
             return self.run(f).await;
         };
         // A read after this write must see it: not in a snapshot taken before.
-        release_held();
+        end_poll_reads();
         let (job, done) = writer::job(f);
         metrics::gauge!("db_write_queue_depth").increment(1.0);
         match writer.try_send(job) {

@@ -68,6 +68,8 @@ pub fn run(mut conn: DbConnection, jobs: mpsc::Receiver<Job>) {
             let _ = TM::rollback_transaction(&mut conn);
             format!("commit failed: {e}")
         });
+        // Before anyone hears of the commit: rows read before it are stale from now on.
+        super::recent::written();
         for complete in completions {
             complete(committed.clone());
         }

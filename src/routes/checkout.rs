@@ -506,6 +506,56 @@ fn pay_reads(
     Ok(Some(((order, attempt, owner, starts), cached, offers)))
 }
 
+thread_local! {
+    /// Payment pages' rows this worker read recently (`db::recent`), by the order's public id.
+    static RECENT_PAY_READS: std::cell::RefCell<crate::db::recent::Recent<PayReads>> =
+        const { std::cell::RefCell::new(crate::db::recent::Recent::new()) };
+}
+
+/// On SQLite, [`pay_reads`] as a request made them a moment ago, if nothing was written since
+/// and the owner's card list is still the one they were made with; else the stamp to keep the
+/// next read's rows under. The rows are checked against the viewer as rows just read.
+fn recent_pay_reads(
+    state: &AppState,
+    public_id: &str,
+) -> Result<PayReads, Option<crate::db::recent::Stamp>> {
+    let Some(now) = state.db.read_stamp() else {
+        return Err(None);
+    };
+    let kept = RECENT_PAY_READS.with_borrow(|kept| kept.get(public_id, &now));
+    let same_cards = |found: &PayReads| match found {
+        Some(((_, _, owner, starts), kept_views, _)) => {
+            let views = match (owner, starts) {
+                (Some(user), None) => super::cards::cached_card_views(state, user),
+                _ => None,
+            };
+            match (&views, kept_views) {
+                (None, None) => true,
+                (Some(a), Some(b)) => std::sync::Arc::ptr_eq(a, b),
+                _ => false,
+            }
+        }
+        None => true,
+    };
+    match kept {
+        Some(found) if same_cards(&found) => Ok(found),
+        _ => Err(Some(now)),
+    }
+}
+
+/// Keeps an order's rows just read under the stamp taken before reading them.
+fn keep_pay_reads(
+    public_id: &str,
+    stamp: Option<crate::db::recent::Stamp>,
+    found: PayReads,
+) -> PayReads {
+    // An unknown order is not kept (a stranger's guesses would push out the shoppers' rows).
+    if let (Some(stamp), Some(_)) = (stamp, &found) {
+        RECENT_PAY_READS.with_borrow_mut(|kept| kept.put(public_id, stamp, found.clone()));
+    }
+    found
+}
+
 /// [`pay_reads`] made early, for one order.
 struct PrefetchedPay {
     public_id: String,
@@ -572,18 +622,21 @@ pub fn pay_page(
     let viewer = Viewer::of(&ctx, &session);
     let found = match take_prefetched(&req, &public_id) {
         Some(found) => found,
-        None => {
-            let (shared, id) = (state.clone(), public_id.clone());
-            match state.db.read_now(move |conn| pay_reads(conn, &shared, &id)) {
-                Ok(Ok(found)) => found,
-                Ok(Err(e)) => return at_once(Err(e.into())),
-                Err(_) => {
-                    return Either::Right(Box::pin(pay_page_waiting(
-                        ctx, state, viewer, public_id,
-                    )));
+        None => match recent_pay_reads(&state, &public_id) {
+            Ok(found) => found,
+            Err(stamp) => {
+                let (shared, id) = (state.clone(), public_id.clone());
+                match state.db.read_now(move |conn| pay_reads(conn, &shared, &id)) {
+                    Ok(Ok(found)) => keep_pay_reads(&public_id, stamp, found),
+                    Ok(Err(e)) => return at_once(Err(e.into())),
+                    Err(_) => {
+                        return Either::Right(Box::pin(pay_page_waiting(
+                            ctx, state, viewer, public_id,
+                        )));
+                    }
                 }
             }
-        }
+        },
     };
     let hosted = viewer.hosted(&public_id);
     let rows = match PayRows::checked(found, &viewer, &state) {

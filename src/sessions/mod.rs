@@ -161,6 +161,15 @@ impl DbSessionStore {
     }
 }
 
+/// A session's row: its state's text, when it was created and last seen.
+type SessionRow = (String, i64, i64);
+
+thread_local! {
+    /// Session rows this worker read recently (`db::recent`), by id hash.
+    static RECENT: std::cell::RefCell<crate::db::recent::Recent<SessionRow>> =
+        const { std::cell::RefCell::new(crate::db::recent::Recent::new()) };
+}
+
 impl DbSessionStore {
     /// The live session `id` names: `None` when unknown, idle or too old (then deleted). A
     /// row whose data can't be read is an empty session under the same id.
@@ -177,6 +186,15 @@ impl DbSessionStore {
         then: Option<Prefetch>,
     ) -> Result<(Option<State>, Option<Prefetched>), DbError> {
         let hash = id_hash(id);
+        // On SQLite, the row as a request read it a moment ago when nothing was written since
+        // (`db::recent`): still checked for its age below, as a row just read.
+        let stamp = self.db.read_stamp();
+        if then.is_none()
+            && let Some(row) =
+                stamp.and_then(|now| RECENT.with_borrow(|rows| rows.get(&hash, &now)))
+        {
+            return Ok((self.live_state(id, hash, Some(row)).await?, None));
+        }
         let (row, prefetched) = self
             .db
             // On SQLite its transaction stays open for the page's first read (one snapshot,
@@ -185,7 +203,7 @@ impl DbSessionStore {
                 let hash = hash.clone();
                 move |conn| {
                     // `id_hash` is unique: no LIMIT to bind.
-                    let row: Option<(String, i64, i64)> = crate::native!(conn, |c| {
+                    let row: Option<SessionRow> = crate::native!(conn, |c| {
                         sessions::table
                             .filter(sessions::id_hash.eq(&hash))
                             .select((sessions::data, sessions::created_at, sessions::last_seen_at))
@@ -200,6 +218,9 @@ impl DbSessionStore {
                 }
             })
             .await?;
+        if let (Some(stamp), Some(row)) = (stamp, &row) {
+            RECENT.with_borrow_mut(|rows| rows.put(&hash, stamp, row.clone()));
+        }
         Ok((self.live_state(id, hash, row).await?, prefetched))
     }
 
@@ -208,7 +229,7 @@ impl DbSessionStore {
         &self,
         id: &str,
         hash: String,
-        row: Option<(String, i64, i64)>,
+        row: Option<SessionRow>,
     ) -> Result<Option<State>, DbError> {
         let Some((data, created, seen)) = row else {
             return Ok(None);

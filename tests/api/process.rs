@@ -331,3 +331,58 @@ async fn every_request_is_a_span_with_its_route_pattern_never_its_values() {
         "no path values or query strings in the log: {log}"
     );
 }
+
+/// On SQLite a request's rows (the session's, the payment page's) are kept a moment for the
+/// next request while nothing is written (`db::recent`). A commit by another process — here
+/// this test's own connection to the server's file — is seen by the very next request.
+#[tokio::test]
+async fn rows_another_process_wrote_are_seen_by_the_next_request() {
+    use diesel::{Connection, RunQueryDsl};
+    let server = LoggedServer::start();
+    let mut shopper = crate::shopper::Shopper::new(&server.url);
+    shopper.register("recent@example.com").await;
+    shopper.add_to_cart("lokum").await;
+    let pay = shopper.checkout().await;
+    let id = crate::shopper::order_id(&pay.url);
+    // Read again and again with nothing written: the later reads use the rows kept.
+    for _ in 0..3 {
+        let page = shopper.get(&pay.url).await;
+        assert!(page.html.contains("id=\"payment-form\""), "{}", page.html);
+    }
+
+    // Another process marks the order paid (as the status inquiry or an operator would).
+    let file = server.dir.path().join("data/paytr-checkout.db");
+    let mut other = diesel::SqliteConnection::establish(file.to_str().expect("path")).expect("db");
+    diesel::sql_query("PRAGMA busy_timeout = 5000")
+        .execute(&mut other)
+        .expect("busy timeout");
+    let changed = diesel::sql_query(format!(
+        "UPDATE orders SET status = 'paid' WHERE public_id = '{id}'"
+    ))
+    .execute(&mut other)
+    .expect("update");
+    assert_eq!(changed, 1);
+    let page = shopper.get(&pay.url).await;
+    assert!(
+        !page.html.contains("id=\"payment-form\"") && page.url.ends_with(&format!("/orders/{id}")),
+        "a paid order's payment page sends the shopper to the order: {} {}",
+        page.url,
+        page.html
+    );
+
+    // Another process ends every session: the next request is no longer signed in.
+    for _ in 0..3 {
+        let account = shopper.get("/account").await;
+        assert!(account.url.ends_with("/account"), "{}", account.url);
+    }
+    diesel::sql_query("DELETE FROM sessions")
+        .execute(&mut other)
+        .expect("delete");
+    let account = shopper.get("/account").await;
+    assert!(
+        !account.url.ends_with("/account"),
+        "a session deleted elsewhere is not honoured: {}",
+        account.url
+    );
+    server.stop();
+}
