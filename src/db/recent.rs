@@ -18,7 +18,7 @@
 //!
 //! On PostgreSQL (several instances) nothing is kept: [`super::Db::read_stamp`] is `None`.
 //! Rows are kept per worker thread (no lock), a few dozen at most, and are never decisions:
-//! every request still checks them (the session's age, who owns the order) as it would checks
+//! every request still checks them (the session's age, who owns the order) as it checks
 //! rows just read.
 
 use std::path::Path;
