@@ -66,6 +66,14 @@ pub(super) fn stamp(wal: &Path) -> Option<Stamp> {
     })
 }
 
+/// Counts a request that used kept rows (`used: true`) or read them (and kept them) instead:
+/// the metric `db_kept_rows_total{kind, outcome}` tells how often pages are read again with
+/// nothing written between.
+pub fn count(kind: &'static str, used: bool) {
+    let outcome = if used { "used" } else { "read" };
+    metrics::counter!("db_kept_rows_total", "kind" => kind, "outcome" => outcome).increment(1);
+}
+
 /// Rows read recently, by key (a session's id hash, an order's public id), with the stamp
 /// taken before they were read.
 pub struct Recent<V> {

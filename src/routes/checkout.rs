@@ -538,7 +538,10 @@ fn recent_pay_reads(
         None => true,
     };
     match kept {
-        Some(found) if same_cards(&found) => Ok(found),
+        Some(found) if same_cards(&found) => {
+            crate::db::recent::count("payment_page", true);
+            Ok(found)
+        }
         _ => Err(Some(now)),
     }
 }
@@ -551,6 +554,7 @@ fn keep_pay_reads(
 ) -> PayReads {
     // An unknown order is not kept (a stranger's guesses would push out the shoppers' rows).
     if let (Some(stamp), Some(_)) = (stamp, &found) {
+        crate::db::recent::count("payment_page", false);
         RECENT_PAY_READS.with_borrow_mut(|kept| kept.put(public_id, stamp, found.clone()));
     }
     found

@@ -193,6 +193,7 @@ impl DbSessionStore {
             && let Some(row) =
                 stamp.and_then(|now| RECENT.with_borrow(|rows| rows.get(&hash, &now)))
         {
+            crate::db::recent::count("session", true);
             return Ok((self.live_state(id, hash, Some(row)).await?, None));
         }
         let (row, prefetched) = self
@@ -219,6 +220,7 @@ impl DbSessionStore {
             })
             .await?;
         if let (Some(stamp), Some(row)) = (stamp, &row) {
+            crate::db::recent::count("session", false);
             RECENT.with_borrow_mut(|rows| rows.put(&hash, stamp, row.clone()));
         }
         Ok((self.live_state(id, hash, row).await?, prefetched))
