@@ -133,13 +133,19 @@ mod tests {
         path
     }
 
-    #[test]
-    fn rows_are_kept_until_anything_is_written() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let wal = wal(dir.path());
+    /// A WAL file in `dir`, and "order-1" kept under its stamp.
+    fn one_order_kept(dir: &Path) -> (std::path::PathBuf, Recent<i32>, Stamp) {
+        let wal = wal(dir);
         let mut recent = Recent::new();
         let before = stamp(&wal).expect("stamp");
         recent.put("order-1", before, 7);
+        (wal, recent, before)
+    }
+
+    #[test]
+    fn rows_are_kept_until_anything_is_written() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (wal, recent, before) = one_order_kept(dir.path());
         assert_eq!(recent.get("order-1", &before), Some(7));
         assert_eq!(recent.get("order-2", &before), None);
 
@@ -153,10 +159,7 @@ mod tests {
     #[test]
     fn a_commit_by_another_process_makes_rows_stale() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let wal = wal(dir.path());
-        let mut recent = Recent::new();
-        let before = stamp(&wal).expect("stamp");
-        recent.put("order-1", before, 7);
+        let (wal, recent, before) = one_order_kept(dir.path());
         // Another process's commit appends frames to the WAL.
         use std::io::Write;
         std::fs::OpenOptions::new()

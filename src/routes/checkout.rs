@@ -479,6 +479,19 @@ type PayReads = Option<(
     Option<SavedOffers>,
 )>;
 
+/// The owner's saved cards as cached now, for a plain order (a subscription's first payment
+/// always takes a new card).
+fn owner_card_views(
+    state: &AppState,
+    owner: &Option<crate::db::models::CardOwner>,
+    starts: &Option<crate::db::subscriptions::SubscriptionTerms>,
+) -> Option<crate::cards::SharedViews> {
+    match (owner, starts) {
+        (Some(user), None) => super::cards::cached_card_views(state, user),
+        _ => None,
+    }
+}
+
 fn pay_reads(
     conn: &mut crate::db::DbConnection,
     state: &AppState,
@@ -488,10 +501,7 @@ fn pay_reads(
     else {
         return Ok(None);
     };
-    let cached = match (&owner, &starts) {
-        (Some(user), None) => super::cards::cached_card_views(state, user),
-        _ => None,
-    };
+    let cached = owner_card_views(state, &owner, &starts);
     let offers = match &cached {
         Some(saved) => Some(saved_offers(
             conn,
@@ -525,11 +535,7 @@ fn recent_pay_reads(
     let kept = RECENT_PAY_READS.with_borrow(|kept| kept.get(public_id, &now));
     let same_cards = |found: &PayReads| match found {
         Some(((_, _, owner, starts), kept_views, _)) => {
-            let views = match (owner, starts) {
-                (Some(user), None) => super::cards::cached_card_views(state, user),
-                _ => None,
-            };
-            match (&views, kept_views) {
+            match (&owner_card_views(state, owner, starts), kept_views) {
                 (None, None) => true,
                 (Some(a), Some(b)) => std::sync::Arc::ptr_eq(a, b),
                 _ => false,
