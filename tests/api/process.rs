@@ -350,6 +350,21 @@ async fn rows_another_process_wrote_are_seen_by_the_next_request() {
         assert!(page.html.contains("id=\"payment-form\""), "{}", page.html);
     }
 
+    // Kept rows are still checked against who asks: another shopper and a stranger get 404
+    // (the owner's read just before keeps the rows; neither asker writes anything).
+    let mut other_shopper = crate::shopper::Shopper::new(&server.url);
+    other_shopper.register("someone-else@example.com").await;
+    let page = shopper.get(&pay.url).await;
+    assert!(page.html.contains("id=\"payment-form\""), "{}", page.html);
+    for asker in [
+        &mut other_shopper,
+        &mut crate::shopper::Shopper::new(&server.url),
+    ] {
+        let page = asker.get(&pay.url).await;
+        assert_eq!(page.status, 404, "{}", page.html);
+        assert!(!page.html.contains("id=\"payment-form\""));
+    }
+
     // Another process marks the order paid (as the status inquiry or an operator would).
     let file = server.dir.path().join("data/paytr-checkout.db");
     let mut other = diesel::SqliteConnection::establish(file.to_str().expect("path")).expect("db");
